@@ -1,0 +1,7 @@
+//! Running commands: PTY processes ([`pty`]) and the approval policy
+//! ([`approval`]). The kernel sandbox joins here in its own issue.
+
+pub mod approval;
+pub mod pty;
+
+pub use approval::ApprovalMode;

@@ -1,0 +1,1 @@
+//! PTY processes (placeholder).

@@ -1,0 +1,29 @@
+//! The `grep` tool (placeholder).
+
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+
+use super::{Tool, ToolContext, ToolKind, ToolOutput};
+use crate::provider::ToolSpec;
+
+/// The `grep` tool.
+pub struct Grep;
+
+impl Tool for Grep {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "grep".into(),
+            description: String::new(),
+            parameters: serde_json::json!({"type": "object", "properties": {}}),
+        }
+    }
+    fn kind(&self) -> ToolKind {
+        ToolKind::Read
+    }
+    fn summary(&self, _input: &Value) -> String {
+        String::new()
+    }
+    fn run<'a>(&'a self, _input: Value, _ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
+        Box::pin(async { ToolOutput::err("not implemented") })
+    }
+}

@@ -1,0 +1,202 @@
+//! The tools agents call: definitions (JSON schema) and implementations.
+//!
+//! Every tool takes a JSON object, resolves paths against the workspace
+//! ([`paths`]), and returns a [`ToolOutput`] whose text goes back to the
+//! model. Failures the model can act on (missing file, ambiguous edit) are
+//! `ok: false` outputs, not Rust errors: the turn goes on.
+
+pub mod atomic;
+pub mod edit;
+pub mod glob;
+pub mod grep;
+pub mod list;
+pub mod patch;
+pub mod paths;
+pub mod plan;
+pub mod read;
+pub mod shell;
+pub mod write;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::provider::ToolSpec;
+
+/// What a tool does to the world; decides approvals and concurrency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolKind {
+    /// Only reads: may run concurrently with other reads, never needs approval.
+    Read,
+    /// Changes files in the workspace.
+    Edit,
+    /// Runs a command.
+    Exec,
+    /// Updates the agent's own plan; touches nothing.
+    Plan,
+}
+
+/// Settings of the `shell` tool.
+#[derive(Debug, Clone)]
+pub struct ShellSettings {
+    /// Default time limit of one command (the model may ask for less or more,
+    /// up to `max_timeout`).
+    pub timeout: Duration,
+    /// Upper bound of a timeout the model asks for.
+    pub max_timeout: Duration,
+    /// Bytes of output kept (head and tail; the middle is elided).
+    pub output_cap_bytes: usize,
+    /// Environment variables removed from every child (API keys).
+    pub scrub_env: Vec<String>,
+}
+
+impl Default for ShellSettings {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(120),
+            max_timeout: Duration::from_secs(1800),
+            output_cap_bytes: 256 * 1024,
+            scrub_env: Vec::new(),
+        }
+    }
+}
+
+/// Live progress of a running tool, for the front end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolProgress {
+    /// Raw output bytes of a command, as the PTY produced them.
+    Output(Vec<u8>),
+}
+
+/// What a tool needs from the session that runs it.
+#[derive(Clone)]
+pub struct ToolContext {
+    /// The workspace root (absolute, canonical).
+    pub workspace: PathBuf,
+    /// Cancelled when the user interrupts the turn.
+    pub cancel: CancellationToken,
+    /// Receives live output while a tool runs, when a front end wants it.
+    pub progress: Option<mpsc::UnboundedSender<ToolProgress>>,
+    pub shell: Arc<ShellSettings>,
+}
+
+impl ToolContext {
+    /// A context for `workspace` with default settings and no progress sink.
+    pub fn new(workspace: PathBuf) -> Self {
+        Self {
+            workspace,
+            cancel: CancellationToken::new(),
+            progress: None,
+            shell: Arc::new(ShellSettings::default()),
+        }
+    }
+}
+
+/// One step of an agent's plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanStep {
+    pub step: String,
+    pub status: StepStatus,
+}
+
+/// Where a plan step stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Pending,
+    InProgress,
+    Completed,
+}
+
+/// The result of one tool call.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ToolOutput {
+    /// False when the call failed; the text then says why and what to do.
+    pub ok: bool,
+    /// What the model sees.
+    pub text: String,
+    /// Workspace files the call created, changed or deleted.
+    pub changed: Vec<PathBuf>,
+    /// The new plan, for `update_plan`.
+    pub plan: Option<Vec<PlanStep>>,
+    /// Exit code, for `shell`.
+    pub exit_code: Option<i32>,
+}
+
+impl ToolOutput {
+    /// A successful result with `text`.
+    pub fn ok(text: impl Into<String>) -> Self {
+        Self {
+            ok: true,
+            text: text.into(),
+            ..Self::default()
+        }
+    }
+
+    /// A failed result whose `text` says what went wrong and what to do.
+    pub fn err(text: impl Into<String>) -> Self {
+        Self {
+            ok: false,
+            text: text.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// A tool the model can call.
+pub trait Tool: Send + Sync {
+    /// Name, description and JSON schema, as offered to the model.
+    fn spec(&self) -> ToolSpec;
+
+    /// What the tool does to the world.
+    fn kind(&self) -> ToolKind;
+
+    /// A short one-line description of a call for display,
+    /// e.g. `src/lib.rs:10-40` or `cargo test`.
+    fn summary(&self, input: &Value) -> String;
+
+    /// Runs the call. Must return promptly once `ctx.cancel` fires.
+    fn run<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput>;
+}
+
+/// The set of tools a session offers.
+#[derive(Clone)]
+pub struct Registry {
+    tools: Vec<Arc<dyn Tool>>,
+}
+
+impl Registry {
+    /// The core tools every session has.
+    pub fn core() -> Self {
+        Self {
+            tools: vec![
+                Arc::new(read::ReadFile),
+                Arc::new(list::ListDir),
+                Arc::new(glob::Glob),
+                Arc::new(grep::Grep),
+                Arc::new(edit::EditFile),
+                Arc::new(write::WriteFile),
+                Arc::new(patch::ApplyPatch),
+                Arc::new(shell::Shell),
+                Arc::new(plan::UpdatePlan),
+            ],
+        }
+    }
+
+    /// Looks a tool up by name.
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Tool>> {
+        self.tools.iter().find(|t| t.spec().name == name)
+    }
+
+    /// The specs offered to the model.
+    pub fn specs(&self) -> Vec<ToolSpec> {
+        self.tools.iter().map(|t| t.spec()).collect()
+    }
+}

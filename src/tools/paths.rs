@@ -1,0 +1,1 @@
+//! Resolving tool paths against the workspace (placeholder).
