@@ -1,6 +1,136 @@
-//! Command-line parsing and dispatch (placeholder).
+//! Command-line parsing and dispatch.
+//!
+//! Parsing happens before anything else is set up, so `tandem --version`
+//! and `--help` cost only clap.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::exec::ApprovalMode;
+use crate::headless::{self, ExecOptions, exit};
+
+/// Tandem: an interactive and an autonomous coding agent on one workspace.
+#[derive(Debug, Parser)]
+#[command(name = "tandem", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run one task without the TUI (for scripts and CI).
+    Exec(ExecArgs),
+    /// Watch a scripted model fix a bug in a sample project (no key, no network).
+    Demo {
+        /// Print JSON lines instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Keep the sample project afterwards and print where it is.
+        #[arg(long)]
+        keep: bool,
+    },
+    /// Serve a mock model script on loopback (for tests and benchmarks).
+    #[command(hide = true)]
+    MockServer {
+        /// The script (TOML).
+        #[arg(long)]
+        script: PathBuf,
+        /// Port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ExecArgs {
+    /// Provider from config.toml (anthropic, openai, openai-chat, your own) or `demo`.
+    #[arg(long)]
+    provider: Option<String>,
+    /// Model name (default: the provider's default model).
+    #[arg(long, short = 'm')]
+    model: Option<String>,
+    /// What the agent may do without approval; in exec nobody can approve,
+    /// so anything else is refused.
+    #[arg(long, value_enum)]
+    mode: Option<ApprovalMode>,
+    /// Workspace directory (default: the current directory).
+    #[arg(short = 'C', long = "cd", value_name = "DIR")]
+    cwd: Option<PathBuf>,
+    /// Model calls before the agent is stopped.
+    #[arg(long, value_name = "N")]
+    max_turns: Option<u32>,
+    /// Print one JSON object per line instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Also write the agent's last message to FILE.
+    #[arg(long, value_name = "FILE")]
+    output_last_message: Option<PathBuf>,
+    /// The task. `-` or absent: read it from stdin.
+    prompt: Option<String>,
+}
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
-    0
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { exit::USAGE } else { exit::OK };
+        }
+    };
+    match cli.command {
+        Some(Command::Exec(args)) => headless::run_exec(ExecOptions {
+            provider: args.provider,
+            model: args.model,
+            mode: args.mode,
+            cwd: args.cwd,
+            max_turns: args.max_turns,
+            json: args.json,
+            output_last_message: args.output_last_message,
+            prompt: args.prompt,
+        }),
+        Some(Command::Demo { json, keep }) => headless::demo::run_demo(json, keep),
+        Some(Command::MockServer { script, port }) => mock_server(&script, port),
+        None => {
+            eprintln!(
+                "tandem: the full-screen workbench is not built yet.\n\
+                 Try `tandem demo` to watch an agent work, or `tandem exec \"TASK\"` to run one task."
+            );
+            exit::USAGE
+        }
+    }
+}
+
+fn mock_server(script: &std::path::Path, port: u16) -> i32 {
+    let text = match std::fs::read_to_string(script) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("tandem: cannot read {}: {e}", script.display());
+            return exit::USAGE;
+        }
+    };
+    let script = match crate::mockserver::Script::from_toml_str(&text) {
+        Ok(script) => script,
+        Err(e) => {
+            eprintln!("tandem: {}: {e}", script.display());
+            return exit::USAGE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tandem: cannot start the async runtime: {e}");
+            return exit::FAILURE;
+        }
+    };
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    match runtime.block_on(crate::mockserver::serve_forever(script, addr)) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("tandem: mock server: {e}");
+            exit::FAILURE
+        }
+    }
 }

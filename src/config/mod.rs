@@ -1,1 +1,281 @@
-//! config (placeholder).
+//! Configuration: built-in defaults < user `config.toml` < project
+//! `.tandem/config.toml` < command-line flags, merged key by key.
+//!
+//! Each file is checked on its own first, so an error names the file that
+//! holds the bad key. [`providers`] turns a provider definition into a
+//! ready client configuration; [`instructions`] finds `AGENTS.md` /
+//! `CLAUDE.md` files.
+
+pub mod instructions;
+pub mod providers;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::exec::ApprovalMode;
+use crate::provider::Wire;
+
+/// The built-in defaults, the first layer.
+pub const DEFAULTS_TOML: &str = include_str!("../../assets/defaults.toml");
+
+/// The whole merged configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub panes: Panes,
+    pub agent: AgentConfig,
+    pub retry: RetryConfig,
+    pub shell: ShellConfig,
+    pub providers: BTreeMap<String, ProviderDef>,
+}
+
+/// Per-pane settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Panes {
+    pub chat: PaneConfig,
+    pub run: PaneConfig,
+}
+
+/// Which provider and model a pane uses and how freely it acts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaneConfig {
+    pub provider: String,
+    #[serde(default)]
+    pub model: Option<String>,
+    pub mode: ApprovalMode,
+}
+
+/// Limits of the agent loop.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    pub max_turns: u32,
+    pub max_output_tokens: u32,
+    pub tool_output_cap_bytes: usize,
+}
+
+/// Retry behaviour of model calls.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryConfig {
+    pub max_retries: u32,
+    pub idle_timeout_secs: u64,
+}
+
+/// Limits of the `shell` tool.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShellConfig {
+    pub timeout_secs: u64,
+    pub max_timeout_secs: u64,
+    pub output_cap_bytes: usize,
+}
+
+/// One provider as configured (`[providers.NAME]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderDef {
+    pub wire: Wire,
+    /// Explicit base URL; wins over `base_url_env` and `default_base_url`.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Environment variable that may hold the base URL.
+    #[serde(default)]
+    pub base_url_env: Option<String>,
+    /// Base URL when neither of the above is set.
+    #[serde(default)]
+    pub default_base_url: Option<String>,
+    /// Environment variable holding the API key.
+    #[serde(default)]
+    pub env_key: Option<String>,
+    /// Extra headers sent with every request (relays, org ids).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub default_model: Option<String>,
+    #[serde(default)]
+    pub models: Vec<ModelDef>,
+}
+
+/// What Tandem knows of one model.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelDef {
+    pub name: String,
+    /// Tokens the model can take in one request.
+    pub context_window: u64,
+}
+
+/// A configuration file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid TOML: {message}\nFix the file or move it aside.")]
+    Syntax { path: PathBuf, message: String },
+    #[error("{origin}: {message}\nSee the configuration section of README.md for the keys Tandem knows.")]
+    Invalid { origin: String, message: String },
+}
+
+/// One layer of configuration and where it came from.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    /// A file path, `built-in defaults` or `command line`.
+    pub origin: String,
+    pub table: toml::Table,
+}
+
+impl Layer {
+    /// Parses `text` as a layer named `origin`.
+    pub fn parse(origin: &str, text: &str) -> Result<Self, ConfigError> {
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Syntax {
+            path: PathBuf::from(origin),
+            message: e.message().to_string(),
+        })?;
+        Ok(Self {
+            origin: origin.to_string(),
+            table,
+        })
+    }
+
+    /// Reads the file at `path`, or `None` when it does not exist.
+    pub fn read(path: &Path) -> Result<Option<Self>, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(&path.display().to_string(), &text).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+}
+
+/// Lays `over` onto `base`: tables merge recursively, anything else is replaced.
+fn merge(base: &mut toml::Table, over: &toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            _ => {
+                base.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, the user's file in `config_dir`, and the project's
+    /// `.tandem/config.toml` under `project_root`, then `extra` layers (flags).
+    pub fn load(
+        config_dir: &Path,
+        project_root: Option<&Path>,
+        extra: &[Layer],
+    ) -> Result<Self, ConfigError> {
+        let mut layers = vec![Layer::parse("built-in defaults", DEFAULTS_TOML)?];
+        if let Some(user) = Layer::read(&config_dir.join("config.toml"))? {
+            layers.push(user);
+        }
+        if let Some(root) = project_root
+            && let Some(project) = Layer::read(&root.join(".tandem").join("config.toml"))?
+        {
+            layers.push(project);
+        }
+        layers.extend(extra.iter().cloned());
+        Self::from_layers(&layers)
+    }
+
+    /// Merges layers in order, checking each one against the schema so an
+    /// error points at the layer that caused it.
+    pub fn from_layers(layers: &[Layer]) -> Result<Self, ConfigError> {
+        let mut merged = toml::Table::new();
+        for layer in layers {
+            merge(&mut merged, &layer.table);
+            Self::deserialize(toml::Value::Table(merged.clone())).map_err(|e| {
+                ConfigError::Invalid {
+                    origin: layer.origin.clone(),
+                    message: e.message().to_string(),
+                }
+            })?;
+        }
+        Self::deserialize(toml::Value::Table(merged)).map_err(|e| ConfigError::Invalid {
+            origin: "configuration".into(),
+            message: e.message().to_string(),
+        })
+    }
+
+    /// The built-in defaults alone.
+    pub fn defaults() -> Self {
+        Self::from_layers(&[Layer::parse("built-in defaults", DEFAULTS_TOML)
+            .expect("built-in defaults parse")])
+        .expect("built-in defaults are valid")
+    }
+
+    /// The context window of `model` as configured for `provider`, if known.
+    pub fn context_window(&self, provider: &str, model: &str) -> Option<u64> {
+        self.providers
+            .get(provider)?
+            .models
+            .iter()
+            .find(|m| m.name == model)
+            .map(|m| m.context_window)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_complete() {
+        let c = Config::defaults();
+        assert_eq!(c.panes.chat.provider, "anthropic");
+        assert_eq!(c.panes.run.provider, "openai");
+        assert_eq!(c.panes.run.mode, ApprovalMode::FullAuto);
+        assert_eq!(c.providers["openai-chat"].wire, Wire::OpenAiChat);
+        assert_eq!(c.context_window("anthropic", "claude-sonnet-4-5"), Some(200_000));
+    }
+
+    #[test]
+    fn later_layers_override_key_by_key() {
+        let user = Layer::parse(
+            "user",
+            r#"
+            [retry]
+            max_retries = 1
+            [providers.local]
+            wire = "openai-chat"
+            base_url = "http://127.0.0.1:11434"
+            "#,
+        )
+        .unwrap();
+        let flags = Layer::parse("flags", "[panes.run]\nmodel = \"qwen\"").unwrap();
+        let base = Layer::parse("built-in defaults", DEFAULTS_TOML).unwrap();
+        let c = Config::from_layers(&[base, user, flags]).unwrap();
+        assert_eq!(c.retry.max_retries, 1);
+        assert_eq!(c.retry.idle_timeout_secs, 90, "untouched keys keep their default");
+        assert_eq!(c.panes.run.model.as_deref(), Some("qwen"));
+        assert_eq!(c.panes.run.provider, "openai");
+        assert!(c.providers.contains_key("local"));
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_key() {
+        let base = Layer::parse("built-in defaults", DEFAULTS_TOML).unwrap();
+        let bad = Layer::parse("/home/u/.config/tandem/config.toml", "[retry]\nmax_retrys = 3").unwrap();
+        let err = Config::from_layers(&[base.clone(), bad]).unwrap_err().to_string();
+        assert!(err.contains("/home/u/.config/tandem/config.toml"), "{err}");
+        assert!(err.contains("max_retrys"), "{err}");
+        let bad_wire = Layer::parse("p", "[providers.x]\nwire = \"grpc\"").unwrap();
+        let err = Config::from_layers(&[base, bad_wire]).unwrap_err().to_string();
+        assert!(err.contains("grpc"), "{err}");
+        let syntax = Layer::parse("f.toml", "[retry\n").unwrap_err().to_string();
+        assert!(syntax.contains("f.toml") && syntax.contains("not valid TOML"), "{syntax}");
+    }
+}

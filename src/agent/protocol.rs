@@ -1,0 +1,137 @@
+//! The typed messages between a front end and a session.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::exec::ApprovalMode;
+use crate::provider::{RateLimitSnapshot, Usage};
+use crate::tools::PlanStep;
+
+/// Which pane a session belongs to; decides its persona.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pane {
+    /// Interactive pair programming: explains, asks at decision points.
+    Chat,
+    /// Autonomous execution: works to the end, then summarises.
+    Run,
+}
+
+/// What a front end asks of a session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    /// Start a task (or queue it if one is running).
+    UserMessage(String),
+    /// Answer an [`Event::ApprovalRequest`].
+    Approval {
+        call_id: String,
+        decision: ApprovalDecision,
+    },
+    /// Stop the running task now; the history stays valid.
+    Interrupt,
+    /// Stop everything and end the session task.
+    Shutdown,
+}
+
+/// The user's answer to an approval request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApprovalDecision {
+    /// Run this call.
+    Approve,
+    /// Run this call and every later call of the same tool without asking.
+    ApproveForSession,
+    /// Do not run it; the optional text is passed to the model.
+    Deny(Option<String>),
+}
+
+/// How a task ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// The model finished.
+    Ok,
+    /// A provider error ended the task.
+    Error,
+    /// The user interrupted.
+    Interrupted,
+    /// `max_turns` model calls were made and the model still wanted more.
+    MaxTurns,
+}
+
+/// What a session reports. Front ends render these; nothing else flows back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Sent once when the session task starts.
+    SessionStarted {
+        session_id: String,
+        pane: Pane,
+        provider: String,
+        model: String,
+        mode: ApprovalMode,
+        cwd: PathBuf,
+    },
+    /// A task (user message) began.
+    TaskStarted { text: String },
+    /// A model call began (`turn` counts from 1 within the task).
+    TurnStarted { turn: u32 },
+    /// Streamed answer text.
+    TextDelta(String),
+    /// Streamed reasoning text.
+    ReasoningDelta(String),
+    /// Discard the partial deltas of the current model call: a retry
+    /// produced different output.
+    StreamReset,
+    /// The complete answer text of one model call (non-empty).
+    AssistantMessage { text: String },
+    /// The complete reasoning text of one model call (non-empty).
+    Reasoning { text: String },
+    /// A tool call is about to run (or to be asked about).
+    ToolCall {
+        id: String,
+        name: String,
+        input: serde_json::Value,
+        summary: String,
+    },
+    /// Live output of a running tool (raw PTY bytes).
+    ToolOutputDelta { id: String, bytes: Vec<u8> },
+    /// A tool call finished; `output` is what the model sees.
+    ToolResult {
+        id: String,
+        name: String,
+        ok: bool,
+        output: String,
+        duration: Duration,
+    },
+    /// A call needs the user's approval; answer with [`Op::Approval`].
+    ApprovalRequest {
+        id: String,
+        name: String,
+        summary: String,
+        input: serde_json::Value,
+    },
+    /// The agent's plan changed.
+    PlanUpdated(Vec<PlanStep>),
+    /// Usage of one model call and the session total so far.
+    Usage { call: Usage, total: Usage },
+    /// Rate-limit headroom from the latest response.
+    RateLimits(RateLimitSnapshot),
+    /// A model call failed in a retryable way and will be retried.
+    Retrying {
+        attempt: u32,
+        delay: Duration,
+        reason: String,
+    },
+    /// Something went wrong; the text says what and what to do.
+    Error { message: String },
+    /// The task ended.
+    TaskComplete {
+        status: TaskStatus,
+        turns: u32,
+        total: Usage,
+        last_message: Option<String>,
+    },
+    /// The session task ended (after [`Op::Shutdown`]).
+    ShutdownComplete,
+}

@@ -1,0 +1,591 @@
+//! [`Session`]: one conversation with one model, run as a tokio task.
+//!
+//! The turn loop: send the history to the model, stream its answer out as
+//! events, run the tool calls it made (asking for approval where the mode
+//! says so), append the results, and call the model again until it stops
+//! or `max_turns` calls were made. Every await that can take long races the
+//! op channel, so an interrupt is honoured within milliseconds and leaves a
+//! history the next request can be built on.
+
+use std::collections::{HashSet, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures_util::future::join_all;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::protocol::{ApprovalDecision, Event, Op, Pane, TaskStatus};
+use super::truncate::cap_middle;
+use crate::exec::ApprovalMode;
+use crate::provider::{
+    Accumulator, AssistantPart, Message, ModelClient, ModelRequest, ProviderError,
+    ReasoningEffort, StreamEvent, ToolCall, Usage,
+};
+use crate::tools::{Registry, ShellSettings, Tool, ToolContext, ToolKind, ToolOutput, ToolProgress};
+
+/// Events buffered between a session and a slow front end before the
+/// session waits (backpressure instead of unbounded memory).
+const EVENT_BUFFER: usize = 1024;
+
+/// How long an interrupted tool gets to wind down before it is abandoned.
+const TOOL_GRACE: Duration = Duration::from_secs(2);
+
+/// Everything a session needs; built by a front end from the configuration.
+#[derive(Clone)]
+pub struct SessionConfig {
+    pub session_id: String,
+    pub pane: Pane,
+    pub client: Arc<dyn ModelClient>,
+    pub model: String,
+    pub mode: ApprovalMode,
+    /// Absolute workspace root.
+    pub workspace: PathBuf,
+    /// Model calls per task.
+    pub max_turns: u32,
+    pub max_output_tokens: u32,
+    pub reasoning: Option<ReasoningEffort>,
+    /// Bytes of one tool result sent to the model.
+    pub tool_output_cap: usize,
+    /// False in headless mode: calls that need approval are refused.
+    pub can_approve: bool,
+    /// Forward live tool output as [`Event::ToolOutputDelta`].
+    pub live_output: bool,
+    pub system_prompt: String,
+    pub tools: Registry,
+    pub shell: Arc<ShellSettings>,
+}
+
+/// A front end's end of a running session.
+pub struct SessionHandle {
+    /// Send [`Op`]s here.
+    pub ops: mpsc::UnboundedSender<Op>,
+    /// Receive [`Event`]s here.
+    pub events: mpsc::Receiver<Event>,
+    /// The session task; ends after [`Op::Shutdown`] or when `ops` is dropped.
+    pub task: JoinHandle<()>,
+}
+
+/// A fresh, unique-enough session id: seconds since the epoch and 32 random bits.
+pub fn new_session_id() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    format!("{secs:x}-{:08x}", fastrand::u32(..))
+}
+
+/// What an op that arrived while the session was busy asks for.
+enum BusyOp {
+    /// Nothing to do now (queued message, stale approval).
+    Continue,
+    /// Stop the current task.
+    Interrupt,
+}
+
+/// How one model call ended.
+enum CallOutcome {
+    Done(Vec<ToolCall>),
+    Interrupted,
+    Failed(ProviderError),
+}
+
+/// A conversation with one model. Create it with [`Session::spawn`].
+pub struct Session {
+    cfg: SessionConfig,
+    history: Vec<Message>,
+    total: Usage,
+    events: mpsc::Sender<Event>,
+    ops: mpsc::UnboundedReceiver<Op>,
+    queued: VecDeque<String>,
+    approved_tools: HashSet<String>,
+    shutting_down: bool,
+}
+
+impl Session {
+    /// Starts the session task on the current tokio runtime.
+    pub fn spawn(cfg: SessionConfig) -> SessionHandle {
+        let (ops_tx, ops_rx) = mpsc::unbounded_channel();
+        let (events_tx, events_rx) = mpsc::channel(EVENT_BUFFER);
+        let session = Session {
+            cfg,
+            history: Vec::new(),
+            total: Usage::default(),
+            events: events_tx,
+            ops: ops_rx,
+            queued: VecDeque::new(),
+            approved_tools: HashSet::new(),
+            shutting_down: false,
+        };
+        SessionHandle {
+            ops: ops_tx,
+            events: events_rx,
+            task: tokio::spawn(session.run()),
+        }
+    }
+
+    async fn emit(&self, event: Event) {
+        // A front end that went away cannot be told anything; the session
+        // notices when its op channel closes.
+        let _ = self.events.send(event).await;
+    }
+
+    async fn run(mut self) {
+        self.emit(Event::SessionStarted {
+            session_id: self.cfg.session_id.clone(),
+            pane: self.cfg.pane,
+            provider: self.cfg.client.provider_name().to_string(),
+            model: self.cfg.model.clone(),
+            mode: self.cfg.mode,
+            cwd: self.cfg.workspace.clone(),
+        })
+        .await;
+        while !self.shutting_down {
+            let text = match self.queued.pop_front() {
+                Some(text) => text,
+                None => match self.ops.recv().await {
+                    Some(Op::UserMessage(text)) => text,
+                    Some(Op::Shutdown) | None => break,
+                    Some(Op::Interrupt | Op::Approval { .. }) => continue,
+                },
+            };
+            self.run_task(text).await;
+        }
+        self.emit(Event::ShutdownComplete).await;
+    }
+
+    /// Handles an op that arrives while a task runs.
+    fn busy_op(&mut self, op: Option<Op>) -> BusyOp {
+        match op {
+            Some(Op::UserMessage(text)) => {
+                self.queued.push_back(text);
+                BusyOp::Continue
+            }
+            Some(Op::Approval { .. }) => BusyOp::Continue,
+            Some(Op::Interrupt) => BusyOp::Interrupt,
+            Some(Op::Shutdown) | None => {
+                self.shutting_down = true;
+                BusyOp::Interrupt
+            }
+        }
+    }
+
+    async fn run_task(&mut self, text: String) {
+        self.emit(Event::TaskStarted { text: text.clone() }).await;
+        self.history.push(Message::User { text });
+        let mut turns = 0;
+        let mut last_message = None;
+        let status = loop {
+            turns += 1;
+            self.emit(Event::TurnStarted { turn: turns }).await;
+            let calls = match self.model_call(&mut last_message).await {
+                CallOutcome::Done(calls) => calls,
+                CallOutcome::Interrupted => break TaskStatus::Interrupted,
+                CallOutcome::Failed(err) => {
+                    self.emit(Event::Error {
+                        message: err.to_string(),
+                    })
+                    .await;
+                    break TaskStatus::Error;
+                }
+            };
+            if calls.is_empty() {
+                break TaskStatus::Ok;
+            }
+            if !self.run_tools(calls).await {
+                break TaskStatus::Interrupted;
+            }
+            if turns >= self.cfg.max_turns {
+                self.emit(Event::Error {
+                    message: format!(
+                        "stopped after {turns} model calls (max_turns); raise --max-turns or `agent.max_turns` to let the agent go on"
+                    ),
+                })
+                .await;
+                break TaskStatus::MaxTurns;
+            }
+        };
+        self.emit(Event::TaskComplete {
+            status,
+            turns,
+            total: self.total,
+            last_message,
+        })
+        .await;
+    }
+
+    fn request(&self) -> ModelRequest {
+        ModelRequest {
+            model: self.cfg.model.clone(),
+            system: self.cfg.system_prompt.clone(),
+            messages: self.history.clone(),
+            tools: self.cfg.tools.specs(),
+            max_output_tokens: self.cfg.max_output_tokens,
+            reasoning: self.cfg.reasoning,
+        }
+    }
+
+    /// One model call: streams it out as events and appends the answer to
+    /// the history. Returns the tool calls to run.
+    async fn model_call(&mut self, last_message: &mut Option<String>) -> CallOutcome {
+        let cancel = CancellationToken::new();
+        let mut stream = self.cfg.client.stream(self.request(), cancel.clone());
+        let mut acc = Accumulator::new();
+        loop {
+            let item = tokio::select! {
+                biased;
+                op = self.ops.recv() => {
+                    if let BusyOp::Interrupt = self.busy_op(op) {
+                        cancel.cancel();
+                        self.keep_interrupted_answer(acc);
+                        return CallOutcome::Interrupted;
+                    }
+                    continue;
+                }
+                item = stream.recv() => item,
+            };
+            let event = match item {
+                Some(Ok(event)) => event,
+                Some(Err(ProviderError::Cancelled)) => {
+                    self.keep_interrupted_answer(acc);
+                    return CallOutcome::Interrupted;
+                }
+                Some(Err(err)) => return CallOutcome::Failed(err),
+                None => {
+                    return CallOutcome::Failed(ProviderError::Truncated {
+                        provider: self.cfg.client.provider_name().to_string(),
+                    });
+                }
+            };
+            acc.push(&event);
+            let stop = matches!(event, StreamEvent::Stop(_));
+            self.forward(event).await;
+            if stop {
+                break;
+            }
+        }
+        let calls = acc.tool_calls();
+        let text = acc.text();
+        let message = acc.into_message();
+        if let Message::Assistant { parts } = &message {
+            let reasoning: String = parts
+                .iter()
+                .filter_map(|p| match p {
+                    AssistantPart::Reasoning(r) => Some(r.text.as_str()),
+                    _ => None,
+                })
+                .collect();
+            if !reasoning.is_empty() {
+                self.emit(Event::Reasoning { text: reasoning }).await;
+            }
+        }
+        if !text.is_empty() {
+            self.emit(Event::AssistantMessage { text: text.clone() }).await;
+            *last_message = Some(text);
+        }
+        self.history.push(message);
+        CallOutcome::Done(calls)
+    }
+
+    /// Turns a stream event into what the front end needs to see.
+    async fn forward(&mut self, event: StreamEvent) {
+        let out = match event {
+            StreamEvent::TextDelta(t) => Event::TextDelta(t),
+            StreamEvent::ReasoningDelta(t) => Event::ReasoningDelta(t),
+            StreamEvent::Reset => Event::StreamReset,
+            StreamEvent::Usage(call) => {
+                self.total.add(&call);
+                Event::Usage {
+                    call,
+                    total: self.total,
+                }
+            }
+            StreamEvent::RateLimits(snapshot) => Event::RateLimits(snapshot),
+            StreamEvent::Retrying {
+                attempt,
+                delay,
+                reason,
+            } => Event::Retrying {
+                attempt,
+                delay,
+                reason,
+            },
+            StreamEvent::ReasoningDone(_)
+            | StreamEvent::ToolCallStart { .. }
+            | StreamEvent::ToolCallDelta { .. }
+            | StreamEvent::ToolCallDone { .. }
+            | StreamEvent::Stop(_) => return,
+        };
+        self.emit(out).await;
+    }
+
+    /// Keeps what the user already saw of an interrupted answer. Completed
+    /// tool calls in it get an "interrupted" result, so the history stays a
+    /// valid request (every call answered).
+    fn keep_interrupted_answer(&mut self, acc: Accumulator) {
+        let calls = acc.tool_calls();
+        let message = acc.into_message();
+        if let Message::Assistant { parts } = &message
+            && parts.is_empty()
+        {
+            return;
+        }
+        self.history.push(message);
+        for call in calls {
+            self.history.push(interrupted_result(&call.id));
+        }
+    }
+
+    /// Runs the calls of one answer in order (consecutive reads concurrently)
+    /// and appends their results. Returns false when interrupted.
+    async fn run_tools(&mut self, calls: Vec<ToolCall>) -> bool {
+        let cancel = CancellationToken::new();
+        let mut results: Vec<Option<ToolOutput>> = vec![None; calls.len()];
+        let mut batch: Vec<(usize, Arc<dyn Tool>, Value)> = Vec::new();
+        let mut interrupted = false;
+        for (i, call) in calls.iter().enumerate() {
+            let prepared = self.prepare(call).await;
+            let (tool, input) = match prepared {
+                Err(output) => {
+                    results[i] = Some(output);
+                    continue;
+                }
+                Ok(ready) => ready,
+            };
+            if matches!(tool.kind(), ToolKind::Read) {
+                batch.push((i, tool, input));
+                continue;
+            }
+            if !self.run_batch(&calls, &mut batch, &mut results, &cancel).await {
+                interrupted = true;
+                break;
+            }
+            if self.cfg.mode.needs_approval(tool.kind()) && !self.approved_tools.contains(&call.name)
+            {
+                match self.approval(call, &tool, &input).await {
+                    Some(Ok(())) => {}
+                    Some(Err(refusal)) => {
+                        results[i] = Some(refusal);
+                        continue;
+                    }
+                    None => {
+                        interrupted = true;
+                        break;
+                    }
+                }
+            }
+            batch.push((i, tool, input));
+            if !self.run_batch(&calls, &mut batch, &mut results, &cancel).await {
+                interrupted = true;
+                break;
+            }
+        }
+        if !interrupted && !self.run_batch(&calls, &mut batch, &mut results, &cancel).await {
+            interrupted = true;
+        }
+        for (call, result) in calls.iter().zip(results) {
+            let message = match result {
+                Some(output) => Message::ToolResult {
+                    call_id: call.id.clone(),
+                    output: output.text,
+                    is_error: !output.ok,
+                },
+                None => interrupted_result(&call.id),
+            };
+            self.history.push(message);
+        }
+        !interrupted
+    }
+
+    /// Looks the tool up and parses the arguments, announcing the call.
+    /// An unusable call becomes an error result for the model.
+    async fn prepare(&mut self, call: &ToolCall) -> Result<(Arc<dyn Tool>, Value), ToolOutput> {
+        let input: Value = if call.arguments.trim().is_empty() {
+            Value::Object(Default::default())
+        } else {
+            serde_json::from_str(&call.arguments).unwrap_or(Value::Null)
+        };
+        let tool = self.cfg.tools.get(&call.name).cloned();
+        let summary = tool.as_ref().map(|t| t.summary(&input)).unwrap_or_default();
+        self.emit(Event::ToolCall {
+            id: call.id.clone(),
+            name: call.name.clone(),
+            input: input.clone(),
+            summary,
+        })
+        .await;
+        let refusal = match tool {
+            Some(tool) if input.is_object() => return Ok((tool, input)),
+            Some(_) => format!(
+                "the arguments of `{}` are not a JSON object: {}",
+                call.name,
+                cap_middle(&call.arguments, 500)
+            ),
+            None => format!(
+                "unknown tool `{}`; the tools are: {}",
+                call.name,
+                self.cfg
+                    .tools
+                    .specs()
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let output = ToolOutput::err(refusal);
+        self.report(call, &output, Duration::ZERO).await;
+        Err(output)
+    }
+
+    /// Asks the user to approve a call. `None`: interrupted while waiting.
+    async fn approval(
+        &mut self,
+        call: &ToolCall,
+        tool: &Arc<dyn Tool>,
+        input: &Value,
+    ) -> Option<Result<(), ToolOutput>> {
+        if !self.cfg.can_approve {
+            let output = ToolOutput::err(format!(
+                "Not run: `{}` needs the user's approval in {} mode, and nobody can approve in a headless run. \
+                 Go on without it if you can; otherwise finish and tell the user to rerun with a mode that allows it \
+                 (--mode auto-edit for edits, --mode full-auto for commands).",
+                call.name,
+                self.cfg.mode.as_str()
+            ));
+            self.report(call, &output, Duration::ZERO).await;
+            return Some(Err(output));
+        }
+        self.emit(Event::ApprovalRequest {
+            id: call.id.clone(),
+            name: call.name.clone(),
+            summary: tool.summary(input),
+            input: input.clone(),
+        })
+        .await;
+        loop {
+            match self.ops.recv().await {
+                Some(Op::Approval { call_id, decision }) if call_id == call.id => {
+                    return match decision {
+                        ApprovalDecision::Approve => Some(Ok(())),
+                        ApprovalDecision::ApproveForSession => {
+                            self.approved_tools.insert(call.name.clone());
+                            Some(Ok(()))
+                        }
+                        ApprovalDecision::Deny(reason) => {
+                            let mut text = format!("The user declined to run `{}`.", call.name);
+                            if let Some(reason) = reason {
+                                text.push_str(&format!(" Their words: {reason}"));
+                            }
+                            let output = ToolOutput::err(text);
+                            self.report(call, &output, Duration::ZERO).await;
+                            Some(Err(output))
+                        }
+                    };
+                }
+                other => {
+                    if let BusyOp::Interrupt = self.busy_op(other) {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs the pending batch concurrently, recording each result. Returns
+    /// false when the user interrupted.
+    async fn run_batch(
+        &mut self,
+        calls: &[ToolCall],
+        batch: &mut Vec<(usize, Arc<dyn Tool>, Value)>,
+        results: &mut [Option<ToolOutput>],
+        cancel: &CancellationToken,
+    ) -> bool {
+        if batch.is_empty() {
+            return true;
+        }
+        let jobs: Vec<_> = batch
+            .drain(..)
+            .map(|(i, tool, input)| {
+                let ctx = self.tool_context(&calls[i].id, cancel);
+                async move {
+                    let started = Instant::now();
+                    let output = tool.run(input, &ctx).await;
+                    (i, output, started.elapsed())
+                }
+            })
+            .collect();
+        let all = join_all(jobs);
+        tokio::pin!(all);
+        let mut interrupted = false;
+        let done = loop {
+            tokio::select! {
+                done = &mut all => break done,
+                op = self.ops.recv(), if !interrupted => {
+                    if let BusyOp::Interrupt = self.busy_op(op) {
+                        interrupted = true;
+                        cancel.cancel();
+                    }
+                }
+                _ = tokio::time::sleep(TOOL_GRACE), if interrupted => return false,
+            }
+        };
+        for (i, mut output, duration) in done {
+            output.text = cap_middle(&output.text, self.cfg.tool_output_cap);
+            if let Some(plan) = output.plan.clone() {
+                self.emit(Event::PlanUpdated(plan)).await;
+            }
+            self.report(&calls[i], &output, duration).await;
+            results[i] = Some(output);
+        }
+        !interrupted
+    }
+
+    fn tool_context(&self, call_id: &str, cancel: &CancellationToken) -> ToolContext {
+        let progress = self.cfg.live_output.then(|| {
+            let (tx, mut rx) = mpsc::unbounded_channel::<ToolProgress>();
+            let events = self.events.clone();
+            let id = call_id.to_string();
+            tokio::spawn(async move {
+                while let Some(ToolProgress::Output(bytes)) = rx.recv().await {
+                    let delta = Event::ToolOutputDelta {
+                        id: id.clone(),
+                        bytes,
+                    };
+                    if events.send(delta).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            tx
+        });
+        ToolContext {
+            workspace: self.cfg.workspace.clone(),
+            cancel: cancel.child_token(),
+            progress,
+            shell: self.cfg.shell.clone(),
+        }
+    }
+
+    async fn report(&self, call: &ToolCall, output: &ToolOutput, duration: Duration) {
+        self.emit(Event::ToolResult {
+            id: call.id.clone(),
+            name: call.name.clone(),
+            ok: output.ok,
+            output: output.text.clone(),
+            duration,
+        })
+        .await;
+    }
+}
+
+fn interrupted_result(call_id: &str) -> Message {
+    Message::ToolResult {
+        call_id: call_id.to_string(),
+        output: "Interrupted by the user before it finished.".into(),
+        is_error: true,
+    }
+}
