@@ -1,0 +1,266 @@
+//! The agent session: the turn loop with real tools and the real HTTP client
+//! against the scripted mock server — approvals, headless refusals,
+//! concurrency of reads, interrupts and the history they leave behind.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tandem::agent::session::new_session_id;
+use tandem::agent::{ApprovalDecision, Event, Op, Pane, Session, SessionConfig, SessionHandle, TaskStatus};
+use tandem::exec::ApprovalMode;
+use tandem::mockserver::{MockServer, Script};
+use tandem::provider::{HttpClientConfig, HttpModelClient, Wire};
+use tandem::tools::{Registry, ShellSettings};
+
+async fn session(
+    script: &str,
+    workspace: &Path,
+    mode: ApprovalMode,
+    can_approve: bool,
+) -> (MockServer, SessionHandle) {
+    let server = MockServer::start(Script::from_toml_str(script).unwrap())
+        .await
+        .unwrap();
+    let client = HttpModelClient::new(HttpClientConfig {
+        provider: "mock".into(),
+        wire: Wire::Anthropic,
+        base_url: server.base_url(),
+        api_key: Some("k".into()),
+        env_key: None,
+        headers: Vec::new(),
+        max_retries: 2,
+        idle_timeout: Duration::from_secs(5),
+    })
+    .unwrap();
+    let handle = Session::spawn(SessionConfig {
+        session_id: new_session_id(),
+        pane: Pane::Chat,
+        client: Arc::new(client),
+        model: "mock-model".into(),
+        mode,
+        workspace: workspace.canonicalize().unwrap(),
+        max_turns: 10,
+        max_output_tokens: 1024,
+        reasoning: None,
+        tool_output_cap: 4096,
+        can_approve,
+        live_output: true,
+        system_prompt: "test".into(),
+        tools: Registry::core(),
+        shell: Arc::new(ShellSettings::default()),
+    });
+    (server, handle)
+}
+
+/// Collects events until the task completes.
+async fn until_done(handle: &mut SessionHandle) -> Vec<Event> {
+    let mut events = Vec::new();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(20), handle.events.recv())
+            .await
+            .expect("the session answers")
+            .expect("the session is alive");
+        let done = matches!(event, Event::TaskComplete { .. });
+        events.push(event);
+        if done {
+            return events;
+        }
+    }
+}
+
+fn status(events: &[Event]) -> TaskStatus {
+    match events.last() {
+        Some(Event::TaskComplete { status, .. }) => *status,
+        other => panic!("no completion: {other:?}"),
+    }
+}
+
+const EDIT_SCRIPT: &str = r#"
+[[reply]]
+[[reply.tool_calls]]
+id = "e1"
+name = "edit_file"
+input = { path = "notes.txt", old_string = "draft", new_string = "final" }
+
+[[reply]]
+text = "done"
+"#;
+
+#[tokio::test]
+async fn suggest_mode_asks_before_an_edit_and_runs_it_when_approved() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "a draft\n").unwrap();
+    let (_server, mut h) = session(EDIT_SCRIPT, dir.path(), ApprovalMode::Suggest, true).await;
+    h.ops.send(Op::UserMessage("finalise".into())).unwrap();
+    loop {
+        match h.events.recv().await.unwrap() {
+            Event::ApprovalRequest { id, name, .. } => {
+                assert_eq!(name, "edit_file");
+                assert_eq!(
+                    std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+                    "a draft\n",
+                    "nothing changes before approval"
+                );
+                h.ops
+                    .send(Op::Approval {
+                        call_id: id,
+                        decision: ApprovalDecision::Approve,
+                    })
+                    .unwrap();
+                break;
+            }
+            Event::TaskComplete { .. } => panic!("finished without asking"),
+            _ => {}
+        }
+    }
+    let events = until_done(&mut h).await;
+    assert_eq!(status(&events), TaskStatus::Ok);
+    assert_eq!(std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(), "a final\n");
+}
+
+#[tokio::test]
+async fn a_denied_call_reaches_the_model_as_a_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "a draft\n").unwrap();
+    let (server, mut h) = session(EDIT_SCRIPT, dir.path(), ApprovalMode::Suggest, true).await;
+    h.ops.send(Op::UserMessage("finalise".into())).unwrap();
+    loop {
+        if let Event::ApprovalRequest { id, .. } = h.events.recv().await.unwrap() {
+            h.ops
+                .send(Op::Approval {
+                    call_id: id,
+                    decision: ApprovalDecision::Deny(Some("keep it a draft".into())),
+                })
+                .unwrap();
+            break;
+        }
+    }
+    let events = until_done(&mut h).await;
+    assert_eq!(status(&events), TaskStatus::Ok);
+    assert_eq!(std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(), "a draft\n");
+    let second = serde_json::to_string(&server.requests()[1].body).unwrap();
+    assert!(second.contains("keep it a draft"), "{second}");
+}
+
+#[tokio::test]
+async fn headless_refuses_what_needs_approval_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "a draft\n").unwrap();
+    let (server, mut h) = session(EDIT_SCRIPT, dir.path(), ApprovalMode::Suggest, false).await;
+    h.ops.send(Op::UserMessage("finalise".into())).unwrap();
+    let events = until_done(&mut h).await;
+    assert_eq!(status(&events), TaskStatus::Ok);
+    assert!(!events.iter().any(|e| matches!(e, Event::ApprovalRequest { .. })));
+    let refusal = events.iter().find_map(|e| match e {
+        Event::ToolResult { ok: false, output, .. } => Some(output.clone()),
+        _ => None,
+    });
+    assert!(refusal.unwrap().contains("headless"));
+    assert_eq!(std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(), "a draft\n");
+    assert_eq!(server.replies_served(), 2, "the run went on after the refusal");
+}
+
+#[tokio::test]
+async fn read_only_calls_of_one_answer_run_concurrently_and_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a", "b", "c"] {
+        std::fs::write(dir.path().join(format!("{name}.txt")), name).unwrap();
+    }
+    let script = r#"
+[[reply]]
+[[reply.tool_calls]]
+id = "r1"
+name = "read_file"
+input = { path = "a.txt" }
+[[reply.tool_calls]]
+id = "r2"
+name = "grep"
+input = { pattern = "b" }
+[[reply.tool_calls]]
+id = "r3"
+name = "read_file"
+input = { path = "c.txt" }
+
+[[reply]]
+text = "read"
+"#;
+    let (server, mut h) = session(script, dir.path(), ApprovalMode::Suggest, true).await;
+    h.ops.send(Op::UserMessage("read".into())).unwrap();
+    let events = until_done(&mut h).await;
+    assert_eq!(status(&events), TaskStatus::Ok);
+    let second = &server.requests()[1].body;
+    let results: Vec<String> = second["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["content"].as_array().cloned().unwrap_or_default())
+        .filter(|b| b["type"] == "tool_result")
+        .map(|b| b["tool_use_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(results, ["r1", "r2", "r3"], "results go back in call order");
+}
+
+#[tokio::test]
+async fn an_interrupt_stops_a_stream_quickly_and_the_next_task_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"
+[[reply]]
+words = 2000
+delay_ms = 5
+
+[[reply]]
+text = "second task answered"
+"#;
+    let (server, mut h) = session(script, dir.path(), ApprovalMode::Suggest, true).await;
+    h.ops.send(Op::UserMessage("write a lot".into())).unwrap();
+    loop {
+        if let Event::TextDelta(_) = h.events.recv().await.unwrap() {
+            break;
+        }
+    }
+    let started = Instant::now();
+    h.ops.send(Op::Interrupt).unwrap();
+    let events = until_done(&mut h).await;
+    assert!(started.elapsed() < Duration::from_millis(200), "{:?}", started.elapsed());
+    assert_eq!(status(&events), TaskStatus::Interrupted);
+
+    h.ops.send(Op::UserMessage("next".into())).unwrap();
+    let events = until_done(&mut h).await;
+    assert_eq!(status(&events), TaskStatus::Ok, "{events:?}");
+    let second = serde_json::to_string(&server.requests()[1].body).unwrap();
+    assert!(second.contains("write a lot") && second.contains("next"));
+}
+
+#[tokio::test]
+async fn an_interrupt_kills_a_running_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"
+[[reply]]
+[[reply.tool_calls]]
+id = "s1"
+name = "shell"
+input = { command = "echo started; sleep 30" }
+
+[[reply]]
+text = "after"
+"#;
+    let (server, mut h) = session(script, dir.path(), ApprovalMode::FullAuto, true).await;
+    h.ops.send(Op::UserMessage("run".into())).unwrap();
+    loop {
+        if let Event::ToolOutputDelta { .. } = h.events.recv().await.unwrap() {
+            break;
+        }
+    }
+    let started = Instant::now();
+    h.ops.send(Op::Interrupt).unwrap();
+    let events = until_done(&mut h).await;
+    assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+    assert_eq!(status(&events), TaskStatus::Interrupted);
+
+    h.ops.send(Op::UserMessage("go on".into())).unwrap();
+    let events = until_done(&mut h).await;
+    assert_eq!(status(&events), TaskStatus::Ok);
+    let second = serde_json::to_string(&server.requests()[1].body).unwrap();
+    assert!(second.contains("s1"), "the interrupted call is answered in the history");
+}

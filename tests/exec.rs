@@ -1,0 +1,276 @@
+//! End-to-end: the built `tandem` binary, run as a user or a CI script would,
+//! against the scripted mock server on loopback.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+use tandem::mockserver::{MockServer, Script};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tandem");
+
+/// A `tandem` command with a private home and no provider settings leaking
+/// in from the developer's environment.
+fn tandem(home: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env("TANDEM_HOME", home)
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("ANTHROPIC_BASE_URL")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs the command off the async runtime (the mock server lives on it).
+async fn run(mut cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().expect("tandem runs"))
+        .await
+        .unwrap()
+}
+
+fn json_lines(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+const TASK_SCRIPT: &str = r#"
+[[reply]]
+text = "Let me read the file."
+[[reply.tool_calls]]
+id = "call_read"
+name = "read_file"
+input = { path = "greet.py" }
+
+[[reply]]
+text = "I'll fix the greeting."
+[[reply.tool_calls]]
+id = "call_patch"
+name = "apply_patch"
+[reply.tool_calls.input]
+patch = """
+*** Begin Patch
+*** Update File: greet.py
+@@
+ def greet(name):
+-    return "Helo, " + name
++    return "Hello, " + name
+*** End Patch
+"""
+
+[[reply]]
+[[reply.tool_calls]]
+id = "call_shell"
+name = "shell"
+input = { command = "grep -c Hello greet.py && echo checked" }
+
+[[reply]]
+text = "Fixed the typo in greet.py; the check passes."
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_json_reads_patches_runs_and_finishes() {
+    let server = MockServer::start(Script::from_toml_str(TASK_SCRIPT).unwrap())
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("greet.py"),
+        "def greet(name):\n    return \"Helo, \" + name\n",
+    )
+    .unwrap();
+    let last = home.path().join("last.txt");
+    let mut cmd = tandem(home.path());
+    cmd.env("OPENAI_BASE_URL", server.base_url())
+        .env("OPENAI_API_KEY", "sk-e2e-secret")
+        .args(["exec", "--json", "--provider", "openai", "--model", "gpt-test", "-C"])
+        .arg(work.path())
+        .arg("--output-last-message")
+        .arg(&last)
+        .arg("fix the greeting");
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+
+    let events = json_lines(&out);
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types.first(), Some(&"session.started"));
+    assert_eq!(types.last(), Some(&"session.completed"));
+    let started = &events[0];
+    assert_eq!(started["provider"], "openai");
+    assert_eq!(started["model"], "gpt-test");
+    assert_eq!(started["mode"], "full-auto");
+    assert!(started["session_id"].as_str().is_some_and(|s| !s.is_empty()));
+
+    let calls: Vec<&str> = events
+        .iter()
+        .filter(|e| e["type"] == "tool.call")
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(calls, ["read_file", "apply_patch", "shell"]);
+    let results: Vec<&Value> = events.iter().filter(|e| e["type"] == "tool.result").collect();
+    assert_eq!(results.len(), 3);
+    assert!(results.iter().all(|r| r["ok"] == true), "{results:?}");
+    assert!(results[0]["output"].as_str().unwrap().contains("Helo"));
+    assert!(results[2]["output"].as_str().unwrap().contains("checked"));
+    let usage_events = events.iter().filter(|e| e["type"] == "usage").count();
+    assert_eq!(usage_events, 4, "one usage per model call");
+
+    let done = events.last().unwrap();
+    assert_eq!(done["status"], "ok");
+    assert_eq!(done["turns"], 4);
+    assert!(done["usage"]["output_tokens"].as_u64().unwrap() > 0);
+    let last_message = events
+        .iter()
+        .rev()
+        .find(|e| e["type"] == "message" && e["role"] == "assistant")
+        .unwrap();
+    assert_eq!(last_message["text"], "Fixed the typo in greet.py; the check passes.");
+
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("greet.py")).unwrap(),
+        "def greet(name):\n    return \"Hello, \" + name\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&last).unwrap(),
+        "Fixed the typo in greet.py; the check passes."
+    );
+    // The model saw the tool results; the key went to the server only.
+    let requests = server.requests();
+    assert_eq!(requests.len(), 4);
+    assert_eq!(requests[0].path, "/v1/responses");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("sk-e2e-secret"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_honours_anthropic_base_url_and_prints_text() {
+    let server = MockServer::start(
+        Script::from_toml_str("[[reply]]\ntext = \"Hi from a compatible server.\"\n").unwrap(),
+    )
+    .await
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = tandem(home.path());
+    cmd.env("ANTHROPIC_BASE_URL", format!("{}/v1", server.base_url()))
+        .args(["exec", "--provider", "anthropic", "say hi"])
+        .current_dir(home.path());
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Hi from a compatible server.\n\n");
+    let req = &server.requests()[0];
+    assert_eq!(req.path, "/v1/messages", "a base URL ending in /v1 gets no second /v1");
+    assert_eq!(req.body["model"], "claude-sonnet-4-5", "the provider's default model");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_exit_codes_say_how_the_run_ended() {
+    let home = tempfile::tempdir().unwrap();
+
+    // A provider error: the key is refused.
+    let server = MockServer::start(
+        Script::from_toml_str("[[reply]]\nstatus = 401\nerror_message = \"bad key\"\n").unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut cmd = tandem(home.path());
+    cmd.env("OPENAI_BASE_URL", server.base_url())
+        .args(["exec", "--provider", "openai", "hello"])
+        .current_dir(home.path());
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("OPENAI_API_KEY"));
+
+    // Max turns: the model keeps calling tools.
+    let looping = "[[reply]]\n[[reply.tool_calls]]\nname = \"list_dir\"\n\n".repeat(3);
+    let server = MockServer::start(Script::from_toml_str(&looping).unwrap())
+        .await
+        .unwrap();
+    let mut cmd = tandem(home.path());
+    cmd.env("OPENAI_BASE_URL", server.base_url())
+        .args(["exec", "--json", "--provider", "openai", "--max-turns", "2", "loop"])
+        .current_dir(home.path());
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(4));
+    let last = json_lines(&out).pop().unwrap();
+    assert_eq!(last["reason"], "max_turns");
+    assert_eq!(last["turns"], 2);
+
+    // Usage and configuration errors: nothing reaches a model.
+    let mut cmd = tandem(home.path());
+    cmd.args(["exec", "--provider", "nope", "x"]).current_dir(home.path());
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown provider `nope`"));
+
+    let mut cmd = tandem(home.path());
+    cmd.args(["exec", "--provider", "openai", "x"]).current_dir(home.path());
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("OPENAI_API_KEY"));
+
+    std::fs::write(home.path().join("config.toml"), "[retry]\nmax_retries = \"many\"\n").unwrap();
+    let mut cmd = tandem(home.path());
+    cmd.args(["exec", "x"]).current_dir(home.path());
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("config.toml"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_reads_the_prompt_from_stdin() {
+    let server = MockServer::start(Script::from_toml_str("[[reply]]\ntext = \"ok\"\n").unwrap())
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = tandem(home.path());
+    cmd.env("OPENAI_BASE_URL", server.base_url())
+        .args(["exec", "--provider", "openai-chat", "--model", "m", "-"])
+        .current_dir(home.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let out = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut child = cmd.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(b"task from a pipe").unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let body = serde_json::to_string(&server.requests()[0].body).unwrap();
+    assert!(body.contains("task from a pipe"), "{body}");
+}
+
+#[test]
+fn demo_fixes_the_sample_project_with_no_key() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tandem(home.path())
+        .args(["demo", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let events = json_lines(&out);
+    let results: Vec<&Value> = events.iter().filter(|e| e["type"] == "tool.result").collect();
+    assert!(results.iter().all(|r| r["ok"] == true || r["name"] == "shell"), "{results:?}");
+    let shells: Vec<&str> = results
+        .iter()
+        .filter(|r| r["name"] == "shell")
+        .map(|r| r["output"].as_str().unwrap())
+        .collect();
+    assert_eq!(shells.len(), 2);
+    assert!(shells[0].contains("FAIL"), "the tests fail before the fix: {}", shells[0]);
+    assert!(!shells[1].contains("FAIL"), "and pass after it: {}", shells[1]);
+    assert_eq!(events.last().unwrap()["status"], "ok");
+}
+
+#[test]
+fn version_is_printed() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tandem(home.path()).arg("--version").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("tandem "));
+}
