@@ -693,10 +693,9 @@ mod tests {
         loop {
             seen.extend(rx.recv().await.expect("output"));
             let s = String::from_utf8_lossy(&seen);
-            if let Some(line) = s.split_inclusive('\n').find(|l| l.starts_with(prefix)) {
-                if line.ends_with('\n') {
-                    return line[prefix.len()..].trim().to_string();
-                }
+            let full = |l: &&str| l.starts_with(prefix) && l.ends_with('\n');
+            if let Some(line) = s.split_inclusive('\n').find(full) {
+                return line[prefix.len()..].trim().to_string();
             }
         }
     }
