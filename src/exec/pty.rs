@@ -264,7 +264,7 @@ pub fn is_secret_var(name: &str) -> bool {
 /// Runs `cmd` in a fresh PTY until it exits, `limits.timeout` passes or
 /// `cancel` fires, passing every chunk of raw output to `on_output` as it
 /// arrives. Returns within about 100 ms of a timeout or cancel; by then the
-/// command's whole process session has been killed and reaped.
+/// command has been reaped and `SIGKILL` sent to its whole process session.
 pub async fn run(
     cmd: PtyCommand,
     limits: RunLimits,
@@ -422,6 +422,7 @@ fn command_builder(cmd: &PtyCommand) -> Result<CommandBuilder, PtyError> {
     let mut builder = CommandBuilder::from_argv(argv);
     builder.cwd(&cmd.cwd);
     for (name, _) in std::env::vars_os() {
+        // Names that are not UTF-8 cannot be checked, so they go too.
         let secret = name.to_str().is_none_or(is_secret_var);
         if secret || cmd.env_remove.iter().any(|r| name == r.as_str()) {
             builder.env_remove(&name);
@@ -634,6 +635,33 @@ mod tests {
         }
     }
 
+    /// Whether `pid` is dead within half a second: a process that got
+    /// `SIGKILL` may need a moment to finish exiting.
+    async fn dies(pid: libc::pid_t) -> bool {
+        for _ in 0..50 {
+            if is_dead(pid) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    }
+
+    /// Same as [`dies`] for every process of session `sid`.
+    async fn session_dies(sid: libc::pid_t) -> Vec<libc::pid_t> {
+        for _ in 0..50 {
+            let alive: Vec<_> = session_members(sid)
+                .into_iter()
+                .filter(|p| !is_dead(*p))
+                .collect();
+            if alive.is_empty() {
+                return alive;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        session_members(sid)
+    }
+
     #[tokio::test]
     async fn echo_exit_zero() {
         let (out, text) = run_text(sh("echo hello")).await;
@@ -715,6 +743,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn timeout_fires_while_output_floods() {
+        let started = Instant::now();
+        let out = run(
+            sh("yes"),
+            RunLimits {
+                timeout: Duration::from_millis(300),
+                output_cap_bytes: 1024,
+            },
+            CancellationToken::new(),
+            |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(out.termination, Termination::TimedOut);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(out.output.kept_bytes() <= 1024);
+        assert!(out.output.elided_bytes() > 0);
+    }
+
+    #[tokio::test]
     async fn cancel_kills_grandchildren_within_200ms() {
         let cancel = CancellationToken::new();
         let (task, mut rx) = live("sleep 100 & echo pids:$$,$!; sleep 100", cancel.clone());
@@ -731,11 +783,8 @@ mod tests {
         let elapsed = started.elapsed();
         assert!(elapsed < Duration::from_millis(200), "{elapsed:?}");
         assert_eq!(out.termination, Termination::Cancelled);
-        assert!(is_dead(bg), "background sleep {bg} survived");
-        let alive: Vec<_> = session_members(sid)
-            .into_iter()
-            .filter(|p| !is_dead(*p))
-            .collect();
+        assert!(dies(bg).await, "background sleep {bg} survived");
+        let alive = session_dies(sid).await;
         assert!(alive.is_empty(), "{alive:?}");
     }
 
@@ -745,13 +794,7 @@ mod tests {
         let pid: libc::pid_t = wait_for_line(&mut rx, "pid:").await.parse().unwrap();
         task.abort();
         let _ = task.await;
-        for _ in 0..50 {
-            if is_dead(pid) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("process {pid} survived the dropped run");
+        assert!(dies(pid).await, "process {pid} survived the dropped run");
     }
 
     #[tokio::test]
@@ -759,7 +802,7 @@ mod tests {
         let (out, text) = run_text(sh("sleep 100 & echo pid:$!")).await;
         assert_eq!(out.exit_code, Some(0));
         let pid: libc::pid_t = text.trim().strip_prefix("pid:").unwrap().parse().unwrap();
-        assert!(is_dead(pid));
+        assert!(dies(pid).await, "background sleep {pid} survived");
     }
 
     #[tokio::test]
