@@ -90,7 +90,7 @@ impl WireProtocol for Anthropic {
             // The budget is part of max_tokens; keep the requested room for
             // the answer on top of it rather than starving either.
             if max_tokens <= budget {
-                max_tokens = budget + max_tokens;
+                max_tokens += budget;
             }
             body["thinking"] = json!({ "type": "enabled", "budget_tokens": budget });
         }
