@@ -60,10 +60,14 @@ impl WireProtocol for Anthropic {
 
     fn body(&self, request: &ModelRequest) -> Value {
         let mut max_tokens = request.max_output_tokens.max(1);
+        let messages = encode_messages(&request.messages);
+        let thinking = request
+            .reasoning
+            .filter(|_| tool_loop_allows_thinking(&messages));
         let mut body = json!({
             "model": request.model,
             "stream": true,
-            "messages": encode_messages(&request.messages),
+            "messages": messages,
         });
         if !request.system.is_empty() {
             body["system"] = json!([{
@@ -85,7 +89,7 @@ impl WireProtocol for Anthropic {
                 })
                 .collect();
         }
-        if let Some(effort) = request.reasoning {
+        if let Some(effort) = thinking {
             let budget = thinking_budget(effort);
             // The budget is part of max_tokens; keep the requested room for
             // the answer on top of it rather than starving either.
@@ -101,6 +105,30 @@ impl WireProtocol for Anthropic {
     fn decoder(&self) -> Box<dyn WireDecoder> {
         Box::<Decoder>::default()
     }
+}
+
+/// With thinking on, the API requires the assistant turn of an unfinished
+/// tool loop (the request ends in its tool results) to open with a thinking
+/// block. When it does not (the turn came from another provider, or
+/// thinking was off when it was made), thinking is left off for this
+/// request rather than failing it.
+fn tool_loop_allows_thinking(messages: &[Value]) -> bool {
+    let Some(last) = messages.last() else {
+        return true;
+    };
+    if last["role"] != "user" || last["content"][0]["type"] != "tool_result" {
+        return true;
+    }
+    messages
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "assistant")
+        .is_none_or(|turn| {
+            matches!(
+                turn["content"][0]["type"].as_str(),
+                Some("thinking" | "redacted_thinking")
+            )
+        })
 }
 
 /// Encodes the history as alternating user/assistant messages of content
@@ -700,6 +728,44 @@ mod tests {
         assert_eq!(Anthropic.body(&req)["thinking"]["budget_tokens"], 2048);
     }
 
+    #[test]
+    fn body_leaves_thinking_off_mid_loop_without_a_leading_thinking_block() {
+        let loop_turn = |parts| {
+            let mut req = request(vec![
+                Message::User { text: "q".into() },
+                Message::Assistant { parts },
+                result("toolu_1", "out"),
+            ]);
+            req.reasoning = Some(ReasoningEffort::Low);
+            Anthropic.body(&req)
+        };
+        let foreign = loop_turn(vec![call("toolu_1", "{}")]);
+        assert!(foreign.get("thinking").is_none());
+        assert_eq!(foreign["max_tokens"], 4096);
+        let own = loop_turn(vec![
+            AssistantPart::Reasoning(Reasoning {
+                text: "t".into(),
+                replay: Some(ReasoningReplay::AnthropicThinking {
+                    signature: "s".into(),
+                }),
+            }),
+            call("toolu_1", "{}"),
+        ]);
+        assert_eq!(own["thinking"]["budget_tokens"], 2048);
+        // A new user prompt starts a fresh loop: thinking is fine again.
+        let mut fresh = request(vec![
+            Message::User { text: "q".into() },
+            Message::Assistant {
+                parts: vec![AssistantPart::Text { text: "a".into() }],
+            },
+            Message::User {
+                text: "next".into(),
+            },
+        ]);
+        fresh.reasoning = Some(ReasoningEffort::Low);
+        assert!(Anthropic.body(&fresh).get("thinking").is_some());
+    }
+
     /// A thinking + text + tool-use response, as the API streams it.
     const TOOL_STREAM: &[(&str, &str)] = &[
         (
@@ -991,6 +1057,18 @@ mod tests {
             invalid,
             Err(WireError::Api {
                 retryable: false,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn bare_error_payload_from_a_relay() {
+        let bare = decode(&[("", r#"{"error":{"type":"api_error","message":"upstream"}}"#)]);
+        assert!(matches!(
+            bare,
+            Err(WireError::Api {
+                retryable: true,
                 ..
             })
         ));

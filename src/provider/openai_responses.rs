@@ -833,6 +833,14 @@ mod tests {
                 retryable: false
             })
         );
+        // A relay's bare error payload: no `type`, no `event:` line.
+        assert!(matches!(
+            decode(&[r#"{"error":{"code":"server_error","message":"upstream"}}"#]),
+            Err(WireError::Api {
+                retryable: true,
+                ..
+            })
+        ));
         let nested = decode(&[
             r#"{"type":"error","error":{"type":"rate_limit_exceeded","message":"Slow down"}}"#,
         ]);

@@ -24,13 +24,16 @@ pub(super) fn parse_json(data: &str) -> Result<Value, WireError> {
         .map_err(|err| WireError::Malformed(format!("invalid JSON ({err}): {}", excerpt(data))))
 }
 
-/// The event's kind: the JSON `type` field, else the SSE `event:` name.
-/// Servers differ in which of the two they send, and the JSON field is the
-/// one every documented event carries.
+/// The event's kind: the JSON `type` field, else `error` for a bare
+/// `{"error": ...}` payload (how relays report upstream failures), else the
+/// SSE `event:` name. Servers differ in which they send, and the JSON field
+/// is the one every documented event carries.
 pub(super) fn event_kind<'a>(json: &'a Value, event: &'a SseEvent) -> &'a str {
-    json.get("type")
-        .and_then(Value::as_str)
-        .unwrap_or(event.event.as_str())
+    match json.get("type").and_then(Value::as_str) {
+        Some(kind) => kind,
+        None if json.get("error").is_some_and(Value::is_object) => "error",
+        None => event.event.as_str(),
+    }
 }
 
 /// True for data that carries nothing to decode: keep-alive blanks and the
