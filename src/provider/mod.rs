@@ -17,6 +17,7 @@ pub mod retry;
 pub mod sse;
 pub mod types;
 pub mod wire;
+mod wire_util;
 
 pub use accumulate::Accumulator;
 pub use client::{HttpClientConfig, HttpModelClient};
