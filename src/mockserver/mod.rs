@@ -29,9 +29,9 @@
 //! text = "Done."
 //! ```
 //!
-//! Files: [`script`] (the format), `protocol` and one `render_*` file per
+//! Files: `script` (the format), `protocol` and one `render_*` file per
 //! wire protocol (the events), `frames` (fault cutting and SSE encoding),
-//! [`server`] (HTTP, recording, pacing).
+//! `ratelimit` (headers), `server` (HTTP, recording, pacing).
 
 mod frames;
 mod openai_errors;
@@ -40,8 +40,8 @@ mod ratelimit;
 mod render_anthropic;
 mod render_chat;
 mod render_responses;
-pub mod script;
-pub mod server;
+mod script;
+mod server;
 
 #[cfg(test)]
 mod tests;

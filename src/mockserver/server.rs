@@ -60,6 +60,8 @@ struct State {
     next: AtomicUsize,
     /// Tokens reported so far, for the rate-limit headers.
     tokens_used: AtomicU64,
+    /// Stream bodies still being written or held open.
+    open_streams: AtomicUsize,
     requests: Mutex<Vec<RecordedRequest>>,
 }
 
@@ -119,6 +121,29 @@ impl MockServer {
             .load(Ordering::SeqCst)
             .min(self.state.script.replies.len())
     }
+
+    /// Streams still being written or held open by a stall. Drops to zero
+    /// once clients hang up, so tests can check that a cancelled or timed-out
+    /// client really closed its connection.
+    pub fn open_streams(&self) -> usize {
+        self.state.open_streams.load(Ordering::SeqCst)
+    }
+}
+
+/// Counts one open stream for as long as its producer runs.
+struct OpenStream(Arc<State>);
+
+impl OpenStream {
+    fn new(state: &Arc<State>) -> OpenStream {
+        state.open_streams.fetch_add(1, Ordering::SeqCst);
+        OpenStream(state.clone())
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.0.open_streams.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Drop for MockServer {
@@ -147,6 +172,7 @@ fn prepare(mut script: Script) -> io::Result<Arc<State>> {
         script,
         next: AtomicUsize::new(0),
         tokens_used: AtomicU64::new(0),
+        open_streams: AtomicUsize::new(0),
         requests: Mutex::new(Vec::new()),
     }))
 }
@@ -303,7 +329,7 @@ fn error_response(
 }
 
 fn stream_response(
-    state: &State,
+    state: &Arc<State>,
     protocol: Protocol,
     index: usize,
     body: &Value,
@@ -337,7 +363,13 @@ fn stream_response(
     };
 
     let (tx, mut rx) = mpsc::channel(1);
-    tokio::spawn(produce(frames, ending, transport, tx));
+    tokio::spawn(produce(
+        frames,
+        ending,
+        transport,
+        tx,
+        OpenStream::new(state),
+    ));
     let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
     let mut headers = vec![
         (
@@ -364,8 +396,14 @@ fn stream_response(
 type Chunk = Result<BodyFrame<Bytes>, io::Error>;
 
 /// Writes the frames into the body channel, paced and split as scripted,
-/// then ends the body the scripted way.
-async fn produce(frames: Vec<Frame>, ending: Ending, transport: Resolved, tx: mpsc::Sender<Chunk>) {
+/// then ends the body the scripted way; `_open` is released on return.
+async fn produce(
+    frames: Vec<Frame>,
+    ending: Ending,
+    transport: Resolved,
+    tx: mpsc::Sender<Chunk>,
+    _open: OpenStream,
+) {
     for (i, frame) in frames.iter().enumerate() {
         if i > 0 && transport.delay_ms > 0 {
             tokio::time::sleep(Duration::from_millis(transport.delay_ms)).await;

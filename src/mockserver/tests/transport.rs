@@ -338,3 +338,56 @@ async fn dropping_the_server_stops_a_stalled_stream() {
     .await;
     assert!(end.is_ok(), "the stream ends once the server is gone");
 }
+
+#[tokio::test]
+async fn a_client_hanging_up_releases_a_stalled_stream() {
+    let server = MockServer::start(with(Reply {
+        text: Some("a b".into()),
+        stall_after_events: Some(1),
+        ..Reply::default()
+    }))
+    .await
+    .unwrap();
+    let mut resp = post(&server, "/v1/messages", &body_for("/v1/messages")).await;
+    resp.chunk().await.unwrap();
+    assert_eq!(server.open_streams(), 1);
+    drop(resp);
+    let released = tokio::time::timeout(Duration::from_secs(5), async {
+        while server.open_streams() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(released.is_ok(), "the stall ends when the client hangs up");
+}
+
+#[tokio::test]
+async fn serve_forever_serves_a_script() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let task = tokio::spawn(crate::mockserver::serve_forever(
+        Script::texts(["forever"]),
+        addr,
+    ));
+    let url = format!("http://{addr}/v1/chat/completions");
+    let mut text = None;
+    for _ in 0..100 {
+        let sent = client()
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body_for("/v1/chat/completions").to_string())
+            .send()
+            .await;
+        if let Ok(resp) = sent {
+            text = Some(resp.text().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    task.abort();
+    assert!(text.expect("server came up").contains("forever"));
+}
