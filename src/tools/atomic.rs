@@ -14,14 +14,22 @@ use std::path::{Path, PathBuf};
 pub enum AtomicWriteError {
     /// The device is full.
     #[error("no space left on device while writing {path}; free some disk space and try again")]
-    NoSpace { path: PathBuf },
+    NoSpace {
+        /// The file being written.
+        path: PathBuf,
+    },
     /// The target is a directory.
     #[error("{path} is a directory, not a file; choose a file path")]
-    IsDirectory { path: PathBuf },
+    IsDirectory {
+        /// The directory that was to be written as a file.
+        path: PathBuf,
+    },
     /// The parent directories could not be created.
     #[error("could not create directory {dir} for {path}: {source}")]
     CreateDir {
+        /// The directory that could not be created.
         dir: PathBuf,
+        /// The file being written.
         path: PathBuf,
         #[source]
         source: io::Error,
@@ -29,7 +37,9 @@ pub enum AtomicWriteError {
     /// Any other I/O failure, with the step that failed.
     #[error("could not write {path} ({step}): {source}")]
     Io {
+        /// The file being written.
         path: PathBuf,
+        /// What was being done ("writing", "renaming into place", ...).
         step: &'static str,
         #[source]
         source: io::Error,

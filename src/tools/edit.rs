@@ -209,18 +209,22 @@ fn save(path: &Path, content: &str, message: String) -> ToolOutput {
     }
 }
 
-/// The (old, new) pairs to try: as given, then with line endings converted
-/// to the file's (LF strings in a CRLF file, or CRLF strings in an LF file).
+/// The (old, new) pairs to try, in order. In a CRLF file, strings written
+/// with LF are converted first, so that matching works and inserted lines get
+/// the file's line ending; the strings as given come second (mixed files).
+/// In an LF file, CRLF strings are tried as given, then converted to LF.
 fn line_ending_variants(content: &str, old: &str, new: &str) -> Vec<(String, String)> {
-    let mut variants = vec![(old.to_string(), new.to_string())];
-    let file_crlf = content.contains("\r\n");
-    if file_crlf && old.contains('\n') && !old.contains("\r\n") {
-        let crlf = |s: &str| s.replace("\r\n", "\n").replace('\n', "\r\n");
-        variants.push((crlf(old), crlf(new)));
+    let as_given = (old.to_string(), new.to_string());
+    let to_lf = |s: &str| s.replace("\r\n", "\n");
+    let file_crlf = content.matches("\r\n").count() * 2 > content.matches('\n').count();
+    if file_crlf && !old.contains("\r\n") {
+        let to_crlf = |s: &str| to_lf(s).replace('\n', "\r\n");
+        vec![(to_crlf(old), to_crlf(new)), as_given]
     } else if !file_crlf && old.contains("\r\n") {
-        variants.push((old.replace("\r\n", "\n"), new.replace("\r\n", "\n")));
+        vec![as_given, (to_lf(old), to_lf(new))]
+    } else {
+        vec![as_given]
     }
-    variants
 }
 
 /// 1-based line number of byte offset `at`.

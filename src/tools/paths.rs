@@ -20,8 +20,11 @@ pub enum PathError {
          edits are limited to the workspace, choose a path inside it"
     )]
     OutsideWorkspace {
+        /// The path as the model gave it.
         path: String,
+        /// Where it really points.
         resolved: PathBuf,
+        /// The (canonical) workspace root.
         workspace: PathBuf,
     },
     /// An existing part of the path could not be resolved (dangling link, permissions).
@@ -29,6 +32,7 @@ pub enum PathError {
         "cannot resolve `{path}`: {source}; check that every directory on the way exists and is readable"
     )]
     Io {
+        /// The path as the model gave it.
         path: String,
         #[source]
         source: io::Error,

@@ -124,6 +124,11 @@ fn read_window(path: &Path, shown: &str, start: usize, end: usize) -> ToolOutput
                 "{shown} is a directory, not a file; use list_dir to see its contents"
             ));
         }
+        Ok(m) if !m.is_file() => {
+            return ToolOutput::err(format!(
+                "{shown} is not a regular file (a device, socket or pipe); read_file only reads files"
+            ));
+        }
         Ok(_) => {}
     }
     match read_lines(path, start, end) {
@@ -346,6 +351,12 @@ mod tests {
         assert!(out.text.contains("binary file (11 bytes)"), "{}", out.text);
         let out = call(dir.path(), json!({"path": "latin1.txt"})).await;
         assert!(!out.ok && out.text.contains("binary"), "{}", out.text);
+        let out = call(dir.path(), json!({"path": "/dev/null"})).await;
+        assert!(
+            !out.ok && out.text.contains("not a regular file"),
+            "{}",
+            out.text
+        );
         let out = call(dir.path(), json!({"path": "nope.rs"})).await;
         assert!(
             !out.ok && out.text.contains("file not found: nope.rs"),

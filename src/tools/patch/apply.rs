@@ -22,6 +22,7 @@ pub struct ApplyError {
     pub hunk: usize,
     /// 1-based line of the patch where the hunk starts.
     pub line: usize,
+    /// What was looked for and not found.
     pub message: String,
 }
 

@@ -19,6 +19,7 @@
 /// A parsed patch: file operations in the order given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Patch {
+    /// The file sections, in patch order.
     pub ops: Vec<FileOp>,
 }
 
@@ -26,13 +27,24 @@ pub struct Patch {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileOp {
     /// Create a file (or replace it) with `content`.
-    Add { path: String, content: String },
+    Add {
+        /// Path as written in the patch.
+        path: String,
+        /// The new content, with a newline after every line.
+        content: String,
+    },
     /// Remove a file.
-    Delete { path: String },
+    Delete {
+        /// Path as written in the patch.
+        path: String,
+    },
     /// Change a file in place, optionally renaming it.
     Update {
+        /// Path as written in the patch.
         path: String,
+        /// New path, from `*** Move to:`.
         move_to: Option<String>,
+        /// Changes, in file order (empty for a pure rename).
         hunks: Vec<Hunk>,
     },
 }
@@ -43,6 +55,7 @@ pub struct Hunk {
     /// Text after `@@`: a line (e.g. a function signature) to find first;
     /// the hunk is then matched after it.
     pub anchor: Option<String>,
+    /// The hunk's lines, in order.
     pub lines: Vec<HunkLine>,
     /// Set by `*** End of File`: the hunk must match at the end of the file.
     pub end_of_file: bool,
@@ -53,8 +66,11 @@ pub struct Hunk {
 /// One line of a hunk, without its prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HunkLine {
+    /// ` `: a line that stays.
     Context(String),
+    /// `-`: a line to remove.
     Remove(String),
+    /// `+`: a line to add.
     Add(String),
 }
 
@@ -62,7 +78,9 @@ pub enum HunkLine {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {message}")]
 pub struct ParseError {
+    /// 1-based line of the patch text.
     pub line: usize,
+    /// What is wrong and what was expected.
     pub message: String,
 }
 
