@@ -77,7 +77,11 @@ pub fn main() -> i32 {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { exit::USAGE } else { exit::OK };
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
         }
     };
     match cli.command {
@@ -118,7 +122,10 @@ fn mock_server(script: &std::path::Path, port: u16) -> i32 {
             return exit::USAGE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("tandem: cannot start the async runtime: {e}");
@@ -126,11 +133,18 @@ fn mock_server(script: &std::path::Path, port: u16) -> i32 {
         }
     };
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    match runtime.block_on(crate::mockserver::serve_forever(script, addr)) {
-        Ok(()) => exit::OK,
-        Err(e) => {
-            eprintln!("tandem: mock server: {e}");
-            exit::FAILURE
+    runtime.block_on(async {
+        match crate::mockserver::MockServer::start_on(script, addr).await {
+            Ok(server) => {
+                // The one line a caller reads to find the server.
+                println!("{}", server.base_url());
+                let _ = tokio::signal::ctrl_c().await;
+                exit::OK
+            }
+            Err(e) => {
+                eprintln!("tandem: mock server cannot listen on {addr}: {e}");
+                exit::FAILURE
+            }
         }
-    }
+    })
 }

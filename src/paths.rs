@@ -19,7 +19,9 @@ pub struct Dirs {
 
 /// No home directory could be found to put config and state in.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot find a home for tandem's files: set TANDEM_HOME (or HOME / XDG_CONFIG_HOME and XDG_STATE_HOME)")]
+#[error(
+    "cannot find a home for tandem's files: set TANDEM_HOME (or HOME / XDG_CONFIG_HOME and XDG_STATE_HOME)"
+)]
 pub struct NoHomeError;
 
 impl Dirs {
@@ -80,7 +82,12 @@ mod tests {
 
     #[test]
     fn tandem_home_wins() {
-        let d = dirs(&[("TANDEM_HOME", "/t"), ("HOME", "/h"), ("XDG_CONFIG_HOME", "/x")]).unwrap();
+        let d = dirs(&[
+            ("TANDEM_HOME", "/t"),
+            ("HOME", "/h"),
+            ("XDG_CONFIG_HOME", "/x"),
+        ])
+        .unwrap();
         assert_eq!(d.config, PathBuf::from("/t"));
         assert_eq!(d.state, PathBuf::from("/t/state"));
     }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tandem::agent::session::new_session_id;
-use tandem::agent::{ApprovalDecision, Event, Op, Pane, Session, SessionConfig, SessionHandle, TaskStatus};
+use tandem::agent::{
+    ApprovalDecision, Event, Op, Pane, Session, SessionConfig, SessionHandle, TaskStatus,
+};
 use tandem::exec::ApprovalMode;
 use tandem::mockserver::{MockServer, Script};
 use tandem::provider::{HttpClientConfig, HttpModelClient, Wire};
@@ -116,7 +118,10 @@ async fn suggest_mode_asks_before_an_edit_and_runs_it_when_approved() {
     }
     let events = until_done(&mut h).await;
     assert_eq!(status(&events), TaskStatus::Ok);
-    assert_eq!(std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(), "a final\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        "a final\n"
+    );
 }
 
 #[tokio::test]
@@ -138,7 +143,10 @@ async fn a_denied_call_reaches_the_model_as_a_refusal() {
     }
     let events = until_done(&mut h).await;
     assert_eq!(status(&events), TaskStatus::Ok);
-    assert_eq!(std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(), "a draft\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        "a draft\n"
+    );
     let second = serde_json::to_string(&server.requests()[1].body).unwrap();
     assert!(second.contains("keep it a draft"), "{second}");
 }
@@ -151,14 +159,27 @@ async fn headless_refuses_what_needs_approval_and_goes_on() {
     h.ops.send(Op::UserMessage("finalise".into())).unwrap();
     let events = until_done(&mut h).await;
     assert_eq!(status(&events), TaskStatus::Ok);
-    assert!(!events.iter().any(|e| matches!(e, Event::ApprovalRequest { .. })));
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::ApprovalRequest { .. }))
+    );
     let refusal = events.iter().find_map(|e| match e {
-        Event::ToolResult { ok: false, output, .. } => Some(output.clone()),
+        Event::ToolResult {
+            ok: false, output, ..
+        } => Some(output.clone()),
         _ => None,
     });
     assert!(refusal.unwrap().contains("headless"));
-    assert_eq!(std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(), "a draft\n");
-    assert_eq!(server.replies_served(), 2, "the run went on after the refusal");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        "a draft\n"
+    );
+    assert_eq!(
+        server.replies_served(),
+        2,
+        "the run went on after the refusal"
+    );
 }
 
 #[tokio::test]
@@ -222,7 +243,11 @@ text = "second task answered"
     let started = Instant::now();
     h.ops.send(Op::Interrupt).unwrap();
     let events = until_done(&mut h).await;
-    assert!(started.elapsed() < Duration::from_millis(200), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(200),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(status(&events), TaskStatus::Interrupted);
 
     h.ops.send(Op::UserMessage("next".into())).unwrap();
@@ -255,12 +280,19 @@ text = "after"
     let started = Instant::now();
     h.ops.send(Op::Interrupt).unwrap();
     let events = until_done(&mut h).await;
-    assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(status(&events), TaskStatus::Interrupted);
 
     h.ops.send(Op::UserMessage("go on".into())).unwrap();
     let events = until_done(&mut h).await;
     assert_eq!(status(&events), TaskStatus::Ok);
     let second = serde_json::to_string(&server.requests()[1].body).unwrap();
-    assert!(second.contains("s1"), "the interrupted call is answered in the history");
+    assert!(
+        second.contains("s1"),
+        "the interrupted call is answered in the history"
+    );
 }

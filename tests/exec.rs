@@ -86,13 +86,26 @@ async fn exec_json_reads_patches_runs_and_finishes() {
     let mut cmd = tandem(home.path());
     cmd.env("OPENAI_BASE_URL", server.base_url())
         .env("OPENAI_API_KEY", "sk-e2e-secret")
-        .args(["exec", "--json", "--provider", "openai", "--model", "gpt-test", "-C"])
+        .args([
+            "exec",
+            "--json",
+            "--provider",
+            "openai",
+            "--model",
+            "gpt-test",
+            "-C",
+        ])
         .arg(work.path())
         .arg("--output-last-message")
         .arg(&last)
         .arg("fix the greeting");
     let out = run(cmd).await;
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let events = json_lines(&out);
     let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
@@ -102,7 +115,11 @@ async fn exec_json_reads_patches_runs_and_finishes() {
     assert_eq!(started["provider"], "openai");
     assert_eq!(started["model"], "gpt-test");
     assert_eq!(started["mode"], "full-auto");
-    assert!(started["session_id"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(
+        started["session_id"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty())
+    );
 
     let calls: Vec<&str> = events
         .iter()
@@ -110,7 +127,10 @@ async fn exec_json_reads_patches_runs_and_finishes() {
         .map(|e| e["name"].as_str().unwrap())
         .collect();
     assert_eq!(calls, ["read_file", "apply_patch", "shell"]);
-    let results: Vec<&Value> = events.iter().filter(|e| e["type"] == "tool.result").collect();
+    let results: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "tool.result")
+        .collect();
     assert_eq!(results.len(), 3);
     assert!(results.iter().all(|r| r["ok"] == true), "{results:?}");
     assert!(results[0]["output"].as_str().unwrap().contains("Helo"));
@@ -127,7 +147,10 @@ async fn exec_json_reads_patches_runs_and_finishes() {
         .rev()
         .find(|e| e["type"] == "message" && e["role"] == "assistant")
         .unwrap();
-    assert_eq!(last_message["text"], "Fixed the typo in greet.py; the check passes.");
+    assert_eq!(
+        last_message["text"],
+        "Fixed the typo in greet.py; the check passes."
+    );
 
     assert_eq!(
         std::fs::read_to_string(work.path().join("greet.py")).unwrap(),
@@ -158,11 +181,25 @@ async fn exec_honours_anthropic_base_url_and_prints_text() {
         .args(["exec", "--provider", "anthropic", "say hi"])
         .current_dir(home.path());
     let out = run(cmd).await;
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "Hi from a compatible server.\n\n");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Hi from a compatible server.\n\n"
+    );
     let req = &server.requests()[0];
-    assert_eq!(req.path, "/v1/messages", "a base URL ending in /v1 gets no second /v1");
-    assert_eq!(req.body["model"], "claude-sonnet-4-5", "the provider's default model");
+    assert_eq!(
+        req.path, "/v1/messages",
+        "a base URL ending in /v1 gets no second /v1"
+    );
+    assert_eq!(
+        req.body["model"], "claude-sonnet-4-5",
+        "the provider's default model"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -190,7 +227,15 @@ async fn exec_exit_codes_say_how_the_run_ended() {
         .unwrap();
     let mut cmd = tandem(home.path());
     cmd.env("OPENAI_BASE_URL", server.base_url())
-        .args(["exec", "--json", "--provider", "openai", "--max-turns", "2", "loop"])
+        .args([
+            "exec",
+            "--json",
+            "--provider",
+            "openai",
+            "--max-turns",
+            "2",
+            "loop",
+        ])
         .current_dir(home.path());
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(4));
@@ -200,18 +245,24 @@ async fn exec_exit_codes_say_how_the_run_ended() {
 
     // Usage and configuration errors: nothing reaches a model.
     let mut cmd = tandem(home.path());
-    cmd.args(["exec", "--provider", "nope", "x"]).current_dir(home.path());
+    cmd.args(["exec", "--provider", "nope", "x"])
+        .current_dir(home.path());
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown provider `nope`"));
 
     let mut cmd = tandem(home.path());
-    cmd.args(["exec", "--provider", "openai", "x"]).current_dir(home.path());
+    cmd.args(["exec", "--provider", "openai", "x"])
+        .current_dir(home.path());
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("OPENAI_API_KEY"));
 
-    std::fs::write(home.path().join("config.toml"), "[retry]\nmax_retries = \"many\"\n").unwrap();
+    std::fs::write(
+        home.path().join("config.toml"),
+        "[retry]\nmax_retries = \"many\"\n",
+    )
+    .unwrap();
     let mut cmd = tandem(home.path());
     cmd.args(["exec", "x"]).current_dir(home.path());
     let out = run(cmd).await;
@@ -235,7 +286,12 @@ async fn exec_reads_the_prompt_from_stdin() {
     let out = tokio::task::spawn_blocking(move || {
         use std::io::Write;
         let mut child = cmd.spawn().unwrap();
-        child.stdin.take().unwrap().write_all(b"task from a pipe").unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"task from a pipe")
+            .unwrap();
         child.wait_with_output().unwrap()
     })
     .await
@@ -252,18 +308,39 @@ fn demo_fixes_the_sample_project_with_no_key() {
         .args(["demo", "--json"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let events = json_lines(&out);
-    let results: Vec<&Value> = events.iter().filter(|e| e["type"] == "tool.result").collect();
-    assert!(results.iter().all(|r| r["ok"] == true || r["name"] == "shell"), "{results:?}");
+    let results: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "tool.result")
+        .collect();
+    assert!(
+        results
+            .iter()
+            .all(|r| r["ok"] == true || r["name"] == "shell"),
+        "{results:?}"
+    );
     let shells: Vec<&str> = results
         .iter()
         .filter(|r| r["name"] == "shell")
         .map(|r| r["output"].as_str().unwrap())
         .collect();
     assert_eq!(shells.len(), 2);
-    assert!(shells[0].contains("FAIL"), "the tests fail before the fix: {}", shells[0]);
-    assert!(!shells[1].contains("FAIL"), "and pass after it: {}", shells[1]);
+    assert!(
+        shells[0].contains("FAIL"),
+        "the tests fail before the fix: {}",
+        shells[0]
+    );
+    assert!(
+        !shells[1].contains("FAIL"),
+        "and pass after it: {}",
+        shells[1]
+    );
     assert_eq!(events.last().unwrap()["status"], "ok");
 }
 

@@ -99,19 +99,37 @@ write_chunk_bytes = 3
 "#,
         )
         .await;
-        let (events, err) = call(&client(wire, &server, Duration::from_secs(5)), request(user("hi"))).await;
+        let (events, err) = call(
+            &client(wire, &server, Duration::from_secs(5)),
+            request(user("hi")),
+        )
+        .await;
         assert!(err.is_none(), "{wire:?}: {err:?}");
         assert_eq!(
             text_of(&events),
             "Hello from the mock — ünïcödé and 日本語 survive chunking.",
             "{wire:?}"
         );
-        let deltas = events.iter().filter(|e| matches!(e, StreamEvent::TextDelta(_))).count();
-        assert!(deltas > 3, "{wire:?}: text should stream in several deltas, got {deltas}");
-        assert_eq!(events.last(), Some(&StreamEvent::Stop(StopReason::EndTurn)), "{wire:?}");
+        let deltas = events
+            .iter()
+            .filter(|e| matches!(e, StreamEvent::TextDelta(_)))
+            .count();
+        assert!(
+            deltas > 3,
+            "{wire:?}: text should stream in several deltas, got {deltas}"
+        );
+        assert_eq!(
+            events.last(),
+            Some(&StreamEvent::Stop(StopReason::EndTurn)),
+            "{wire:?}"
+        );
         let sent = &server.requests()[0];
         assert_eq!(sent.body["stream"], json!(true), "{wire:?}");
-        assert_eq!(sent.header("x-extra"), Some("1"), "{wire:?}: extra headers are sent");
+        assert_eq!(
+            sent.header("x-extra"),
+            Some("1"),
+            "{wire:?}: extra headers are sent"
+        );
         match wire {
             Wire::Anthropic => {
                 assert_eq!(sent.path, "/v1/messages");
@@ -144,20 +162,35 @@ input = { path = "src/main.rs", start_line = 10, end_line = 40 }
 "#,
         )
         .await;
-        let (events, err) = call(&client(wire, &server, Duration::from_secs(5)), request(user("read"))).await;
+        let (events, err) = call(
+            &client(wire, &server, Duration::from_secs(5)),
+            request(user("read")),
+        )
+        .await;
         assert!(err.is_none(), "{wire:?}: {err:?}");
         let fragments = events
             .iter()
             .filter(|e| matches!(e, StreamEvent::ToolCallDelta { .. }))
             .count();
-        assert!(fragments >= 10, "{wire:?}: arguments should arrive in many fragments ({fragments})");
+        assert!(
+            fragments >= 10,
+            "{wire:?}: arguments should arrive in many fragments ({fragments})"
+        );
         let calls = accumulate(&events).tool_calls();
         assert_eq!(calls.len(), 1, "{wire:?}");
         assert_eq!(calls[0].id, "call_1");
         assert_eq!(calls[0].name, "read_file");
         let args: Value = serde_json::from_str(&calls[0].arguments).expect("arguments are JSON");
-        assert_eq!(args, json!({"path": "src/main.rs", "start_line": 10, "end_line": 40}), "{wire:?}");
-        assert_eq!(events.last(), Some(&StreamEvent::Stop(StopReason::ToolUse)), "{wire:?}");
+        assert_eq!(
+            args,
+            json!({"path": "src/main.rs", "start_line": 10, "end_line": 40}),
+            "{wire:?}"
+        );
+        assert_eq!(
+            events.last(),
+            Some(&StreamEvent::Stop(StopReason::ToolUse)),
+            "{wire:?}"
+        );
     }
 }
 
@@ -204,7 +237,11 @@ text = "Both read."
         assert_eq!(text_of(&events), "Both read.");
         let body = serde_json::to_string(&server.requests()[1].body).unwrap();
         for c in &calls {
-            assert!(body.contains(&c.id), "{wire:?}: the result for {} goes back", c.id);
+            assert!(
+                body.contains(&c.id),
+                "{wire:?}: the result for {} goes back",
+                c.id
+            );
         }
     }
 }
@@ -236,7 +273,9 @@ text = "Second answer."
             .collect();
         assert_eq!(reasoning, "Let me think about this carefully.", "{wire:?}");
         let message = accumulate(&events).into_message();
-        let Message::Assistant { parts } = &message else { panic!() };
+        let Message::Assistant { parts } = &message else {
+            panic!()
+        };
         let AssistantPart::Reasoning(block) = &parts[0] else {
             panic!("{wire:?}: reasoning comes first: {parts:?}")
         };
@@ -254,7 +293,9 @@ text = "Second answer."
             Wire::OpenAiChat => {}
         }
         req.messages.push(message);
-        req.messages.push(Message::User { text: "again".into() });
+        req.messages.push(Message::User {
+            text: "again".into(),
+        });
         let (_, err) = call(&client, req).await;
         assert!(err.is_none(), "{wire:?}: {err:?}");
         let second = serde_json::to_string(&server.requests()[1].body).unwrap();
@@ -279,7 +320,11 @@ usage = { input = 1200, output = 340, cache_read = 800, cache_write = 64, reason
 "#,
         )
         .await;
-        let (events, err) = call(&client(wire, &server, Duration::from_secs(5)), request(user("count"))).await;
+        let (events, err) = call(
+            &client(wire, &server, Duration::from_secs(5)),
+            request(user("count")),
+        )
+        .await;
         assert!(err.is_none(), "{wire:?}: {err:?}");
         let usages: Vec<Usage> = events
             .iter()
@@ -315,9 +360,16 @@ text = "After the wait."
         )
         .await;
         let started = Instant::now();
-        let (events, err) = call(&client(wire, &server, Duration::from_secs(5)), request(user("go"))).await;
+        let (events, err) = call(
+            &client(wire, &server, Duration::from_secs(5)),
+            request(user("go")),
+        )
+        .await;
         assert!(err.is_none(), "{wire:?}: {err:?}");
-        assert!(started.elapsed() >= Duration::from_millis(150), "{wire:?}: retry-after honoured");
+        assert!(
+            started.elapsed() >= Duration::from_millis(150),
+            "{wire:?}: retry-after honoured"
+        );
         let retry = events.iter().find_map(|e| match e {
             StreamEvent::Retrying { delay, .. } => Some(*delay),
             _ => None,
@@ -342,13 +394,28 @@ text = "one two three four five six"
         )
         .await;
         let started = Instant::now();
-        let (events, err) =
-            call(&client(wire, &server, Duration::from_millis(300)), request(user("go"))).await;
+        let (events, err) = call(
+            &client(wire, &server, Duration::from_millis(300)),
+            request(user("go")),
+        )
+        .await;
         assert!(err.is_none(), "{wire:?}: {err:?}");
         assert!(started.elapsed() >= Duration::from_millis(300));
-        assert!(events.iter().any(|e| matches!(e, StreamEvent::Retrying { .. })), "{wire:?}");
-        assert!(!events.contains(&StreamEvent::Reset), "{wire:?}: same output, no reset");
-        assert_eq!(text_of(&events), "one two three four five six", "{wire:?}: no text twice");
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, StreamEvent::Retrying { .. })),
+            "{wire:?}"
+        );
+        assert!(
+            !events.contains(&StreamEvent::Reset),
+            "{wire:?}: same output, no reset"
+        );
+        assert_eq!(
+            text_of(&events),
+            "one two three four five six",
+            "{wire:?}: no text twice"
+        );
     }
 }
 
@@ -365,7 +432,11 @@ text = "alpha beta gamma delta"
 "#,
         )
         .await;
-        let (events, err) = call(&client(wire, &server, Duration::from_secs(5)), request(user("go"))).await;
+        let (events, err) = call(
+            &client(wire, &server, Duration::from_secs(5)),
+            request(user("go")),
+        )
+        .await;
         assert!(err.is_none(), "{wire:?}: {err:?}");
         assert_eq!(text_of(&events), "alpha beta gamma delta", "{wire:?}");
         assert_eq!(server.replies_served(), 2, "{wire:?}");
@@ -388,7 +459,11 @@ text = "partial answer here"
 "#,
         )
         .await;
-        let (events, err) = call(&client(wire, &server, Duration::from_secs(5)), request(user("go"))).await;
+        let (events, err) = call(
+            &client(wire, &server, Duration::from_secs(5)),
+            request(user("go")),
+        )
+        .await;
         assert!(err.is_none(), "{wire:?}: {err:?}");
         assert_eq!(text_of(&events), "partial answer here", "{wire:?}");
 
@@ -402,10 +477,20 @@ error_message = "prompt is too long"
 "#,
         )
         .await;
-        let (_, err) = call(&client(wire, &server, Duration::from_secs(5)), request(user("go"))).await;
+        let (_, err) = call(
+            &client(wire, &server, Duration::from_secs(5)),
+            request(user("go")),
+        )
+        .await;
         let err = err.unwrap_or_else(|| panic!("{wire:?}: the error must surface"));
-        assert!(matches!(err, ProviderError::Api { .. }), "{wire:?}: {err:?}");
-        assert!(err.to_string().contains("prompt is too long"), "{wire:?}: {err}");
+        assert!(
+            matches!(err, ProviderError::Api { .. }),
+            "{wire:?}: {err:?}"
+        );
+        assert!(
+            err.to_string().contains("prompt is too long"),
+            "{wire:?}: {err}"
+        );
         assert_eq!(server.replies_served(), 1, "{wire:?}: not retried");
     }
 }
@@ -420,12 +505,22 @@ error_message = "invalid x-api-key"
 "#,
         )
         .await;
-        let (_, err) = call(&client(wire, &server, Duration::from_secs(5)), request(user("go"))).await;
+        let (_, err) = call(
+            &client(wire, &server, Duration::from_secs(5)),
+            request(user("go")),
+        )
+        .await;
         let err = err.expect("a 401 fails the call");
-        assert!(matches!(err, ProviderError::Auth { status: 401, .. }), "{wire:?}: {err:?}");
+        assert!(
+            matches!(err, ProviderError::Auth { status: 401, .. }),
+            "{wire:?}: {err:?}"
+        );
         let text = err.to_string();
         assert!(text.contains("MOCK_API_KEY"), "{wire:?}: {text}");
-        assert!(!text.contains("sk-test-key"), "{wire:?}: the key never shows: {text}");
+        assert!(
+            !text.contains("sk-test-key"),
+            "{wire:?}: the key never shows: {text}"
+        );
         assert_eq!(server.replies_served(), 1, "{wire:?}");
     }
 }
@@ -440,9 +535,16 @@ malformed_after_events = 2
 "#,
         )
         .await;
-        let (_, err) = call(&client(wire, &server, Duration::from_secs(5)), request(user("go"))).await;
+        let (_, err) = call(
+            &client(wire, &server, Duration::from_secs(5)),
+            request(user("go")),
+        )
+        .await;
         let err = err.unwrap_or_else(|| panic!("{wire:?}: malformed data must fail"));
-        assert!(matches!(err, ProviderError::Malformed { .. }), "{wire:?}: {err:?}");
+        assert!(
+            matches!(err, ProviderError::Malformed { .. }),
+            "{wire:?}: {err:?}"
+        );
         assert!(err.to_string().contains("malformed"), "{wire:?}: {err}");
     }
 }
@@ -468,7 +570,14 @@ delay_ms = 20
         while let Some(item) = rx.recv().await {
             last = Some(item);
         }
-        assert!(started.elapsed() < Duration::from_millis(200), "{wire:?}: {:?}", started.elapsed());
-        assert!(matches!(last, Some(Err(ProviderError::Cancelled))), "{wire:?}: {last:?}");
+        assert!(
+            started.elapsed() < Duration::from_millis(200),
+            "{wire:?}: {:?}",
+            started.elapsed()
+        );
+        assert!(
+            matches!(last, Some(Err(ProviderError::Cancelled))),
+            "{wire:?}: {last:?}"
+        );
     }
 }

@@ -74,7 +74,12 @@ mod tests {
             path: PathBuf::from("/repo/AGENTS.md"),
             text: "Use tabs.".into(),
         }];
-        let run = system_prompt(Pane::Run, ApprovalMode::FullAuto, Path::new("/repo"), &files);
+        let run = system_prompt(
+            Pane::Run,
+            ApprovalMode::FullAuto,
+            Path::new("/repo"),
+            &files,
+        );
         assert!(run.contains("Run agent") && !run.contains("You are the Chat agent"));
         assert!(run.contains("Workspace: /repo"));
         assert!(run.contains("full-auto"));

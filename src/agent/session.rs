@@ -22,10 +22,12 @@ use super::protocol::{ApprovalDecision, Event, Op, Pane, TaskStatus};
 use super::truncate::cap_middle;
 use crate::exec::ApprovalMode;
 use crate::provider::{
-    Accumulator, AssistantPart, Message, ModelClient, ModelRequest, ProviderError,
-    ReasoningEffort, StreamEvent, ToolCall, Usage,
+    Accumulator, AssistantPart, Message, ModelClient, ModelRequest, ProviderError, ReasoningEffort,
+    StreamEvent, ToolCall, Usage,
 };
-use crate::tools::{Registry, ShellSettings, Tool, ToolContext, ToolKind, ToolOutput, ToolProgress};
+use crate::tools::{
+    Registry, ShellSettings, Tool, ToolContext, ToolKind, ToolOutput, ToolProgress,
+};
 
 /// Events buffered between a session and a slow front end before the
 /// session waits (backpressure instead of unbounded memory).
@@ -283,7 +285,8 @@ impl Session {
             }
         }
         if !text.is_empty() {
-            self.emit(Event::AssistantMessage { text: text.clone() }).await;
+            self.emit(Event::AssistantMessage { text: text.clone() })
+                .await;
             *last_message = Some(text);
         }
         self.history.push(message);
@@ -359,11 +362,15 @@ impl Session {
                 batch.push((i, tool, input));
                 continue;
             }
-            if !self.run_batch(&calls, &mut batch, &mut results, &cancel).await {
+            if !self
+                .run_batch(&calls, &mut batch, &mut results, &cancel)
+                .await
+            {
                 interrupted = true;
                 break;
             }
-            if self.cfg.mode.needs_approval(tool.kind()) && !self.approved_tools.contains(&call.name)
+            if self.cfg.mode.needs_approval(tool.kind())
+                && !self.approved_tools.contains(&call.name)
             {
                 match self.approval(call, &tool, &input).await {
                     Some(Ok(())) => {}
@@ -378,12 +385,19 @@ impl Session {
                 }
             }
             batch.push((i, tool, input));
-            if !self.run_batch(&calls, &mut batch, &mut results, &cancel).await {
+            if !self
+                .run_batch(&calls, &mut batch, &mut results, &cancel)
+                .await
+            {
                 interrupted = true;
                 break;
             }
         }
-        if !interrupted && !self.run_batch(&calls, &mut batch, &mut results, &cancel).await {
+        if !interrupted
+            && !self
+                .run_batch(&calls, &mut batch, &mut results, &cancel)
+                .await
+        {
             interrupted = true;
         }
         for (call, result) in calls.iter().zip(results) {

@@ -120,7 +120,9 @@ pub enum ConfigError {
     },
     #[error("{path} is not valid TOML: {message}\nFix the file or move it aside.")]
     Syntax { path: PathBuf, message: String },
-    #[error("{origin}: {message}\nSee the configuration section of README.md for the keys Tandem knows.")]
+    #[error(
+        "{origin}: {message}\nSee the configuration section of README.md for the keys Tandem knows."
+    )]
     Invalid { origin: String, message: String },
 }
 
@@ -135,10 +137,12 @@ pub struct Layer {
 impl Layer {
     /// Parses `text` as a layer named `origin`.
     pub fn parse(origin: &str, text: &str) -> Result<Self, ConfigError> {
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Syntax {
-            path: PathBuf::from(origin),
-            message: e.message().to_string(),
-        })?;
+        let table: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    path: PathBuf::from(origin),
+                    message: e.message().to_string(),
+                })?;
         Ok(Self {
             origin: origin.to_string(),
             table,
@@ -212,8 +216,9 @@ impl Config {
 
     /// The built-in defaults alone.
     pub fn defaults() -> Self {
-        Self::from_layers(&[Layer::parse("built-in defaults", DEFAULTS_TOML)
-            .expect("built-in defaults parse")])
+        Self::from_layers(&[
+            Layer::parse("built-in defaults", DEFAULTS_TOML).expect("built-in defaults parse")
+        ])
         .expect("built-in defaults are valid")
     }
 
@@ -239,7 +244,10 @@ mod tests {
         assert_eq!(c.panes.run.provider, "openai");
         assert_eq!(c.panes.run.mode, ApprovalMode::FullAuto);
         assert_eq!(c.providers["openai-chat"].wire, Wire::OpenAiChat);
-        assert_eq!(c.context_window("anthropic", "claude-sonnet-4-5"), Some(200_000));
+        assert_eq!(
+            c.context_window("anthropic", "claude-sonnet-4-5"),
+            Some(200_000)
+        );
     }
 
     #[test]
@@ -259,7 +267,10 @@ mod tests {
         let base = Layer::parse("built-in defaults", DEFAULTS_TOML).unwrap();
         let c = Config::from_layers(&[base, user, flags]).unwrap();
         assert_eq!(c.retry.max_retries, 1);
-        assert_eq!(c.retry.idle_timeout_secs, 90, "untouched keys keep their default");
+        assert_eq!(
+            c.retry.idle_timeout_secs, 90,
+            "untouched keys keep their default"
+        );
         assert_eq!(c.panes.run.model.as_deref(), Some("qwen"));
         assert_eq!(c.panes.run.provider, "openai");
         assert!(c.providers.contains_key("local"));
@@ -268,14 +279,25 @@ mod tests {
     #[test]
     fn errors_name_the_file_and_the_key() {
         let base = Layer::parse("built-in defaults", DEFAULTS_TOML).unwrap();
-        let bad = Layer::parse("/home/u/.config/tandem/config.toml", "[retry]\nmax_retrys = 3").unwrap();
-        let err = Config::from_layers(&[base.clone(), bad]).unwrap_err().to_string();
+        let bad = Layer::parse(
+            "/home/u/.config/tandem/config.toml",
+            "[retry]\nmax_retrys = 3",
+        )
+        .unwrap();
+        let err = Config::from_layers(&[base.clone(), bad])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("/home/u/.config/tandem/config.toml"), "{err}");
         assert!(err.contains("max_retrys"), "{err}");
         let bad_wire = Layer::parse("p", "[providers.x]\nwire = \"grpc\"").unwrap();
-        let err = Config::from_layers(&[base, bad_wire]).unwrap_err().to_string();
+        let err = Config::from_layers(&[base, bad_wire])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("grpc"), "{err}");
         let syntax = Layer::parse("f.toml", "[retry\n").unwrap_err().to_string();
-        assert!(syntax.contains("f.toml") && syntax.contains("not valid TOML"), "{syntax}");
+        assert!(
+            syntax.contains("f.toml") && syntax.contains("not valid TOML"),
+            "{syntax}"
+        );
     }
 }

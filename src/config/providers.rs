@@ -9,11 +9,15 @@ use crate::provider::HttpClientConfig;
 /// A provider that cannot be used as configured.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ProviderConfigError {
-    #[error("unknown provider `{name}`; known providers: {known}. Define it under [providers.{name}] in config.toml.")]
+    #[error(
+        "unknown provider `{name}`; known providers: {known}. Define it under [providers.{name}] in config.toml."
+    )]
     Unknown { name: String, known: String },
     #[error("provider `{name}` has no base URL: set `base_url` under [providers.{name}]{env_hint}")]
     NoBaseUrl { name: String, env_hint: String },
-    #[error("provider `{name}` needs an API key: set {env_key} (or point {base_env} at a server that needs none)")]
+    #[error(
+        "provider `{name}` needs an API key: set {env_key} (or point {base_env} at a server that needs none)"
+    )]
     NoKey {
         name: String,
         env_key: String,
@@ -39,7 +43,7 @@ pub fn resolve(
             name: name.to_string(),
             known: known_providers(config),
         })?;
-    let from_env = def.base_url_env.as_deref().and_then(|v| env(v));
+    let from_env = def.base_url_env.as_deref().and_then(env);
     let base_url = def
         .base_url
         .clone()
@@ -53,7 +57,7 @@ pub fn resolve(
                 .map(|v| format!(" or the {v} environment variable"))
                 .unwrap_or_default(),
         })?;
-    let api_key = def.env_key.as_deref().and_then(|v| env(v));
+    let api_key = def.env_key.as_deref().and_then(env);
     let is_default_endpoint = def.base_url.is_none() && from_env.is_none();
     if api_key.is_none()
         && is_default_endpoint
@@ -152,7 +156,11 @@ mod tests {
         let c = Config::defaults();
         let err = resolve(&c, "openai", &env(&[])).unwrap_err().to_string();
         assert!(err.contains("OPENAI_API_KEY"), "{err}");
-        let ok = resolve(&c, "openai", &env(&[("OPENAI_BASE_URL", "http://127.0.0.1:1")]));
+        let ok = resolve(
+            &c,
+            "openai",
+            &env(&[("OPENAI_BASE_URL", "http://127.0.0.1:1")]),
+        );
         assert!(ok.is_ok(), "a custom endpoint may need no key");
     }
 

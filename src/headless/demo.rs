@@ -21,7 +21,10 @@ pub const PROMPT: &str = "The slug tests fail. Find out why and fix slug.sh.";
 
 /// The sample project, copied to a temp dir for each run.
 const PROJECT: [(&str, &str); 3] = [
-    ("README.md", include_str!("../../assets/demo/project/README.md")),
+    (
+        "README.md",
+        include_str!("../../assets/demo/project/README.md"),
+    ),
     ("slug.sh", include_str!("../../assets/demo/project/slug.sh")),
     ("test.sh", include_str!("../../assets/demo/project/test.sh")),
 ];
@@ -88,7 +91,9 @@ pub fn run_demo(json: bool, keep: bool) -> i32 {
         let kept = project.keep();
         eprintln!("\ntandem demo: the project is kept in {}", kept.display());
     } else if !json {
-        eprintln!("\ntandem demo: done (run `tandem demo --keep` to keep the project and look at the change)");
+        eprintln!(
+            "\ntandem demo: done (run `tandem demo --keep` to keep the project and look at the change)"
+        );
     }
     code
 }

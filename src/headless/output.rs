@@ -91,7 +91,9 @@ impl<W: Write, E: Write> Renderer<W, E> {
                 json!({"type": "message", "role": "assistant", "text": text})
             }
             Event::Reasoning { text } => json!({"type": "reasoning", "text": text}),
-            Event::ToolCall { id, name, input, .. } => {
+            Event::ToolCall {
+                id, name, input, ..
+            } => {
                 json!({"type": "tool.call", "id": id, "name": name, "input": input})
             }
             Event::ToolResult {
@@ -170,7 +172,10 @@ impl<W: Write, E: Write> Renderer<W, E> {
             }
             Event::StreamReset => {
                 self.end_line()?;
-                writeln!(self.err, "[the model's answer was retried; it starts again below]")?;
+                writeln!(
+                    self.err,
+                    "[the model's answer was retried; it starts again below]"
+                )?;
             }
             Event::ToolCall {
                 id, name, summary, ..
@@ -247,7 +252,10 @@ mod tests {
             r.event(e).unwrap();
         }
         drop(r);
-        (String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+        (
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
     }
 
     fn sample() -> Vec<Event> {
@@ -291,9 +299,17 @@ mod tests {
         let (out, _) = render(true, &sample());
         let types: Vec<String> = out
             .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap()["type"].as_str().unwrap().to_string())
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["type"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
             .collect();
-        assert_eq!(types, ["message", "tool.call", "tool.result", "session.completed"]);
+        assert_eq!(
+            types,
+            ["message", "tool.call", "tool.result", "session.completed"]
+        );
         assert!(out.contains(r#""status":"ok""#));
     }
 }

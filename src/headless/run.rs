@@ -12,9 +12,9 @@ use super::output::Renderer;
 use crate::agent::prompt::system_prompt;
 use crate::agent::session::new_session_id;
 use crate::agent::{Event, Op, Pane, Session, SessionConfig, TaskStatus};
+use crate::config::Config;
 use crate::config::instructions::{discover, repo_root};
 use crate::config::providers::{default_headless_provider, key_vars, resolve};
-use crate::config::Config;
 use crate::exec::ApprovalMode;
 use crate::paths::Dirs;
 use crate::provider::{HttpClientConfig, HttpModelClient, Wire};
@@ -265,7 +265,10 @@ async fn drive(spec: RunSpec) -> i32 {
     if let (Some(path), Some(text)) = (&spec.output_last_message, &last_message)
         && let Err(e) = crate::tools::atomic::write_atomic(path, text.as_bytes())
     {
-        eprintln!("tandem: cannot write the last message to {}: {e}", path.display());
+        eprintln!(
+            "tandem: cannot write the last message to {}: {e}",
+            path.display()
+        );
         return exit::FAILURE;
     }
     match status {
