@@ -241,7 +241,10 @@ mod tests {
 
     #[test]
     fn simple_event_defaults_to_message() {
-        assert_eq!(decode("data: hello\n\n"), vec![ev("message", "hello", None)]);
+        assert_eq!(
+            decode("data: hello\n\n"),
+            vec![ev("message", "hello", None)]
+        );
     }
 
     #[test]
@@ -371,7 +374,10 @@ mod tests {
         let got = decode_chunks(&[b"event: \xFFx\ndata: a\xC3\n\ndata: \xE2\x82\n\n"]);
         assert_eq!(
             got,
-            vec![ev("\u{FFFD}x", "a\u{FFFD}", None), ev("message", "\u{FFFD}", None)]
+            vec![
+                ev("\u{FFFD}x", "a\u{FFFD}", None),
+                ev("message", "\u{FFFD}", None)
+            ]
         );
     }
 
