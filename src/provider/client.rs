@@ -1,10 +1,35 @@
-//! The HTTP driver shared by all wire protocols (placeholder).
+//! The HTTP driver shared by all wire protocols.
+//!
+//! One attempt: POST the wire's JSON body, report rate-limit headers, then
+//! read the body chunk by chunk under an idle timeout, decode SSE and hand
+//! each event to the wire decoder. Failures that a retry can fix (429/5xx,
+//! connection errors, stalls, truncated streams, overloaded errors) are
+//! retried with backoff ([`RetryPolicy`]); output a failed attempt already
+//! delivered is not delivered twice (see [`Dedup`]). Every await races the
+//! caller's cancellation token so an interrupt ends the call at once.
 
+use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{ModelClient, ModelRequest, ModelStream, Wire};
+use super::ratelimit::{parse_rate_limits, parse_retry_after};
+use super::retry::{RetryPolicy, is_retryable_status};
+use super::sse::{SseDecoder, SseEvent};
+use super::wire::{WireDecoder, WireError, WireProtocol};
+use super::{ModelClient, ModelRequest, ModelStream, ProviderError, StreamEvent, Usage, Wire};
+
+/// How much of an error response body is read to find its message.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// How long opening a TCP (and TLS) connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Events buffered between the driver task and the consumer.
+const CHANNEL_CAPACITY: usize = 64;
 
 /// Where and how to reach one provider.
 #[derive(Debug, Clone)]
@@ -25,28 +50,781 @@ pub struct HttpClientConfig {
     pub idle_timeout: std::time::Duration,
 }
 
+/// The endpoint for `path` under `base_url`: `{base}/v1/{path}`, where a
+/// base that already ends in `/v1` (or `/v1/`) does not get a second one,
+/// because users paste both forms (`https://api.openai.com/v1`,
+/// `http://localhost:11434`).
+pub fn endpoint_url(base_url: &str, path: &str) -> String {
+    let base = base_url.trim_end_matches('/');
+    let base = base.strip_suffix("/v1").unwrap_or(base);
+    format!("{base}/v1/{}", path.trim_start_matches('/'))
+}
+
 /// A [`ModelClient`] over HTTP for any [`Wire`].
+///
+/// Cheap to clone: clones share one connection pool.
 #[derive(Clone)]
 pub struct HttpModelClient {
-    config: Arc<HttpClientConfig>,
+    driver: Arc<Driver>,
 }
 
 impl HttpModelClient {
     /// Builds a client; no connection is made until the first call.
+    ///
+    /// Fails when a header (including the API key) is not a valid HTTP
+    /// header value; the message never contains the key.
     pub fn new(config: HttpClientConfig) -> anyhow::Result<Self> {
+        let protocol = config.wire.protocol();
+        Self::with_protocol(config, protocol)
+    }
+
+    /// Builds a client for an explicit protocol implementation, so that the
+    /// driver can be tested with a protocol that is not one of [`Wire`]'s.
+    fn with_protocol(
+        config: HttpClientConfig,
+        protocol: &'static dyn WireProtocol,
+    ) -> anyhow::Result<Self> {
+        // reqwest is built without a default crypto provider; ring is ours.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .tcp_nodelay(true)
+            .user_agent(concat!("tandem/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let headers = request_headers(&config, protocol)?;
         Ok(Self {
-            config: Arc::new(config),
+            driver: Arc::new(Driver {
+                url: endpoint_url(&config.base_url, protocol.path()),
+                policy: RetryPolicy::with_max_retries(config.max_retries),
+                config,
+                protocol,
+                http,
+                headers,
+            }),
         })
+    }
+
+    /// Replaces the retry timing (and count, which otherwise comes from
+    /// `config.max_retries`); tests and the demo use short delays.
+    pub fn with_retry_policy(self, policy: RetryPolicy) -> Self {
+        let d = &self.driver;
+        Self {
+            driver: Arc::new(Driver {
+                config: d.config.clone(),
+                protocol: d.protocol,
+                http: d.http.clone(),
+                headers: d.headers.clone(),
+                url: d.url.clone(),
+                policy,
+            }),
+        }
+    }
+
+    /// The endpoint requests go to, for diagnostics (`tandem doctor`, logs).
+    pub fn url(&self) -> &str {
+        &self.driver.url
     }
 }
 
 impl ModelClient for HttpModelClient {
     fn provider_name(&self) -> &str {
-        &self.config.provider
+        &self.driver.config.provider
     }
 
-    fn stream(&self, _request: ModelRequest, _cancel: CancellationToken) -> ModelStream {
-        let (_tx, rx) = tokio::sync::mpsc::channel(64);
+    /// Spawns the call on the current tokio runtime (must be called from
+    /// within one).
+    fn stream(&self, request: ModelRequest, cancel: CancellationToken) -> ModelStream {
+        let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+        let driver = Arc::clone(&self.driver);
+        tokio::spawn(async move { driver.run(request, Out { tx, cancel }).await });
         rx
+    }
+}
+
+/// Protocol headers, then configured extras (which may override them), then
+/// the content negotiation headers every call needs.
+fn request_headers(
+    config: &HttpClientConfig,
+    protocol: &dyn WireProtocol,
+) -> anyhow::Result<HeaderMap> {
+    let mut map = HeaderMap::new();
+    let key = config.api_key.as_deref().filter(|k| !k.is_empty());
+    let pairs = protocol
+        .headers(key)
+        .into_iter()
+        .map(|(n, v)| (n.to_owned(), v))
+        .chain(config.headers.iter().cloned())
+        .chain([
+            ("content-type".to_owned(), "application/json".to_owned()),
+            ("accept".to_owned(), "text/event-stream".to_owned()),
+        ]);
+    for (name, value) in pairs {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| anyhow::anyhow!("invalid HTTP header name {name:?}"))?;
+        let secret = key.is_some_and(|k| value.contains(k));
+        let mut value = HeaderValue::from_str(&value).map_err(|_| {
+            if secret {
+                anyhow::anyhow!(
+                    "the API key for provider `{}` contains characters not allowed in an HTTP header",
+                    config.provider
+                )
+            } else {
+                anyhow::anyhow!("header `{name}` has a value not allowed in HTTP")
+            }
+        })?;
+        value.set_sensitive(secret);
+        map.insert(header, value);
+    }
+    Ok(map)
+}
+
+/// Everything one provider's calls share.
+struct Driver {
+    config: HttpClientConfig,
+    protocol: &'static dyn WireProtocol,
+    http: reqwest::Client,
+    headers: HeaderMap,
+    url: String,
+    policy: RetryPolicy,
+}
+
+/// Why an attempt ended without completing the call.
+#[derive(Debug)]
+enum Failure {
+    /// Worth another attempt; `retry_after` is the server's requested wait.
+    Retry {
+        error: ProviderError,
+        retry_after: Option<Duration>,
+    },
+    /// Retrying cannot help.
+    Fatal(ProviderError),
+    /// The caller cancelled.
+    Cancelled,
+    /// The consumer dropped the stream; nobody is listening.
+    Gone,
+}
+
+impl Failure {
+    fn retry(error: ProviderError) -> Self {
+        Failure::Retry {
+            error,
+            retry_after: None,
+        }
+    }
+}
+
+/// The sending side of a call, with its cancellation token.
+struct Out {
+    tx: mpsc::Sender<Result<StreamEvent, ProviderError>>,
+    cancel: CancellationToken,
+}
+
+impl Out {
+    /// Sends one item unless the call is cancelled or abandoned first.
+    async fn send(&self, item: Result<StreamEvent, ProviderError>) -> Result<(), Failure> {
+        tokio::select! {
+            biased;
+            _ = self.cancel.cancelled() => Err(Failure::Cancelled),
+            sent = self.tx.send(item) => sent.map_err(|_| Failure::Gone),
+        }
+    }
+
+    /// Best-effort final `Cancelled`: a consumer that stopped reading must
+    /// not keep the task alive.
+    async fn send_cancelled(&self) {
+        let send = self.tx.send(Err(ProviderError::Cancelled));
+        let _ = tokio::time::timeout(Duration::from_secs(1), send).await;
+    }
+}
+
+impl Driver {
+    /// The whole call: attempts, backoff, and the final error if any.
+    async fn run(&self, request: ModelRequest, out: Out) {
+        let body = serde_json::to_vec(&self.protocol.body(&request))
+            .map(Bytes::from)
+            .expect("a serde_json::Value always serializes");
+        let mut dedup = Dedup::default();
+        let mut retries = 0u32;
+        loop {
+            let (error, retry_after) = match self.attempt(&body, &out, &mut dedup).await {
+                Ok(()) | Err(Failure::Gone) => return,
+                Err(Failure::Cancelled) => return out.send_cancelled().await,
+                Err(Failure::Fatal(error)) => return self.fail(&out, error).await,
+                Err(Failure::Retry { error, retry_after }) => (error, retry_after),
+            };
+            if retries >= self.policy.max_retries {
+                let error = ProviderError::RetriesExhausted {
+                    attempts: retries + 1,
+                    last: Box::new(error),
+                };
+                return self.fail(&out, error).await;
+            }
+            retries += 1;
+            let delay = self.policy.delay(retries, retry_after);
+            tracing::debug!(provider = %self.config.provider, retries, ?delay, %error, "retrying model call");
+            let retrying = StreamEvent::Retrying {
+                attempt: retries,
+                delay,
+                reason: error.to_string(),
+            };
+            match out.send(Ok(retrying)).await {
+                Ok(()) => {}
+                Err(Failure::Cancelled) => return out.send_cancelled().await,
+                Err(_) => return,
+            }
+            tokio::select! {
+                biased;
+                _ = out.cancel.cancelled() => return out.send_cancelled().await,
+                _ = tokio::time::sleep(delay) => {}
+            }
+            dedup.begin_attempt();
+        }
+    }
+
+    async fn fail(&self, out: &Out, error: ProviderError) {
+        if let Err(Failure::Cancelled) = out.send(Err(error)).await {
+            out.send_cancelled().await;
+        }
+    }
+
+    /// Races `fut` against cancellation and the idle timeout.
+    async fn guarded<F: Future>(&self, out: &Out, fut: F) -> Result<F::Output, Failure> {
+        tokio::select! {
+            biased;
+            _ = out.cancel.cancelled() => Err(Failure::Cancelled),
+            r = tokio::time::timeout(self.config.idle_timeout, fut) => r.map_err(|_| {
+                Failure::retry(ProviderError::Idle {
+                    provider: self.config.provider.clone(),
+                    secs: self.config.idle_timeout.as_millis().div_ceil(1000) as u64,
+                })
+            }),
+        }
+    }
+
+    /// One HTTP request and its response.
+    async fn attempt(&self, body: &Bytes, out: &Out, dedup: &mut Dedup) -> Result<(), Failure> {
+        let request = self
+            .http
+            .post(&self.url)
+            .headers(self.headers.clone())
+            .body(body.clone());
+        let response = self
+            .guarded(out, request.send())
+            .await?
+            .map_err(|e| self.connect_failure(&e))?;
+        let now = SystemTime::now();
+        let limits = parse_rate_limits(response.headers(), now);
+        if !limits.is_empty() {
+            out.send(Ok(StreamEvent::RateLimits(limits))).await?;
+        }
+        let status = response.status().as_u16();
+        if !response.status().is_success() {
+            let retry_after = parse_retry_after(response.headers(), now);
+            let body = self.read_bounded(response, out).await?;
+            return Err(self.status_failure(status, &body, retry_after));
+        }
+        let is_json = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if is_json {
+            // A relay answering a streaming request with one JSON document
+            // (usually an error wrapped in a 200) will never stream.
+            let body = self.read_bounded(response, out).await?;
+            return Err(Failure::Fatal(ProviderError::Malformed {
+                provider: self.config.provider.clone(),
+                message: format!(
+                    "expected an event stream but got JSON: {}",
+                    self.redact(error_message(&body, status))
+                ),
+            }));
+        }
+        self.read_stream(response, out, dedup).await
+    }
+
+    /// Reads up to [`ERROR_BODY_LIMIT`] bytes; a body that breaks or stalls
+    /// yields what arrived so far.
+    async fn read_bounded(
+        &self,
+        mut response: reqwest::Response,
+        out: &Out,
+    ) -> Result<Vec<u8>, Failure> {
+        let mut body = Vec::new();
+        while body.len() < ERROR_BODY_LIMIT {
+            match self.guarded(out, response.chunk()).await {
+                Ok(Ok(Some(chunk))) => {
+                    let room = ERROR_BODY_LIMIT - body.len();
+                    body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                }
+                Err(Failure::Cancelled) => return Err(Failure::Cancelled),
+                _ => break,
+            }
+        }
+        Ok(body)
+    }
+
+    /// Streams a 2xx body through the SSE and wire decoders.
+    async fn read_stream(
+        &self,
+        mut response: reqwest::Response,
+        out: &Out,
+        dedup: &mut Dedup,
+    ) -> Result<(), Failure> {
+        let mut sse = SseDecoder::new().lenient_eof(true);
+        let mut wire = self.protocol.decoder();
+        let mut events = Vec::new();
+        let mut batch = Batch::default();
+        loop {
+            let chunk = match self.guarded(out, response.chunk()).await? {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::debug!(provider = %self.config.provider, error = %e, "stream broke");
+                    return Err(Failure::retry(self.truncated()));
+                }
+            };
+            sse.push(&chunk, &mut events);
+            for event in events.drain(..) {
+                if self
+                    .on_event(&mut *wire, &event, &mut batch, out, dedup)
+                    .await?
+                {
+                    return Ok(());
+                }
+            }
+        }
+        sse.finish(&mut events);
+        for event in events.drain(..) {
+            if self
+                .on_event(&mut *wire, &event, &mut batch, out, dedup)
+                .await?
+            {
+                return Ok(());
+            }
+        }
+        let ended = wire.on_end(&mut batch.produced);
+        if batch.forward(out, dedup).await? {
+            return Ok(());
+        }
+        ended.map_err(|e| self.wire_failure(e))?;
+        // The protocol accepted the end but never said stop: the consumer
+        // would wait for a Stop that cannot come.
+        Err(Failure::retry(self.truncated()))
+    }
+
+    /// Decodes one SSE event and forwards what it produced; true once the
+    /// response is complete.
+    async fn on_event(
+        &self,
+        wire: &mut dyn WireDecoder,
+        event: &SseEvent,
+        batch: &mut Batch,
+        out: &Out,
+        dedup: &mut Dedup,
+    ) -> Result<bool, Failure> {
+        let decoded = wire.on_event(event, &mut batch.produced);
+        // Events decoded before an error are still part of the output.
+        let stopped = batch.forward(out, dedup).await?;
+        decoded.map_err(|e| self.wire_failure(e))?;
+        Ok(stopped)
+    }
+
+    fn truncated(&self) -> ProviderError {
+        ProviderError::Truncated {
+            provider: self.config.provider.clone(),
+        }
+    }
+
+    fn wire_failure(&self, error: WireError) -> Failure {
+        let provider = self.config.provider.clone();
+        match error {
+            WireError::Api {
+                kind,
+                message,
+                retryable,
+            } => {
+                let error = ProviderError::Api {
+                    provider,
+                    kind,
+                    message: self.redact(message),
+                };
+                if retryable {
+                    Failure::retry(error)
+                } else {
+                    Failure::Fatal(error)
+                }
+            }
+            WireError::Malformed(message) => Failure::Fatal(ProviderError::Malformed {
+                provider,
+                message: self.redact(message),
+            }),
+            WireError::Truncated => Failure::retry(self.truncated()),
+        }
+    }
+
+    fn connect_failure(&self, error: &reqwest::Error) -> Failure {
+        // The top-level message repeats the URL; the causes say what broke.
+        let mut causes = Vec::new();
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            causes.push(cause.to_string());
+            source = cause.source();
+        }
+        let message = if causes.is_empty() {
+            error.to_string()
+        } else {
+            causes.join(": ")
+        };
+        let error_value = ProviderError::Connect {
+            provider: self.config.provider.clone(),
+            url: self.url.clone(),
+            message: self.redact(message),
+        };
+        if error.is_builder() {
+            Failure::Fatal(error_value)
+        } else {
+            Failure::retry(error_value)
+        }
+    }
+
+    fn status_failure(&self, status: u16, body: &[u8], retry_after: Option<Duration>) -> Failure {
+        let provider = self.config.provider.clone();
+        let message = self.redact(error_message(body, status));
+        match status {
+            401 | 403 => Failure::Fatal(ProviderError::Auth {
+                provider,
+                status,
+                message,
+                hint: self.auth_hint(),
+            }),
+            s if is_retryable_status(s) => Failure::Retry {
+                error: ProviderError::Status {
+                    provider,
+                    status,
+                    message,
+                },
+                retry_after,
+            },
+            _ => Failure::Fatal(ProviderError::Status {
+                provider,
+                status,
+                message,
+            }),
+        }
+    }
+
+    /// What to do about a rejected key: name the variable to set.
+    fn auth_hint(&self) -> String {
+        let has_key = self
+            .config
+            .api_key
+            .as_deref()
+            .is_some_and(|k| !k.is_empty());
+        match (&self.config.env_key, has_key) {
+            (Some(var), true) => format!("Set {var} to a valid key"),
+            (Some(var), false) => format!("No API key is configured: set {var}"),
+            (None, _) => format!(
+                "Check the API key configured for provider `{}`",
+                self.config.provider
+            ),
+        }
+    }
+
+    /// Removes the API key from text a server sent back (some echo it).
+    fn redact(&self, text: String) -> String {
+        match self.config.api_key.as_deref() {
+            Some(key) if key.len() >= 4 && text.contains(key) => text.replace(key, "[redacted]"),
+            _ => text,
+        }
+    }
+}
+
+/// The provider's error message from an error body: `{"error":{"message"}}`
+/// (OpenAI, Anthropic), `{"error":"..."}` (Ollama, llama.cpp),
+/// `{"message":...}` or `{"detail":...}` (relays, vLLM); otherwise the
+/// start of the body text, or the status reason when the body is empty.
+pub fn error_message(body: &[u8], status: u16) -> String {
+    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
+        let found = json
+            .pointer("/error/message")
+            .or_else(|| json.get("error"))
+            .or_else(|| json.get("message"))
+            .or_else(|| json.get("detail"))
+            .and_then(|v| v.as_str());
+        if let Some(message) = found {
+            return message.trim().to_owned();
+        }
+    }
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return reqwest::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("no error message")
+            .to_owned();
+    }
+    const MAX_CHARS: usize = 300;
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// Stream events decoded from one SSE event, on their way out.
+#[derive(Default)]
+struct Batch {
+    produced: Vec<StreamEvent>,
+    emit: Vec<StreamEvent>,
+}
+
+impl Batch {
+    /// Sends what the dedup filter lets through; true once `Stop` went out
+    /// (anything after it is dropped: the stream ends at `Stop`).
+    async fn forward(&mut self, out: &Out, dedup: &mut Dedup) -> Result<bool, Failure> {
+        for event in self.produced.drain(..) {
+            let is_stop = matches!(event, StreamEvent::Stop(_));
+            dedup.filter(event, &mut self.emit);
+            for item in self.emit.drain(..) {
+                out.send(Ok(item)).await?;
+            }
+            if is_stop {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// A stream of output the consumer keeps apart: visible text, each reasoning
+/// block, each tool call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Channel {
+    Text,
+    Reasoning(usize),
+    Call(usize),
+}
+
+#[derive(Debug, Default, Clone, PartialEq)]
+struct ChannelState {
+    /// The tool name from `ToolCallStart`.
+    name: Option<String>,
+    /// The deltas so far, concatenated.
+    text: String,
+    /// `(name, full text)` from the completion event.
+    done: Option<(String, String)>,
+}
+
+/// The output of a call (or attempt) so far, per channel.
+#[derive(Debug, Default)]
+struct Content {
+    channels: BTreeMap<Channel, ChannelState>,
+    /// Number of reasoning blocks completed, i.e. the current block's index.
+    reasoning_blocks: usize,
+    usage: Option<Usage>,
+}
+
+impl Content {
+    fn is_empty(&self) -> bool {
+        self.channels.is_empty() && self.usage.is_none()
+    }
+
+    /// Folds one event in; returns the channel it belongs to.
+    fn apply(&mut self, event: &StreamEvent) -> Option<Channel> {
+        let channel = match event {
+            StreamEvent::TextDelta(_) => Channel::Text,
+            StreamEvent::ReasoningDelta(_) => Channel::Reasoning(self.reasoning_blocks),
+            StreamEvent::ReasoningDone(_) => {
+                self.reasoning_blocks += 1;
+                Channel::Reasoning(self.reasoning_blocks - 1)
+            }
+            StreamEvent::ToolCallStart { index, .. }
+            | StreamEvent::ToolCallDelta { index, .. }
+            | StreamEvent::ToolCallDone { index, .. } => Channel::Call(*index),
+            StreamEvent::Usage(u) => {
+                self.usage = Some(*u);
+                return None;
+            }
+            _ => return None,
+        };
+        let state = self.channels.entry(channel).or_default();
+        match event {
+            StreamEvent::TextDelta(d)
+            | StreamEvent::ReasoningDelta(d)
+            | StreamEvent::ToolCallDelta { delta: d, .. } => state.text.push_str(d),
+            StreamEvent::ReasoningDone(r) => state.done = Some((String::new(), r.text.clone())),
+            StreamEvent::ToolCallStart { name, .. } => state.name = Some(name.clone()),
+            StreamEvent::ToolCallDone { call, .. } => {
+                state.done = Some((call.name.clone(), call.arguments.clone()))
+            }
+            _ => {}
+        }
+        Some(channel)
+    }
+}
+
+/// What to do with one event of a retried attempt.
+enum Verdict {
+    /// The consumer already has it.
+    Suppress,
+    /// Send this (the event, or the new tail of a delta).
+    Forward(StreamEvent),
+    /// The attempt says something else than what was sent: start over.
+    Diverge,
+}
+
+/// Hides repeated output when a call is retried.
+///
+/// `forwarded` is what the consumer holds since the last `Reset`. While a
+/// retried attempt repeats it, its events are suppressed; where it goes
+/// beyond, only the new part is sent. If it contradicts what was sent (a
+/// different token, a different tool, or it ends shorter), the consumer gets
+/// one `Reset` and then the retried attempt from its beginning, which is why
+/// the attempt's events are logged while replaying. Completion events are
+/// sent once: a second `ToolCallDone` or `ReasoningDone` for the same block
+/// would add a duplicate part in the consumer's accumulator.
+#[derive(Debug, Default)]
+struct Dedup {
+    forwarded: Content,
+    current: Content,
+    log: Vec<StreamEvent>,
+    replaying: bool,
+}
+
+impl Dedup {
+    /// A new attempt starts; compare it against what was forwarded.
+    fn begin_attempt(&mut self) {
+        self.current = Content::default();
+        self.log.clear();
+        self.replaying = !self.forwarded.is_empty();
+    }
+
+    /// Appends to `emit` what the consumer should see of `event`.
+    fn filter(&mut self, event: StreamEvent, emit: &mut Vec<StreamEvent>) {
+        if matches!(
+            event,
+            StreamEvent::RateLimits(_) | StreamEvent::Retrying { .. } | StreamEvent::Reset
+        ) {
+            emit.push(event);
+            return;
+        }
+        let channel = self.current.apply(&event);
+        if !self.replaying {
+            self.forwarded.apply(&event);
+            emit.push(event);
+            return;
+        }
+        let verdict = self.judge(&event, channel);
+        self.log.push(event);
+        match verdict {
+            Verdict::Suppress => {}
+            Verdict::Forward(event) => emit.push(event),
+            Verdict::Diverge => {
+                emit.push(StreamEvent::Reset);
+                self.forwarded = Content::default();
+                for event in self.log.drain(..) {
+                    self.forwarded.apply(&event);
+                    emit.push(event);
+                }
+                self.replaying = false;
+            }
+        }
+    }
+
+    /// Compares the (already applied) event with what was forwarded, and
+    /// records in `forwarded` whatever it lets through.
+    fn judge(&mut self, event: &StreamEvent, channel: Option<Channel>) -> Verdict {
+        let cur = channel.and_then(|ch| self.current.channels.get(&ch));
+        match (event, channel, cur) {
+            (
+                StreamEvent::TextDelta(delta)
+                | StreamEvent::ReasoningDelta(delta)
+                | StreamEvent::ToolCallDelta { delta, .. },
+                Some(ch),
+                Some(cur),
+            ) => {
+                let fw = self.forwarded.channels.entry(ch).or_default();
+                // Earlier deltas of this attempt already matched, so only the
+                // new delta's bytes need comparing.
+                let start = cur.text.len() - delta.len();
+                let overlap = fw.text.len().min(cur.text.len()).saturating_sub(start);
+                if fw.text.len() < start
+                    || delta.as_bytes()[..overlap] != fw.text.as_bytes()[start..start + overlap]
+                {
+                    return Verdict::Diverge;
+                }
+                if cur.text.len() <= fw.text.len() {
+                    return Verdict::Suppress;
+                }
+                match (&fw.done, delta.get(overlap..)) {
+                    (None, Some(tail)) => {
+                        fw.text.push_str(tail);
+                        Verdict::Forward(with_delta(event, tail))
+                    }
+                    _ => Verdict::Diverge,
+                }
+            }
+            (StreamEvent::ToolCallStart { name, .. }, Some(ch), _) => {
+                let fw = self.forwarded.channels.entry(ch).or_default();
+                match &fw.name {
+                    None => {
+                        fw.name = Some(name.clone());
+                        Verdict::Forward(event.clone())
+                    }
+                    Some(sent) if sent == name => Verdict::Suppress,
+                    Some(_) => Verdict::Diverge,
+                }
+            }
+            (
+                StreamEvent::ToolCallDone { .. } | StreamEvent::ReasoningDone(_),
+                Some(ch),
+                Some(cur),
+            ) => {
+                let fw = self.forwarded.channels.entry(ch).or_default();
+                match &fw.done {
+                    Some(sent) if Some(sent) == cur.done.as_ref() => Verdict::Suppress,
+                    Some(_) => Verdict::Diverge,
+                    None if fw.text == cur.text => {
+                        fw.done = cur.done.clone();
+                        Verdict::Forward(event.clone())
+                    }
+                    None => Verdict::Diverge,
+                }
+            }
+            (StreamEvent::Usage(usage), _, _) => {
+                if self.forwarded.usage == Some(*usage) {
+                    Verdict::Suppress
+                } else {
+                    self.forwarded.usage = Some(*usage);
+                    Verdict::Forward(event.clone())
+                }
+            }
+            (StreamEvent::Stop(_), _, _) => {
+                let complete = self.forwarded.channels.iter().all(|(ch, fw)| {
+                    self.current.channels.get(ch).is_some_and(|cur| {
+                        cur.text.len() == fw.text.len() && (fw.done.is_none() || cur.done.is_some())
+                    })
+                });
+                if complete {
+                    Verdict::Forward(event.clone())
+                } else {
+                    Verdict::Diverge
+                }
+            }
+            _ => Verdict::Forward(event.clone()),
+        }
+    }
+}
+
+/// The same kind of delta event carrying `text` instead.
+fn with_delta(event: &StreamEvent, text: &str) -> StreamEvent {
+    match event {
+        StreamEvent::ReasoningDelta(_) => StreamEvent::ReasoningDelta(text.to_owned()),
+        StreamEvent::ToolCallDelta { index, .. } => StreamEvent::ToolCallDelta {
+            index: *index,
+            delta: text.to_owned(),
+        },
+        _ => StreamEvent::TextDelta(text.to_owned()),
     }
 }
