@@ -36,7 +36,7 @@ fn anthropic_stream() -> Vec<u8> {
     );
     let mut i = 0usize;
     while s.len() < TARGET_BYTES {
-        if i % 50 == 0 {
+        if i.is_multiple_of(50) {
             s.extend_from_slice(b"event: ping\ndata: {\"type\": \"ping\"}\n\n");
         }
         let text: String = (0..1 + i % 4)

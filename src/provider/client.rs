@@ -669,7 +669,7 @@ enum Verdict {
     /// The consumer already has it.
     Suppress,
     /// Send this (the event, or the new tail of a delta).
-    Forward(StreamEvent),
+    Forward(Box<StreamEvent>),
     /// The attempt says something else than what was sent: start over.
     Diverge,
 }
@@ -719,7 +719,7 @@ impl Dedup {
         self.log.push(event);
         match verdict {
             Verdict::Suppress => {}
-            Verdict::Forward(event) => emit.push(event),
+            Verdict::Forward(event) => emit.push(*event),
             Verdict::Diverge => {
                 emit.push(StreamEvent::Reset);
                 self.forwarded = Content::default();
@@ -760,7 +760,7 @@ impl Dedup {
                 match (&fw.done, delta.get(overlap..)) {
                     (None, Some(tail)) => {
                         fw.text.push_str(tail);
-                        Verdict::Forward(with_delta(event, tail))
+                        Verdict::Forward(Box::new(with_delta(event, tail)))
                     }
                     _ => Verdict::Diverge,
                 }
@@ -770,7 +770,7 @@ impl Dedup {
                 match &fw.name {
                     None => {
                         fw.name = Some(name.clone());
-                        Verdict::Forward(event.clone())
+                        Verdict::Forward(Box::new(event.clone()))
                     }
                     Some(sent) if sent == name => Verdict::Suppress,
                     Some(_) => Verdict::Diverge,
@@ -787,7 +787,7 @@ impl Dedup {
                     Some(_) => Verdict::Diverge,
                     None if fw.text == cur.text => {
                         fw.done = cur.done.clone();
-                        Verdict::Forward(event.clone())
+                        Verdict::Forward(Box::new(event.clone()))
                     }
                     None => Verdict::Diverge,
                 }
@@ -797,7 +797,7 @@ impl Dedup {
                     Verdict::Suppress
                 } else {
                     self.forwarded.usage = Some(*usage);
-                    Verdict::Forward(event.clone())
+                    Verdict::Forward(Box::new(event.clone()))
                 }
             }
             (StreamEvent::Stop(_), _, _) => {
@@ -807,12 +807,12 @@ impl Dedup {
                     })
                 });
                 if complete {
-                    Verdict::Forward(event.clone())
+                    Verdict::Forward(Box::new(event.clone()))
                 } else {
                     Verdict::Diverge
                 }
             }
-            _ => Verdict::Forward(event.clone()),
+            _ => Verdict::Forward(Box::new(event.clone())),
         }
     }
 }
@@ -826,5 +826,800 @@ fn with_delta(event: &StreamEvent, text: &str) -> StreamEvent {
             delta: text.to_owned(),
         },
         _ => StreamEvent::TextDelta(text.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Instant;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+    use crate::provider::{Accumulator, Reasoning, StopReason, ToolCall};
+
+    // ---- a test protocol: `data: {"t":"..."}` is text, `event: done` stops
+
+    struct TestWire;
+
+    impl WireProtocol for TestWire {
+        fn path(&self) -> &'static str {
+            "test/stream"
+        }
+        fn headers(&self, api_key: Option<&str>) -> Vec<(&'static str, String)> {
+            api_key
+                .map(|k| vec![("x-api-key", k.to_owned())])
+                .unwrap_or_default()
+        }
+        fn body(&self, request: &ModelRequest) -> serde_json::Value {
+            serde_json::json!({ "model": request.model, "stream": true })
+        }
+        fn decoder(&self) -> Box<dyn WireDecoder> {
+            Box::new(TestDecoder { done: false })
+        }
+    }
+
+    struct TestDecoder {
+        done: bool,
+    }
+
+    impl WireDecoder for TestDecoder {
+        fn on_event(
+            &mut self,
+            event: &SseEvent,
+            out: &mut Vec<StreamEvent>,
+        ) -> Result<(), WireError> {
+            match event.event.as_str() {
+                "done" => {
+                    self.done = true;
+                    out.push(StreamEvent::Stop(StopReason::EndTurn));
+                }
+                "error" => {
+                    return Err(WireError::Api {
+                        kind: event.data.clone(),
+                        message: "the server is busy".into(),
+                        retryable: event.data == "overloaded_error",
+                    });
+                }
+                _ => {
+                    let v: serde_json::Value = serde_json::from_str(&event.data)
+                        .map_err(|e| WireError::Malformed(e.to_string()))?;
+                    let t = v["t"].as_str().ok_or(WireError::Malformed("no t".into()))?;
+                    out.push(StreamEvent::TextDelta(t.to_owned()));
+                }
+            }
+            Ok(())
+        }
+        fn on_end(&mut self, _out: &mut Vec<StreamEvent>) -> Result<(), WireError> {
+            if self.done {
+                Ok(())
+            } else {
+                Err(WireError::Truncated)
+            }
+        }
+    }
+
+    // ---- a scripted raw HTTP/1.1 server, one reply per connection
+
+    enum Step {
+        Send(Vec<u8>),
+        Pause(Duration),
+    }
+
+    struct Server {
+        base: String,
+        requests: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl Server {
+        async fn start(replies: Vec<Vec<Step>>) -> Server {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            let requests = Arc::new(Mutex::new(Vec::new()));
+            let replies = Arc::new(Mutex::new(
+                replies.into_iter().map(Some).collect::<Vec<_>>(),
+            ));
+            let next = Arc::new(AtomicUsize::new(0));
+            let seen = Arc::clone(&requests);
+            tokio::spawn(async move {
+                while let Ok((socket, _)) = listener.accept().await {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let reply = replies.lock().unwrap().get_mut(i).and_then(Option::take);
+                    let seen = Arc::clone(&seen);
+                    tokio::spawn(serve_one(socket, reply, seen));
+                }
+            });
+            Server { base, requests }
+        }
+
+        fn requests(&self) -> Vec<String> {
+            self.requests.lock().unwrap().clone()
+        }
+    }
+
+    async fn serve_one(
+        mut socket: TcpStream,
+        reply: Option<Vec<Step>>,
+        seen: Arc<Mutex<Vec<String>>>,
+    ) {
+        let mut buf = Vec::new();
+        let mut tmp = [0u8; 4096];
+        let head_end = loop {
+            let Ok(n) = socket.read(&mut tmp).await else {
+                return;
+            };
+            if n == 0 {
+                return;
+            }
+            buf.extend_from_slice(&tmp[..n]);
+            if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break p + 4;
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).to_lowercase();
+        let length = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        while buf.len() < head_end + length {
+            let Ok(n) = socket.read(&mut tmp).await else {
+                return;
+            };
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&tmp[..n]);
+        }
+        seen.lock()
+            .unwrap()
+            .push(String::from_utf8_lossy(&buf).into_owned());
+        let steps = reply.unwrap_or_else(|| status(500, &[], "{\"error\":\"no more replies\"}"));
+        for step in steps {
+            match step {
+                Step::Send(bytes) => {
+                    if socket.write_all(&bytes).await.is_err() {
+                        return;
+                    }
+                }
+                Step::Pause(d) => tokio::time::sleep(d).await,
+            }
+        }
+        let _ = socket.shutdown().await;
+    }
+
+    const SSE_HEAD: &str =
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n";
+
+    fn text_events(parts: &[&str]) -> String {
+        parts
+            .iter()
+            .map(|t| format!("data: {}\n\n", serde_json::json!({ "t": t })))
+            .collect()
+    }
+
+    /// A complete, close-delimited event stream of `parts`.
+    fn sse_ok(parts: &[&str]) -> Vec<Step> {
+        let body = format!(
+            "{SSE_HEAD}{}event: done\ndata: {{}}\n\n",
+            text_events(parts)
+        );
+        vec![Step::Send(body.into_bytes())]
+    }
+
+    fn status(code: u16, headers: &[(&str, &str)], body: &str) -> Vec<Step> {
+        let mut head = format!(
+            "HTTP/1.1 {code} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        vec![Step::Send(format!("{head}\r\n{body}").into_bytes())]
+    }
+
+    // ---- client helpers
+
+    fn config(base_url: &str) -> HttpClientConfig {
+        HttpClientConfig {
+            provider: "testprov".into(),
+            wire: Wire::Anthropic,
+            base_url: base_url.into(),
+            api_key: Some("sk-test-SECRET-123".into()),
+            env_key: Some("ANTHROPIC_API_KEY".into()),
+            headers: vec![("x-extra".into(), "yes".into())],
+            max_retries: 3,
+            idle_timeout: Duration::from_millis(300),
+        }
+    }
+
+    fn client(config: HttpClientConfig) -> HttpModelClient {
+        HttpModelClient::with_protocol(config, &TestWire)
+            .unwrap()
+            .with_retry_policy(RetryPolicy {
+                max_retries: 3,
+                base_delay: Duration::from_millis(5),
+                max_delay: Duration::from_millis(20),
+                max_server_delay: Duration::from_secs(1),
+            })
+    }
+
+    fn request() -> ModelRequest {
+        ModelRequest {
+            model: "m1".into(),
+            system: String::new(),
+            messages: Vec::new(),
+            tools: Vec::new(),
+            max_output_tokens: 100,
+            reasoning: None,
+        }
+    }
+
+    async fn collect(mut rx: ModelStream) -> Vec<Result<StreamEvent, ProviderError>> {
+        let mut items = Vec::new();
+        let deadline = tokio::time::sleep(Duration::from_secs(10));
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                item = rx.recv() => match item {
+                    Some(item) => items.push(item),
+                    None => return items,
+                },
+                _ = &mut deadline => panic!("stream did not end; got {items:?}"),
+            }
+        }
+    }
+
+    async fn run(client: &HttpModelClient) -> Vec<Result<StreamEvent, ProviderError>> {
+        collect(client.stream(request(), CancellationToken::new())).await
+    }
+
+    fn accumulate(items: &[Result<StreamEvent, ProviderError>]) -> Accumulator {
+        let mut acc = Accumulator::new();
+        for event in items.iter().flatten() {
+            acc.push(event);
+        }
+        acc
+    }
+
+    fn count(items: &[Result<StreamEvent, ProviderError>], f: fn(&StreamEvent) -> bool) -> usize {
+        items.iter().flatten().filter(|e| f(e)).count()
+    }
+
+    fn is_reset(e: &StreamEvent) -> bool {
+        matches!(e, StreamEvent::Reset)
+    }
+
+    fn is_retrying(e: &StreamEvent) -> bool {
+        matches!(e, StreamEvent::Retrying { .. })
+    }
+
+    fn text_deltas(items: &[Result<StreamEvent, ProviderError>]) -> Vec<String> {
+        items
+            .iter()
+            .flatten()
+            .filter_map(|e| match e {
+                StreamEvent::TextDelta(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    // ---- tests
+
+    #[test]
+    fn endpoint_url_adds_v1_once() {
+        for base in [
+            "https://api.anthropic.com",
+            "https://api.anthropic.com/",
+            "https://api.anthropic.com/v1",
+            "https://api.anthropic.com/v1/",
+        ] {
+            assert_eq!(
+                endpoint_url(base, "messages"),
+                "https://api.anthropic.com/v1/messages",
+                "{base}"
+            );
+        }
+        assert_eq!(
+            endpoint_url("http://relay:8080/openai/v1", "chat/completions"),
+            "http://relay:8080/openai/v1/chat/completions"
+        );
+        assert_eq!(
+            endpoint_url("http://relay/v10", "responses"),
+            "http://relay/v10/v1/responses"
+        );
+    }
+
+    #[test]
+    fn error_message_shapes() {
+        let m = |b: &str, s| error_message(b.as_bytes(), s);
+        assert_eq!(
+            m(
+                r#"{"type":"error","error":{"type":"x","message":"bad key"}}"#,
+                401
+            ),
+            "bad key"
+        );
+        assert_eq!(m(r#"{"error":"model not found"}"#, 404), "model not found");
+        assert_eq!(m(r#"{"message":" slow down "}"#, 429), "slow down");
+        assert_eq!(m(r#"{"detail":"nope"}"#, 400), "nope");
+        assert_eq!(m("<html>gateway</html>", 502), "<html>gateway</html>");
+        assert_eq!(m("", 503), "Service Unavailable");
+        assert_eq!(m(&"x".repeat(1000), 500).chars().count(), 301);
+    }
+
+    #[test]
+    fn invalid_key_is_rejected_without_echoing_it() {
+        let mut c = config("http://localhost");
+        c.api_key = Some("sk-bad\nkey".into());
+        let err = HttpModelClient::with_protocol(c, &TestWire)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("API key"), "{err}");
+        assert!(!err.contains("sk-bad"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn joins_url_and_sends_headers_and_body() {
+        for suffix in ["", "/v1", "/v1/"] {
+            let server = Server::start(vec![sse_ok(&["hi"])]).await;
+            let client = client(config(&format!("{}{suffix}", server.base)));
+            let items = run(&client).await;
+            assert_eq!(text_deltas(&items), ["hi"]);
+            assert_eq!(
+                items.last(),
+                Some(&Ok(StreamEvent::Stop(StopReason::EndTurn)))
+            );
+            let req = &server.requests()[0];
+            assert!(
+                req.starts_with("POST /v1/test/stream HTTP/1.1\r\n"),
+                "{req}"
+            );
+            let lower = req.to_lowercase();
+            assert!(lower.contains("x-api-key: sk-test-secret-123\r\n"));
+            assert!(lower.contains("x-extra: yes\r\n"));
+            assert!(lower.contains("content-type: application/json\r\n"));
+            assert!(lower.contains("accept: text/event-stream\r\n"));
+            assert!(req.ends_with(r#"{"model":"m1","stream":true}"#), "{req}");
+        }
+    }
+
+    #[tokio::test]
+    async fn rate_limited_then_success_honours_retry_after_ms() {
+        let server = Server::start(vec![
+            status(
+                429,
+                &[
+                    ("retry-after-ms", "40"),
+                    ("anthropic-ratelimit-requests-remaining", "0"),
+                ],
+                r#"{"error":{"type":"rate_limit_error","message":"slow down"}}"#,
+            ),
+            sse_ok(&["ok"]),
+        ])
+        .await;
+        // A huge computed backoff proves the server's delay was used.
+        let client = client(config(&server.base)).with_retry_policy(RetryPolicy {
+            base_delay: Duration::from_secs(20),
+            ..RetryPolicy::default()
+        });
+        let started = Instant::now();
+        let items = run(&client).await;
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let retrying = items.iter().flatten().find(|e| is_retrying(e)).unwrap();
+        let StreamEvent::Retrying {
+            attempt,
+            delay,
+            reason,
+        } = retrying
+        else {
+            unreachable!()
+        };
+        assert_eq!((*attempt, *delay), (1, Duration::from_millis(40)));
+        assert!(
+            reason.contains("429") && reason.contains("slow down"),
+            "{reason}"
+        );
+        let limits = items.iter().flatten().find_map(|e| match e {
+            StreamEvent::RateLimits(s) => Some(s.clone()),
+            _ => None,
+        });
+        assert_eq!(limits.unwrap().requests.unwrap().remaining, Some(0));
+        assert_eq!(text_deltas(&items), ["ok"]);
+        assert_eq!(server.requests().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn unauthorized_names_the_env_var_and_hides_the_key() {
+        let server = Server::start(vec![status(
+            401,
+            &[],
+            r#"{"error":{"message":"invalid x-api-key sk-test-SECRET-123"}}"#,
+        )])
+        .await;
+        let items = run(&client(config(&server.base))).await;
+        assert_eq!(items.len(), 1);
+        let err = items[0].clone().unwrap_err();
+        assert!(
+            matches!(err, ProviderError::Auth { status: 401, .. }),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("Set ANTHROPIC_API_KEY to a valid key"),
+            "{text}"
+        );
+        assert!(!text.contains("SECRET"), "{text}");
+        assert_eq!(server.requests().len(), 1, "auth failures are not retried");
+    }
+
+    #[tokio::test]
+    async fn bad_request_fails_without_retry() {
+        let server = Server::start(vec![status(400, &[], r#"{"error":"bad model"}"#)]).await;
+        let items = run(&client(config(&server.base))).await;
+        assert_eq!(
+            items,
+            vec![Err(ProviderError::Status {
+                provider: "testprov".into(),
+                status: 400,
+                message: "bad model".into(),
+            })]
+        );
+    }
+
+    #[tokio::test]
+    async fn stall_past_idle_timeout_is_retried_without_duplicates() {
+        let first = format!("{SSE_HEAD}{}", text_events(&["Hel", "lo"]));
+        let server = Server::start(vec![
+            vec![
+                Step::Send(first.into_bytes()),
+                Step::Pause(Duration::from_secs(3)),
+            ],
+            sse_ok(&["Hel", "lo", " world"]),
+        ])
+        .await;
+        let items = run(&client(config(&server.base))).await;
+        assert_eq!(text_deltas(&items), ["Hel", "lo", " world"]);
+        assert_eq!(count(&items, is_reset), 0);
+        assert_eq!(count(&items, is_retrying), 1);
+        let reason = items.iter().flatten().find_map(|e| match e {
+            StreamEvent::Retrying { reason, .. } => Some(reason.clone()),
+            _ => None,
+        });
+        assert!(reason.unwrap().contains("idle timeout"));
+        assert_eq!(accumulate(&items).text(), "Hello world");
+    }
+
+    #[tokio::test]
+    async fn stall_before_headers_is_an_idle_timeout() {
+        let server = Server::start(vec![
+            vec![Step::Pause(Duration::from_secs(3))],
+            sse_ok(&["x"]),
+        ])
+        .await;
+        let items = run(&client(config(&server.base))).await;
+        assert_eq!(count(&items, is_retrying), 1);
+        assert_eq!(text_deltas(&items), ["x"]);
+    }
+
+    #[tokio::test]
+    async fn truncated_body_is_retried() {
+        // Close-delimited body that ends before `done`.
+        let cut = format!("{SSE_HEAD}{}data: {{\"t\":", text_events(&["a", "b"]));
+        // Content-Length promises more than is sent: the connection breaks.
+        let events = text_events(&["a", "b", "c"]);
+        let broken = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: 10000\r\n\r\n{events}"
+        );
+        let server = Server::start(vec![
+            vec![Step::Send(cut.into_bytes())],
+            vec![Step::Send(broken.into_bytes())],
+            sse_ok(&["a", "b", "c", "d"]),
+        ])
+        .await;
+        let items = run(&client(config(&server.base))).await;
+        assert_eq!(text_deltas(&items), ["a", "b", "c", "d"]);
+        assert_eq!(count(&items, is_retrying), 2);
+        assert_eq!(count(&items, is_reset), 0);
+        for item in items.iter().flatten() {
+            if let StreamEvent::Retrying { reason, .. } = item {
+                assert!(reason.contains("closed the stream"), "{reason}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn divergent_retry_resets_once_and_replays() {
+        let cut = format!("{SSE_HEAD}{}", text_events(&["Hello", " there"]));
+        let server = Server::start(vec![
+            vec![Step::Send(cut.into_bytes())],
+            sse_ok(&["Hello", " world", "!"]),
+        ])
+        .await;
+        let items = run(&client(config(&server.base))).await;
+        assert_eq!(count(&items, is_reset), 1);
+        assert_eq!(
+            text_deltas(&items),
+            ["Hello", " there", "Hello", " world", "!"]
+        );
+        assert_eq!(accumulate(&items).text(), "Hello world!");
+    }
+
+    #[tokio::test]
+    async fn shorter_retry_resets() {
+        let cut = format!("{SSE_HEAD}{}", text_events(&["Hello", " there"]));
+        let server =
+            Server::start(vec![vec![Step::Send(cut.into_bytes())], sse_ok(&["Hello"])]).await;
+        let items = run(&client(config(&server.base))).await;
+        assert_eq!(count(&items, is_reset), 1);
+        assert_eq!(accumulate(&items).text(), "Hello");
+    }
+
+    #[tokio::test]
+    async fn retries_exhausted_reports_attempts_and_last_error() {
+        let server = Server::start(
+            (0..4)
+                .map(|_| status(503, &[], r#"{"error":{"message":"overloaded"}}"#))
+                .collect(),
+        )
+        .await;
+        let items = run(&client(config(&server.base))).await;
+        assert_eq!(count(&items, is_retrying), 3);
+        match items.last().unwrap() {
+            Err(ProviderError::RetriesExhausted { attempts, last }) => {
+                assert_eq!(*attempts, 4);
+                assert!(matches!(**last, ProviderError::Status { status: 503, .. }));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(server.requests().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn mid_stream_errors_retry_only_when_retryable() {
+        let overloaded = format!(
+            "{SSE_HEAD}{}event: error\ndata: overloaded_error\n\n",
+            text_events(&["a"])
+        );
+        let invalid = format!("{SSE_HEAD}event: error\ndata: invalid_request_error\n\n");
+        let server = Server::start(vec![
+            vec![Step::Send(overloaded.into_bytes())],
+            vec![Step::Send(invalid.into_bytes())],
+        ])
+        .await;
+        let items = run(&client(config(&server.base))).await;
+        assert_eq!(count(&items, is_retrying), 1);
+        assert!(matches!(
+            items.last().unwrap(),
+            Err(ProviderError::Api { kind, .. }) if kind == "invalid_request_error"
+        ));
+    }
+
+    #[tokio::test]
+    async fn malformed_event_fails_at_once() {
+        let bad = format!("{SSE_HEAD}data: not json\n\n");
+        let server = Server::start(vec![vec![Step::Send(bad.into_bytes())]]).await;
+        let items = run(&client(config(&server.base))).await;
+        assert!(matches!(items[..], [Err(ProviderError::Malformed { .. })]));
+        assert_eq!(server.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn json_instead_of_stream_is_reported() {
+        let server = Server::start(vec![status(200, &[], r#"{"error":"streaming off"}"#)]).await;
+        let items = run(&client(config(&server.base))).await;
+        let err = items.last().unwrap().clone().unwrap_err().to_string();
+        assert!(err.contains("streaming off"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn connection_refused_is_retried_then_reported() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let items = run(&client(config(&base))).await;
+        assert_eq!(count(&items, is_retrying), 3);
+        match items.last().unwrap() {
+            Err(ProviderError::RetriesExhausted { last, .. }) => {
+                assert!(matches!(**last, ProviderError::Connect { .. }), "{last:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn cancellation_mid_stream_is_prompt() {
+        let first = format!("{SSE_HEAD}{}", text_events(&["a"]));
+        let server = Server::start(vec![vec![
+            Step::Send(first.into_bytes()),
+            Step::Pause(Duration::from_secs(5)),
+        ]])
+        .await;
+        let mut cfg = config(&server.base);
+        cfg.idle_timeout = Duration::from_secs(30);
+        let cancel = CancellationToken::new();
+        let mut rx = client(cfg).stream(request(), cancel.clone());
+        assert_eq!(
+            rx.recv().await,
+            Some(Ok(StreamEvent::TextDelta("a".into())))
+        );
+        let started = Instant::now();
+        cancel.cancel();
+        assert_eq!(rx.recv().await, Some(Err(ProviderError::Cancelled)));
+        assert_eq!(rx.recv().await, None);
+        assert!(started.elapsed() < Duration::from_millis(200));
+    }
+
+    #[tokio::test]
+    async fn cancellation_during_backoff_is_prompt() {
+        let server = Server::start(vec![status(503, &[("retry-after", "30")], "{}")]).await;
+        let client = client(config(&server.base)).with_retry_policy(RetryPolicy::default());
+        let cancel = CancellationToken::new();
+        let mut rx = client.stream(request(), cancel.clone());
+        let first = rx.recv().await.unwrap().unwrap();
+        assert!(is_retrying(&first), "{first:?}");
+        let started = Instant::now();
+        cancel.cancel();
+        assert_eq!(rx.recv().await, Some(Err(ProviderError::Cancelled)));
+        assert!(started.elapsed() < Duration::from_millis(200));
+    }
+
+    // ---- the dedup filter on its own, with tool calls and reasoning
+
+    fn call(index: usize, name: &str, args: &str) -> StreamEvent {
+        StreamEvent::ToolCallDone {
+            index,
+            call: ToolCall {
+                id: format!("id{index}"),
+                name: name.into(),
+                arguments: args.into(),
+            },
+        }
+    }
+
+    fn full_response() -> Vec<StreamEvent> {
+        vec![
+            StreamEvent::ReasoningDelta("think".into()),
+            StreamEvent::ReasoningDone(Reasoning {
+                text: "think".into(),
+                replay: None,
+            }),
+            StreamEvent::TextDelta("I will ".into()),
+            StreamEvent::TextDelta("read.".into()),
+            StreamEvent::ToolCallStart {
+                index: 0,
+                id: "id0".into(),
+                name: "read_file".into(),
+            },
+            StreamEvent::ToolCallDelta {
+                index: 0,
+                delta: "{\"path\":".into(),
+            },
+            StreamEvent::ToolCallDelta {
+                index: 0,
+                delta: "\"a\"}".into(),
+            },
+            call(0, "read_file", "{\"path\":\"a\"}"),
+            StreamEvent::ToolCallStart {
+                index: 1,
+                id: "id1".into(),
+                name: "grep".into(),
+            },
+            StreamEvent::ToolCallDelta {
+                index: 1,
+                delta: "{}".into(),
+            },
+            call(1, "grep", "{}"),
+            StreamEvent::Usage(Usage {
+                input_tokens: 10,
+                output_tokens: 5,
+                ..Usage::default()
+            }),
+            StreamEvent::Stop(StopReason::ToolUse),
+        ]
+    }
+
+    /// Runs attempts through the filter; every attempt but the last fails
+    /// after its events.
+    fn through_dedup(attempts: &[Vec<StreamEvent>]) -> Vec<StreamEvent> {
+        let mut dedup = Dedup::default();
+        let mut emitted = Vec::new();
+        for (i, attempt) in attempts.iter().enumerate() {
+            if i > 0 {
+                dedup.begin_attempt();
+            }
+            for event in attempt {
+                dedup.filter(event.clone(), &mut emitted);
+            }
+        }
+        emitted
+    }
+
+    #[test]
+    fn identical_replay_at_every_cut_emits_each_event_once() {
+        let full = full_response();
+        for cut in 0..full.len() {
+            let emitted = through_dedup(&[full[..cut].to_vec(), full.clone()]);
+            assert_eq!(emitted, full, "cut after {cut} events");
+        }
+    }
+
+    #[test]
+    fn replay_with_new_call_ids_and_resplit_deltas_is_not_duplicated() {
+        let full = full_response();
+        let mut second = full.clone();
+        // Different delta boundaries and call ids on the retry.
+        second[2] = StreamEvent::TextDelta("I wi".into());
+        second[3] = StreamEvent::TextDelta("ll read.".into());
+        second[7] = call(0, "read_file", "{\"path\":\"a\"}");
+        if let StreamEvent::ToolCallDone { call, .. } = &mut second[7] {
+            call.id = "other".into();
+        }
+        let emitted = through_dedup(&[full[..6].to_vec(), second]);
+        assert!(!emitted.contains(&StreamEvent::Reset));
+        let mut acc = Accumulator::new();
+        emitted.iter().for_each(|e| acc.push(e));
+        assert_eq!(acc.text(), "I will read.");
+        let calls = acc.tool_calls();
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0].arguments, "{\"path\":\"a\"}");
+        assert_eq!(
+            emitted
+                .iter()
+                .filter(|e| matches!(e, StreamEvent::ReasoningDone(_)))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn retry_that_extends_a_delta_forwards_only_the_new_part() {
+        let first = vec![StreamEvent::TextDelta("Hel".into())];
+        let second = vec![
+            StreamEvent::TextDelta("Hello".into()),
+            StreamEvent::Stop(StopReason::EndTurn),
+        ];
+        assert_eq!(
+            through_dedup(&[first, second]),
+            vec![
+                StreamEvent::TextDelta("Hel".into()),
+                StreamEvent::TextDelta("lo".into()),
+                StreamEvent::Stop(StopReason::EndTurn),
+            ]
+        );
+    }
+
+    #[test]
+    fn different_tool_on_retry_resets_and_accumulates_the_new_attempt() {
+        let full = full_response();
+        let mut second = full.clone();
+        second[4] = StreamEvent::ToolCallStart {
+            index: 0,
+            id: "x".into(),
+            name: "list_dir".into(),
+        };
+        second[7] = call(0, "list_dir", "{\"path\":\"a\"}");
+        let emitted = through_dedup(&[full[..6].to_vec(), second.clone()]);
+        assert_eq!(
+            emitted.iter().filter(|e| **e == StreamEvent::Reset).count(),
+            1
+        );
+        let mut acc = Accumulator::new();
+        emitted.iter().for_each(|e| acc.push(e));
+        let mut want = Accumulator::new();
+        second.iter().for_each(|e| want.push(e));
+        assert_eq!(acc.into_message(), want.into_message());
+    }
+
+    #[test]
+    fn three_attempts_each_going_further() {
+        let full = full_response();
+        let emitted = through_dedup(&[full[..3].to_vec(), full[..9].to_vec(), full.clone()]);
+        assert_eq!(emitted, full);
     }
 }

@@ -166,22 +166,18 @@ impl SseDecoder {
                 push_utf8(&mut name, value);
                 self.event_type = Some(name);
             }
-            b"id" => {
-                if memchr::memchr(0, value).is_none() {
-                    let mut id = String::new();
-                    push_utf8(&mut id, value);
-                    self.last_id = (!id.is_empty()).then_some(id);
-                }
+            b"id" if memchr::memchr(0, value).is_none() => {
+                let mut id = String::new();
+                push_utf8(&mut id, value);
+                self.last_id = (!id.is_empty()).then_some(id);
             }
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    // Absurdly long digit strings saturate instead of failing.
-                    let ms = std::str::from_utf8(value)
-                        .ok()
-                        .and_then(|s| s.parse::<u64>().ok())
-                        .unwrap_or(u64::MAX);
-                    self.retry = Some(Duration::from_millis(ms));
-                }
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                // Absurdly long digit strings saturate instead of failing.
+                let ms = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .unwrap_or(u64::MAX);
+                self.retry = Some(Duration::from_millis(ms));
             }
             _ => {}
         }
