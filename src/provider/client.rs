@@ -275,6 +275,7 @@ impl Driver {
             tokio::select! {
                 biased;
                 _ = out.cancel.cancelled() => return out.send_cancelled().await,
+                _ = out.tx.closed() => return,
                 _ = tokio::time::sleep(delay) => {}
             }
             dedup.begin_attempt();
@@ -287,11 +288,13 @@ impl Driver {
         }
     }
 
-    /// Races `fut` against cancellation and the idle timeout.
+    /// Races `fut` against cancellation, the consumer going away and the
+    /// idle timeout.
     async fn guarded<F: Future>(&self, out: &Out, fut: F) -> Result<F::Output, Failure> {
         tokio::select! {
             biased;
             _ = out.cancel.cancelled() => Err(Failure::Cancelled),
+            _ = out.tx.closed() => Err(Failure::Gone),
             r = tokio::time::timeout(self.config.idle_timeout, fut) => r.map_err(|_| {
                 Failure::retry(ProviderError::Idle {
                     provider: self.config.provider.clone(),
@@ -907,11 +910,14 @@ mod tests {
     enum Step {
         Send(Vec<u8>),
         Pause(Duration),
+        /// Wait until the client closes the connection, then count it.
+        AwaitClose,
     }
 
     struct Server {
         base: String,
         requests: Arc<Mutex<Vec<String>>>,
+        closed: Arc<AtomicUsize>,
     }
 
     impl Server {
@@ -923,16 +929,23 @@ mod tests {
                 replies.into_iter().map(Some).collect::<Vec<_>>(),
             ));
             let next = Arc::new(AtomicUsize::new(0));
+            let closed = Arc::new(AtomicUsize::new(0));
             let seen = Arc::clone(&requests);
+            let closed_by_client = Arc::clone(&closed);
             tokio::spawn(async move {
                 while let Ok((socket, _)) = listener.accept().await {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let reply = replies.lock().unwrap().get_mut(i).and_then(Option::take);
                     let seen = Arc::clone(&seen);
-                    tokio::spawn(serve_one(socket, reply, seen));
+                    let closed = Arc::clone(&closed_by_client);
+                    tokio::spawn(serve_one(socket, reply, seen, closed));
                 }
             });
-            Server { base, requests }
+            Server {
+                base,
+                requests,
+                closed,
+            }
         }
 
         fn requests(&self) -> Vec<String> {
@@ -944,6 +957,7 @@ mod tests {
         mut socket: TcpStream,
         reply: Option<Vec<Step>>,
         seen: Arc<Mutex<Vec<String>>>,
+        closed: Arc<AtomicUsize>,
     ) {
         let mut buf = Vec::new();
         let mut tmp = [0u8; 4096];
@@ -986,6 +1000,10 @@ mod tests {
                     }
                 }
                 Step::Pause(d) => tokio::time::sleep(d).await,
+                Step::AwaitClose => {
+                    while matches!(socket.read(&mut tmp).await, Ok(n) if n > 0) {}
+                    closed.fetch_add(1, Ordering::SeqCst);
+                }
             }
         }
         let _ = socket.shutdown().await;
@@ -1032,7 +1050,7 @@ mod tests {
             env_key: Some("ANTHROPIC_API_KEY".into()),
             headers: vec![("x-extra".into(), "yes".into())],
             max_retries: 3,
-            idle_timeout: Duration::from_millis(300),
+            idle_timeout: Duration::from_secs(1),
         }
     }
 
@@ -1467,6 +1485,26 @@ mod tests {
         cancel.cancel();
         assert_eq!(rx.recv().await, Some(Err(ProviderError::Cancelled)));
         assert!(started.elapsed() < Duration::from_millis(200));
+    }
+
+    #[tokio::test]
+    async fn dropping_the_stream_ends_the_call() {
+        let first = format!("{SSE_HEAD}{}", text_events(&["a"]));
+        let server =
+            Server::start(vec![vec![Step::Send(first.into_bytes()), Step::AwaitClose]]).await;
+        let mut cfg = config(&server.base);
+        cfg.idle_timeout = Duration::from_secs(30);
+        let mut rx = client(cfg).stream(request(), CancellationToken::new());
+        assert!(rx.recv().await.is_some());
+        drop(rx);
+        let started = Instant::now();
+        while server.closed.load(Ordering::SeqCst) == 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "connection still open"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     // ---- the dedup filter on its own, with tool calls and reasoning
