@@ -32,7 +32,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const CHANNEL_CAPACITY: usize = 64;
 
 /// Where and how to reach one provider.
-#[derive(Debug, Clone)]
+///
+/// `Debug` prints the key as `[redacted]` and only the names of extra
+/// headers, so a logged config never leaks a credential.
+#[derive(Clone)]
 pub struct HttpClientConfig {
     /// Provider name for messages (`anthropic`, `my-relay`, ...).
     pub provider: String,
@@ -48,6 +51,25 @@ pub struct HttpClientConfig {
     pub max_retries: u32,
     /// No byte for this long ends the attempt.
     pub idle_timeout: std::time::Duration,
+}
+
+impl std::fmt::Debug for HttpClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClientConfig")
+            .field("provider", &self.provider)
+            .field("wire", &self.wire)
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("env_key", &self.env_key)
+            // Extra headers may carry relay credentials: names only.
+            .field(
+                "headers",
+                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .field("max_retries", &self.max_retries)
+            .field("idle_timeout", &self.idle_timeout)
+            .finish()
+    }
 }
 
 /// The endpoint for `path` under `base_url`: `{base}/v1/{path}`, where a
@@ -1180,6 +1202,13 @@ mod tests {
             .to_string();
         assert!(err.contains("API key"), "{err}");
         assert!(!err.contains("sk-bad"), "{err}");
+    }
+
+    #[test]
+    fn debug_output_hides_the_key() {
+        let shown = format!("{:?}", config("http://x"));
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains("[redacted]"));
     }
 
     #[tokio::test]
