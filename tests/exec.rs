@@ -282,7 +282,8 @@ async fn exec_reads_the_prompt_from_stdin() {
         .args(["exec", "--provider", "openai-chat", "--model", "m", "-"])
         .current_dir(home.path())
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped());
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let out = tokio::task::spawn_blocking(move || {
         use std::io::Write;
         let mut child = cmd.spawn().unwrap();

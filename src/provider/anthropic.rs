@@ -484,10 +484,7 @@ impl WireDecoder for Decoder {
                 let message = str_at(&json, "/error/message")
                     .unwrap_or("no message")
                     .to_string();
-                let retryable = matches!(
-                    kind.as_str(),
-                    "overloaded_error" | "api_error" | "rate_limit_error"
-                );
+                let retryable = super::retry::is_retryable_error_kind(&kind);
                 return Err(WireError::Api {
                     kind,
                     message,

@@ -196,13 +196,11 @@ fn api_error(error: &Value) -> WireError {
         .unwrap_or("no message")
         .to_string();
     let status = error.get("code").and_then(Value::as_u64);
-    let retryable = matches!(
-        kind.as_str(),
-        "server_error" | "rate_limit_exceeded" | "rate_limit_error" | "overloaded_error"
-    ) || matches!(
-        code.as_deref(),
-        Some("rate_limit_exceeded" | "server_error")
-    ) || status.is_some_and(|s| s == 429 || s >= 500);
+    let retryable = super::retry::is_retryable_error_kind(&kind)
+        || code
+            .as_deref()
+            .is_some_and(super::retry::is_retryable_error_kind)
+        || status.is_some_and(|s| s == 429 || s >= 500);
     WireError::Api {
         kind,
         message,

@@ -223,7 +223,8 @@ fn api_error(error: Option<&Value>, fallback_kind: &str) -> WireError {
     let message = str_at(error, "/message")
         .unwrap_or("no message")
         .to_string();
-    let retryable = matches!(kind.as_str(), "server_error" | "rate_limit_exceeded");
+    // One list for every wire: relays pass errors through across protocols.
+    let retryable = super::retry::is_retryable_error_kind(&kind);
     WireError::Api {
         kind,
         message,
