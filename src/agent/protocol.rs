@@ -102,6 +102,8 @@ pub enum Event {
         name: String,
         ok: bool,
         output: String,
+        /// The command's exit code, for `shell`.
+        exit_code: Option<i32>,
         duration: Duration,
     },
     /// A call needs the user's approval; answer with [`Op::Approval`].

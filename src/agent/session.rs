@@ -590,6 +590,7 @@ impl Session {
             name: call.name.clone(),
             ok: output.ok,
             output: output.text.clone(),
+            exit_code: output.exit_code,
             duration,
         })
         .await;

@@ -18,6 +18,9 @@ pub struct Renderer<W: Write, E: Write> {
     calls: HashMap<String, (String, String)>,
     /// Whether the last byte written to `out` ended a line.
     at_line_start: bool,
+    /// Whether tool lines were the last thing written (text after them gets
+    /// a blank line first).
+    after_tools: bool,
 }
 
 fn usage_json(u: &Usage) -> Value {
@@ -43,6 +46,7 @@ impl<W: Write, E: Write> Renderer<W, E> {
             err,
             calls: HashMap::new(),
             at_line_start: true,
+            after_tools: false,
         }
     }
 
@@ -101,6 +105,7 @@ impl<W: Write, E: Write> Renderer<W, E> {
                 name,
                 ok,
                 output,
+                exit_code,
                 duration,
             } => json!({
                 "type": "tool.result",
@@ -108,6 +113,7 @@ impl<W: Write, E: Write> Renderer<W, E> {
                 "name": name,
                 "ok": ok,
                 "output": output,
+                "exit_code": exit_code,
                 "duration_ms": ms(*duration),
             }),
             Event::PlanUpdated(steps) => json!({"type": "plan", "steps": steps}),
@@ -162,6 +168,10 @@ impl<W: Write, E: Write> Renderer<W, E> {
     fn text_event(&mut self, event: &Event) -> io::Result<()> {
         match event {
             Event::TextDelta(delta) => {
+                if self.after_tools {
+                    self.out.write_all(b"\n")?;
+                    self.after_tools = false;
+                }
                 self.out.write_all(delta.as_bytes())?;
                 self.at_line_start = delta.ends_with('\n');
                 self.out.flush()?;
@@ -188,9 +198,11 @@ impl<W: Write, E: Write> Renderer<W, E> {
                 name,
                 ok,
                 output,
+                exit_code,
                 duration,
             } => {
                 self.end_line()?;
+                self.after_tools = true;
                 let summary = self
                     .calls
                     .remove(id)
@@ -200,6 +212,12 @@ impl<W: Write, E: Write> Renderer<W, E> {
                     .unwrap_or_default();
                 if *ok {
                     writeln!(self.out, "✓ {name}{summary} ({} ms)", ms(*duration))?;
+                } else if let Some(code) = exit_code {
+                    writeln!(
+                        self.out,
+                        "✗ {name}{summary} (exit {code}, {} ms)",
+                        ms(*duration)
+                    )?;
                 } else {
                     let first = output.lines().next().unwrap_or("failed");
                     writeln!(self.out, "✗ {name}{summary}: {first}")?;
@@ -276,8 +294,24 @@ mod tests {
                 name: "read_file".into(),
                 ok: true,
                 output: "1\tx".into(),
+                exit_code: None,
                 duration: Duration::from_millis(3),
             },
+            Event::ToolCall {
+                id: "c2".into(),
+                name: "shell".into(),
+                input: json!({"command": "make test"}),
+                summary: "make test".into(),
+            },
+            Event::ToolResult {
+                id: "c2".into(),
+                name: "shell".into(),
+                ok: false,
+                output: "FAIL\nExit code: 2".into(),
+                exit_code: Some(2),
+                duration: Duration::from_millis(40),
+            },
+            Event::TextDelta("Fixed.".into()),
             Event::TaskComplete {
                 status: TaskStatus::Ok,
                 turns: 2,
@@ -290,7 +324,10 @@ mod tests {
     #[test]
     fn text_mode_streams_answers_and_one_line_per_tool() {
         let (out, err) = render(false, &sample());
-        assert_eq!(out, "Hello\n\n✓ read_file a.txt (3 ms)\n");
+        assert_eq!(
+            out,
+            "Hello\n\n✓ read_file a.txt (3 ms)\n✗ shell make test (exit 2, 40 ms)\n\nFixed.\n"
+        );
         assert!(err.contains("2 model calls"), "{err}");
     }
 
@@ -308,8 +345,16 @@ mod tests {
             .collect();
         assert_eq!(
             types,
-            ["message", "tool.call", "tool.result", "session.completed"]
+            [
+                "message",
+                "tool.call",
+                "tool.result",
+                "tool.call",
+                "tool.result",
+                "session.completed"
+            ]
         );
         assert!(out.contains(r#""status":"ok""#));
+        assert!(out.contains(r#""exit_code":2"#));
     }
 }
