@@ -24,14 +24,14 @@
 //! | module | owns |
 //! |---|---|
 //! | [`paths`] | where config and state live (`TANDEM_HOME`, XDG dirs) |
-//! | [`logging`] | tracing to a file under the state dir, never the terminal |
-//! | [`config`] | `config.toml` layering, provider definitions, model table, instruction files |
-//! | [`provider`] | the [`provider::ModelClient`] trait, the provider-neutral conversation types, the HTTP/SSE driver and the three wire protocols |
-//! | [`agent`] | [`agent::Session`], its `Op`/`Event` protocol, system prompts |
-//! | [`tools`] | tool definitions (JSON schema) and implementations, the patch grammar |
-//! | [`exec`] | PTY processes and the approval policy |
+//! | [`logging`] | tracing to a daily file under the state dir, never the terminal |
+//! | [`config`] | `config.toml` layering over `assets/defaults.toml`, provider definitions and their model table, resolving a provider to a client config (`providers`), `AGENTS.md`/`CLAUDE.md` discovery (`instructions`) |
+//! | [`provider`] | provider-neutral conversation and stream types (`types`), the [`provider::ModelClient`] trait, the one HTTP driver (`client`: retries with `retry`, idle timeout, rate limits from `ratelimit`, no duplicated output on retry), the SSE decoder (`sse`), the wire seam (`wire`) and one pure file per protocol (`anthropic`, `openai_responses`, `openai_chat`), and folding a stream into a message (`accumulate`) |
+//! | [`agent`] | [`agent::Session`] (`session`: history, turn loop, tool dispatch, approvals, interrupts), its `Op`/`Event` protocol (`protocol`), system prompts (`prompt`), capping tool output for the model (`truncate`) |
+//! | [`tools`] | the [`tools::Tool`] trait and [`tools::Registry`]; one file per tool (`read`, `list`, `glob`, `grep`, `edit`, `write`, `patch/` with its grammar, `shell`, `plan`); workspace path rules (`paths`) and atomic writes (`atomic`) |
+//! | [`exec`] | PTY processes that never outlive their command (`pty`), approval modes (`approval`) |
 //! | [`mockserver`] | the scripted model server on loopback: backs `tandem demo` and the integration tests, speaks all three wire protocols, injects faults |
-//! | [`headless`] | `tandem exec` and `tandem demo`: text or JSONL output, exit codes |
+//! | [`headless`] | `tandem exec` (`run`), `tandem demo` (`demo`), text/JSONL rendering (`output`), exit codes (`exit`) |
 //! | [`cli`] | command-line parsing and dispatch |
 //!
 //! Data flow of one turn: a front end sends `Op::UserMessage`; the session

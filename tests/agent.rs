@@ -281,7 +281,7 @@ text = "after"
     h.ops.send(Op::Interrupt).unwrap();
     let events = until_done(&mut h).await;
     assert!(
-        started.elapsed() < Duration::from_millis(500),
+        started.elapsed() < Duration::from_millis(200),
         "{:?}",
         started.elapsed()
     );

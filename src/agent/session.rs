@@ -176,6 +176,7 @@ impl Session {
     }
 
     async fn run_task(&mut self, text: String) {
+        tracing::info!(session = %self.cfg.session_id, pane = ?self.cfg.pane, model = %self.cfg.model, "task started");
         self.emit(Event::TaskStarted { text: text.clone() }).await;
         self.history.push(Message::User { text });
         let mut turns = 0;
@@ -187,6 +188,7 @@ impl Session {
                 CallOutcome::Done(calls) => calls,
                 CallOutcome::Interrupted => break TaskStatus::Interrupted,
                 CallOutcome::Failed(err) => {
+                    tracing::warn!(session = %self.cfg.session_id, error = %err, "model call failed");
                     self.emit(Event::Error {
                         message: err.to_string(),
                     })
@@ -210,6 +212,7 @@ impl Session {
                 break TaskStatus::MaxTurns;
             }
         };
+        tracing::info!(session = %self.cfg.session_id, ?status, turns, total = ?self.total, "task ended");
         self.emit(Event::TaskComplete {
             status,
             turns,
@@ -585,6 +588,7 @@ impl Session {
     }
 
     async fn report(&self, call: &ToolCall, output: &ToolOutput, duration: Duration) {
+        tracing::debug!(session = %self.cfg.session_id, tool = %call.name, ok = output.ok, ?duration, "tool call done");
         self.emit(Event::ToolResult {
             id: call.id.clone(),
             name: call.name.clone(),
