@@ -1,6 +1,6 @@
 //! Headless front end: `tandem exec` (one task, no TUI) and `tandem demo`.
 //!
-//! It drives one Run-persona [`Session`] and renders its events as text or
+//! It drives one Run-persona [`Session`](crate::agent::Session) and renders its events as text or
 //! as JSON lines on stdout. Nobody can approve anything here, so calls that
 //! need approval are refused with a message the model sees, and the run goes
 //! on. The exit code says how the run ended ([`exit`]).

@@ -5,7 +5,7 @@
 //! each event to the wire decoder. Failures that a retry can fix (429/5xx,
 //! connection errors, stalls, truncated streams, overloaded errors) are
 //! retried with backoff ([`RetryPolicy`]); output a failed attempt already
-//! delivered is not delivered twice (see [`Dedup`]). Every await races the
+//! delivered is not delivered twice (see `Dedup`). Every await races the
 //! caller's cancellation token so an interrupt ends the call at once.
 
 use std::collections::BTreeMap;
