@@ -11,6 +11,7 @@ use tandem::agent::{
     ApprovalDecision, Event, Op, Pane, Session, SessionConfig, SessionHandle, TaskStatus,
 };
 use tandem::exec::ApprovalMode;
+use tandem::exec::secrets::Redactor;
 use tandem::mockserver::{MockServer, Script};
 use tandem::provider::{HttpClientConfig, HttpModelClient, Wire};
 use tandem::tools::{Registry, ShellSettings};
@@ -51,6 +52,7 @@ async fn session(
         system_prompt: "test".into(),
         tools: Registry::core(),
         shell: Arc::new(ShellSettings::default()),
+        redactor: Arc::new(Redactor::default()),
     });
     (server, handle)
 }

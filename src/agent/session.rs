@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use super::protocol::{ApprovalDecision, Event, Op, Pane, TaskStatus};
 use super::truncate::cap_middle;
 use crate::exec::ApprovalMode;
+use crate::exec::secrets::Redactor;
 use crate::provider::{
     Accumulator, AssistantPart, Message, ModelClient, ModelRequest, ProviderError, ReasoningEffort,
     StreamEvent, ToolCall, Usage,
@@ -59,6 +60,10 @@ pub struct SessionConfig {
     pub system_prompt: String,
     pub tools: Registry,
     pub shell: Arc<ShellSettings>,
+    /// Replaces secret values in everything the session passes on (tool
+    /// output, model text, errors), so a key a tool prints never reaches the
+    /// model, the front end or a transcript.
+    pub redactor: Arc<Redactor>,
 }
 
 /// A front end's end of a running session.
@@ -188,10 +193,9 @@ impl Session {
                 CallOutcome::Done(calls) => calls,
                 CallOutcome::Interrupted => break TaskStatus::Interrupted,
                 CallOutcome::Failed(err) => {
-                    tracing::warn!(session = %self.cfg.session_id, error = %err, "model call failed");
-                    self.emit(Event::Error {
-                        message: err.to_string(),
-                    })
+                    let message = self.cfg.redactor.redact(&err.to_string());
+                    tracing::warn!(session = %self.cfg.session_id, error = %message, "model call failed");
+                    self.emit(Event::Error { message })
                     .await;
                     break TaskStatus::Error;
                 }
@@ -299,8 +303,8 @@ impl Session {
     /// Turns a stream event into what the front end needs to see.
     async fn forward(&mut self, event: StreamEvent) {
         let out = match event {
-            StreamEvent::TextDelta(t) => Event::TextDelta(t),
-            StreamEvent::ReasoningDelta(t) => Event::ReasoningDelta(t),
+            StreamEvent::TextDelta(t) => Event::TextDelta(self.cfg.redactor.redact(&t)),
+            StreamEvent::ReasoningDelta(t) => Event::ReasoningDelta(self.cfg.redactor.redact(&t)),
             StreamEvent::Reset => Event::StreamReset,
             StreamEvent::Usage(call) => {
                 self.total.add(&call);
@@ -430,8 +434,8 @@ impl Session {
         self.emit(Event::ToolCall {
             id: call.id.clone(),
             name: call.name.clone(),
-            input: input.clone(),
-            summary,
+            input: self.redact_value(&input),
+            summary: self.cfg.redactor.redact(&summary),
         })
         .await;
         let refusal = match tool {
@@ -551,6 +555,7 @@ impl Session {
             }
         };
         for (i, mut output, duration) in done {
+            self.cfg.redactor.redact_in_place(&mut output.text);
             output.text = cap_middle(&output.text, self.cfg.tool_output_cap);
             if let Some(plan) = output.plan.clone() {
                 self.emit(Event::PlanUpdated(plan)).await;
@@ -565,12 +570,13 @@ impl Session {
         let progress = self.cfg.live_output.then(|| {
             let (tx, mut rx) = mpsc::unbounded_channel::<ToolProgress>();
             let events = self.events.clone();
+            let redactor = self.cfg.redactor.clone();
             let id = call_id.to_string();
             tokio::spawn(async move {
                 while let Some(ToolProgress::Output(bytes)) = rx.recv().await {
                     let delta = Event::ToolOutputDelta {
                         id: id.clone(),
-                        bytes,
+                        bytes: redactor.redact_bytes(&bytes),
                     };
                     if events.send(delta).await.is_err() {
                         break;
@@ -584,6 +590,17 @@ impl Session {
             cancel: cancel.child_token(),
             progress,
             shell: self.cfg.shell.clone(),
+        }
+    }
+
+    /// A JSON value with secret values replaced in its strings.
+    fn redact_value(&self, value: &Value) -> Value {
+        let text = value.to_string();
+        let redacted = self.cfg.redactor.redact(&text);
+        if redacted == text {
+            value.clone()
+        } else {
+            serde_json::from_str(&redacted).unwrap_or(Value::Null)
         }
     }
 

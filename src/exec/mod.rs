@@ -3,5 +3,6 @@
 
 pub mod approval;
 pub mod pty;
+pub mod secrets;
 
 pub use approval::ApprovalMode;

@@ -17,9 +17,10 @@
 //! kernel sandbox will contain those.
 //!
 //! Environment: the child inherits tandem's environment minus
-//! [`PtyCommand::env_remove`] and minus every variable whose name ends in
-//! `_API_KEY` (whatever the caller passes: API keys must never reach a
-//! child), plus [`PtyCommand::env_set`]. `TERM` is whatever the caller sets;
+//! [`PtyCommand::env_remove`] and minus every credential-named variable
+//! (`*_API_KEY`, `*_AUTH_TOKEN`; whatever the caller passes, unless it is in
+//! [`PtyCommand::env_keep`]: keys must never reach a child by accident),
+//! plus [`PtyCommand::env_set`]. `TERM` is whatever the caller sets;
 //! the `shell` tool chooses `xterm-256color`, so the live view gets colour
 //! and the model gets the same output with escapes stripped.
 
@@ -34,6 +35,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+use super::secrets;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
@@ -48,8 +51,6 @@ const READER_POLL: Duration = Duration::from_millis(50);
 /// output. Only a process that escaped the session can hold the terminal
 /// open this long; its output is dropped.
 const DRAIN_GRACE: Duration = Duration::from_secs(1);
-/// Names of variables ending in this are never passed to a child.
-const API_KEY_SUFFIX: &str = "_API_KEY";
 /// Runs the rest of its arguments with stdin from `/dev/null`; see
 /// [`Stdin::Null`].
 const NULL_STDIN_TRAMPOLINE: [&str; 4] =
@@ -82,8 +83,12 @@ pub struct PtyCommand {
     /// Working directory; must exist (no silent fallback to `$HOME`).
     pub cwd: PathBuf,
     /// Variables removed from the inherited environment, on top of every
-    /// `*_API_KEY` variable, which is always removed.
+    /// credential-named one ([`secrets::is_secret_name`]), which is always
+    /// removed unless listed in `env_keep`.
     pub env_remove: Vec<String>,
+    /// Credential-named variables the user chose to pass through
+    /// (`sandbox.env_passthrough`).
+    pub env_keep: Vec<String>,
     /// Variables set in the child, after removals.
     pub env_set: Vec<(String, String)>,
     /// Terminal size as (rows, columns).
@@ -102,6 +107,7 @@ impl PtyCommand {
             args,
             cwd: cwd.into(),
             env_remove: Vec::new(),
+            env_keep: Vec::new(),
             env_set: Vec::new(),
             size: (24, 80),
             stdin: Stdin::Null,
@@ -256,9 +262,10 @@ impl CappedOutput {
     }
 }
 
-/// Whether a variable must never reach a child, whatever the caller says.
-pub fn is_secret_var(name: &str) -> bool {
-    name.to_ascii_uppercase().ends_with(API_KEY_SUFFIX)
+/// Whether a variable must never reach this child: a credential by name
+/// ([`secrets::is_secret_name`]) that the caller did not pass through.
+fn is_secret_var(cmd: &PtyCommand, name: &str) -> bool {
+    secrets::is_secret_name(name) && !cmd.env_keep.iter().any(|k| k == name)
 }
 
 /// Runs `cmd` in a fresh PTY until it exits, `limits.timeout` passes or
@@ -423,13 +430,13 @@ fn command_builder(cmd: &PtyCommand) -> Result<CommandBuilder, PtyError> {
     builder.cwd(&cmd.cwd);
     for (name, _) in std::env::vars_os() {
         // Names that are not UTF-8 cannot be checked, so they go too.
-        let secret = name.to_str().is_none_or(is_secret_var);
+        let secret = name.to_str().is_none_or(|n| is_secret_var(cmd, n));
         if secret || cmd.env_remove.iter().any(|r| name == r.as_str()) {
             builder.env_remove(&name);
         }
     }
     for (name, value) in &cmd.env_set {
-        if !is_secret_var(name) {
+        if !is_secret_var(cmd, name) {
             builder.env(name, value);
         }
     }
@@ -950,9 +957,12 @@ mod tests {
     }
 
     #[test]
-    fn secret_var_rule() {
-        assert!(is_secret_var("OPENAI_API_KEY"));
-        assert!(is_secret_var("my_api_key"));
-        assert!(!is_secret_var("API_KEY_FILE"));
+    fn secret_var_rule_honours_passthrough() {
+        let mut cmd = PtyCommand::new("env", vec![], "/");
+        assert!(is_secret_var(&cmd, "OPENAI_API_KEY"));
+        assert!(is_secret_var(&cmd, "GH_AUTH_TOKEN"));
+        assert!(!is_secret_var(&cmd, "API_KEY_FILE"));
+        cmd.env_keep = vec!["GH_AUTH_TOKEN".into()];
+        assert!(!is_secret_var(&cmd, "GH_AUTH_TOKEN"));
     }
 }

@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::config::instructions::{discover, repo_root};
 use crate::config::providers::{default_headless_provider, key_vars, resolve};
 use crate::exec::ApprovalMode;
+use crate::exec::secrets::SecretPolicy;
 use crate::paths::Dirs;
 use crate::provider::{HttpClientConfig, HttpModelClient, Wire};
 use crate::tools::{Registry, ShellSettings};
@@ -199,6 +200,10 @@ async fn drive(spec: RunSpec) -> i32 {
         }
     };
     let instructions = discover(&spec.dirs.config, &spec.workspace);
+    let secrets = SecretPolicy {
+        key_vars: key_vars(&spec.config),
+        passthrough: Vec::new(),
+    };
     let shell = ShellSettings {
         timeout: Duration::from_secs(spec.config.shell.timeout_secs),
         max_timeout: Duration::from_secs(spec.config.shell.max_timeout_secs),
@@ -221,6 +226,7 @@ async fn drive(spec: RunSpec) -> i32 {
         live_output: false,
         tools: Registry::core(),
         shell: Arc::new(shell),
+        redactor: Arc::new(secrets.redactor_from_env()),
     });
     let _ = handle.ops.send(Op::UserMessage(spec.prompt));
     let mut renderer = Renderer::new(spec.json, std::io::stdout(), std::io::stderr());

@@ -93,6 +93,10 @@ impl Tool for Grep {
         s
     }
 
+    fn targets(&self, input: &Value, workspace: &std::path::Path) -> Vec<String> {
+        super::path_target(input, "path", workspace)
+    }
+
     fn run<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
         Box::pin(async move {
             let args: Args = match serde_json::from_value(input) {

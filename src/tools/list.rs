@@ -81,6 +81,10 @@ impl Tool for ListDir {
         }
     }
 
+    fn targets(&self, input: &Value, workspace: &std::path::Path) -> Vec<String> {
+        super::path_target(input, "path", workspace)
+    }
+
     fn run<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
         Box::pin(async move {
             let args: Args = match serde_json::from_value(input) {

@@ -162,8 +162,22 @@ pub trait Tool: Send + Sync {
     /// e.g. `src/lib.rs:10-40` or `cargo test`.
     fn summary(&self, input: &Value) -> String;
 
+    /// What permission rules are matched against for this call: the file
+    /// paths it reads or changes (see [`paths::rule_target`]), or the command
+    /// line for `shell`. Empty when the call touches nothing rules govern.
+    fn targets(&self, _input: &Value, _workspace: &std::path::Path) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Runs the call. Must return promptly once `ctx.cancel` fires.
     fn run<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput>;
+}
+
+/// The rule target of a tool's path argument `key` (the workspace root
+/// when absent).
+pub(crate) fn path_target(input: &Value, key: &str, workspace: &std::path::Path) -> Vec<String> {
+    let raw = input.get(key).and_then(Value::as_str).unwrap_or(".");
+    vec![paths::rule_target(workspace, raw)]
 }
 
 /// The set of tools a session offers.
@@ -198,5 +212,36 @@ impl Registry {
     /// The specs offered to the model.
     pub fn specs(&self) -> Vec<ToolSpec> {
         self.tools.iter().map(|t| t.spec()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rule_targets_are_workspace_relative_and_follow_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path().canonicalize().unwrap();
+        std::fs::write(ws.join(".env"), "SECRET=1").unwrap();
+        std::os::unix::fs::symlink(ws.join(".env"), ws.join("innocent.txt")).unwrap();
+        let reg = Registry::core();
+        let read = reg.get("read_file").unwrap();
+        assert_eq!(read.targets(&json!({"path": "src/../.env"}), &ws), [".env"]);
+        assert_eq!(
+            read.targets(&json!({"path": "innocent.txt"}), &ws),
+            [".env"],
+            "a link is judged by what it points at"
+        );
+        assert_eq!(read.targets(&json!({"path": "/etc/hosts"}), &ws), ["/etc/hosts"]);
+        let grep = reg.get("grep").unwrap();
+        assert_eq!(grep.targets(&json!({"pattern": "x"}), &ws), ["."]);
+        let patch = reg.get("apply_patch").unwrap();
+        let input = json!({"patch": "*** Begin Patch\n*** Update File: a.rs\n*** Move to: b/c.rs\n@@\n-x\n+y\n*** Delete File: d.rs\n*** End Patch"});
+        assert_eq!(patch.targets(&input, &ws), ["a.rs", "b/c.rs", "d.rs"]);
+        let shell = reg.get("shell").unwrap();
+        assert_eq!(shell.targets(&json!({"command": "git status"}), &ws), ["git status"]);
+        assert!(reg.get("update_plan").unwrap().targets(&json!({}), &ws).is_empty());
     }
 }

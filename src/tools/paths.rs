@@ -111,6 +111,16 @@ pub fn display(workspace: &Path, path: &Path) -> String {
     }
 }
 
+/// The path a permission rule is matched against: symlinks resolved where
+/// the path exists (so a link cannot dodge a `read(.env)` deny), then shown
+/// relative to the workspace when inside it, absolute otherwise.
+pub fn rule_target(workspace: &Path, raw: &str) -> String {
+    let raw = if raw.trim().is_empty() { "." } else { raw };
+    let lexical = normalize(&workspace.join(raw));
+    let real = lexical.canonicalize().unwrap_or(lexical);
+    display(workspace, &real)
+}
+
 /// Folds `.` and `..` without touching the file system (`..` at the root
 /// stays at the root).
 fn normalize(path: &Path) -> PathBuf {

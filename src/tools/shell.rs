@@ -90,6 +90,14 @@ impl Tool for Shell {
         summary
     }
 
+    fn targets(&self, input: &Value, _workspace: &std::path::Path) -> Vec<String> {
+        input
+            .get("command")
+            .and_then(Value::as_str)
+            .map(|c| vec![c.to_string()])
+            .unwrap_or_default()
+    }
+
     fn run<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
         Box::pin(run_with(SHELL, input, ctx))
     }

@@ -107,6 +107,31 @@ impl Tool for ApplyPatch {
         }
     }
 
+    fn targets(&self, input: &Value, workspace: &std::path::Path) -> Vec<String> {
+        let text = input
+            .get("patch")
+            .or_else(|| input.get("input"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        // Every file the patch names, including rename targets; read from the
+        // header lines so even a patch that will not parse is judged by the
+        // files it names.
+        text.lines()
+            .filter_map(|l| {
+                let l = l.trim();
+                [
+                    "*** Add File: ",
+                    "*** Delete File: ",
+                    "*** Update File: ",
+                    "*** Move to: ",
+                ]
+                .iter()
+                .find_map(|p| l.strip_prefix(p))
+            })
+            .map(|f| super::paths::rule_target(workspace, f.trim()))
+            .collect()
+    }
+
     fn run<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
         Box::pin(async move {
             let args: Args = match serde_json::from_value(input) {
