@@ -375,25 +375,50 @@ text = "done"
     cmd.env("OPENAI_BASE_URL", server.base_url())
         .env("OPENAI_API_KEY", "sk-provider-key-abcdef")
         .env("TANDEM_E2E_API_KEY", secret)
-        .args(["exec", "--json", "--provider", "openai", "--model", "m", "-C"])
+        .args([
+            "exec",
+            "--json",
+            "--provider",
+            "openai",
+            "--model",
+            "m",
+            "-C",
+        ])
         .arg(work.path())
         .arg("print the key");
     let out = run(cmd).await;
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     for text in [&stdout, &stderr] {
-        assert!(!text.contains(secret) && !text.contains("sk-provider-key-abcdef"), "{text}");
+        assert!(
+            !text.contains(secret) && !text.contains("sk-provider-key-abcdef"),
+            "{text}"
+        );
     }
     let result = json_lines(&out)
         .into_iter()
         .find(|e| e["type"] == "tool.result")
         .unwrap();
     let output = result["output"].as_str().unwrap();
-    assert!(output.contains("child sees: [] []"), "no key in the child's environment: {output}");
-    assert!(output.contains("leaked [REDACTED:TANDEM_E2E_API_KEY]"), "{output}");
+    assert!(
+        output.contains("child sees: [] []"),
+        "no key in the child's environment: {output}"
+    );
+    assert!(
+        output.contains("leaked [REDACTED:TANDEM_E2E_API_KEY]"),
+        "{output}"
+    );
     let sent_back = serde_json::to_string(&server.requests()[1].body).unwrap();
-    assert!(!sent_back.contains(secret), "the model never sees it: {sent_back}");
+    assert!(
+        !sent_back.contains(secret),
+        "the model never sees it: {sent_back}"
+    );
     let logs = std::fs::read_dir(home.path().join("state/logs")).unwrap();
     for log in logs {
         let text = std::fs::read_to_string(log.unwrap().path()).unwrap();

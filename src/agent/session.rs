@@ -195,8 +195,7 @@ impl Session {
                 CallOutcome::Failed(err) => {
                     let message = self.cfg.redactor.redact(&err.to_string());
                     tracing::warn!(session = %self.cfg.session_id, error = %message, "model call failed");
-                    self.emit(Event::Error { message })
-                    .await;
+                    self.emit(Event::Error { message }).await;
                     break TaskStatus::Error;
                 }
             };

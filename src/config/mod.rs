@@ -29,6 +29,46 @@ pub struct Config {
     pub retry: RetryConfig,
     pub shell: ShellConfig,
     pub providers: BTreeMap<String, ProviderDef>,
+    /// `[permissions]` of every layer, kept apart (not merged) so rules from
+    /// the user and the project both apply and each keeps its origin.
+    #[serde(skip)]
+    pub permissions: PermissionSources,
+}
+
+/// The permission rules of every configuration layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PermissionSources {
+    /// One entry per layer that has a `[permissions]` section, in layer order.
+    pub layers: Vec<RuleLayer>,
+    /// Whether a project's `allow` rules for commands count (set only in the
+    /// user's own config: a cloned repository must not allow itself
+    /// commands).
+    pub trust_project_allow: bool,
+}
+
+/// The `[permissions]` section of one layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleLayer {
+    /// The file (or "command line") the rules came from.
+    pub origin: String,
+    /// True for the project's `.tandem/config.toml`.
+    pub project: bool,
+    pub allow: Vec<String>,
+    pub ask: Vec<String>,
+    pub deny: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PermissionsSection {
+    #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
+    ask: Vec<String>,
+    #[serde(default)]
+    deny: Vec<String>,
+    #[serde(default)]
+    trust_project_allow: Option<bool>,
 }
 
 /// Per-pane settings.
@@ -131,6 +171,8 @@ pub enum ConfigError {
 pub struct Layer {
     /// A file path, `built-in defaults` or `command line`.
     pub origin: String,
+    /// True for the project's `.tandem/config.toml`, which is trusted less.
+    pub project: bool,
     pub table: toml::Table,
 }
 
@@ -145,6 +187,7 @@ impl Layer {
                 })?;
         Ok(Self {
             origin: origin.to_string(),
+            project: false,
             table,
         })
     }
@@ -174,6 +217,33 @@ fn merge(base: &mut toml::Table, over: &toml::Table) {
     }
 }
 
+impl PermissionSources {
+    fn add(&mut self, layer: &Layer, section: toml::Value) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            origin: layer.origin.clone(),
+            message,
+        };
+        let section = PermissionsSection::deserialize(section)
+            .map_err(|e| invalid(format!("[permissions]: {}", e.message())))?;
+        if let Some(trust) = section.trust_project_allow {
+            if layer.project {
+                return Err(invalid(
+                    "permissions.trust_project_allow can only be set in your own config.toml, not in a project's".into(),
+                ));
+            }
+            self.trust_project_allow = trust;
+        }
+        self.layers.push(RuleLayer {
+            origin: layer.origin.clone(),
+            project: layer.project,
+            allow: section.allow,
+            ask: section.ask,
+            deny: section.deny,
+        });
+        Ok(())
+    }
+}
+
 impl Config {
     /// Loads defaults, the user's file in `config_dir`, and the project's
     /// `.tandem/config.toml` under `project_root`, then `extra` layers (flags).
@@ -187,8 +257,9 @@ impl Config {
             layers.push(user);
         }
         if let Some(root) = project_root
-            && let Some(project) = Layer::read(&root.join(".tandem").join("config.toml"))?
+            && let Some(mut project) = Layer::read(&root.join(".tandem").join("config.toml"))?
         {
+            project.project = true;
             layers.push(project);
         }
         layers.extend(extra.iter().cloned());
@@ -199,8 +270,13 @@ impl Config {
     /// error points at the layer that caused it.
     pub fn from_layers(layers: &[Layer]) -> Result<Self, ConfigError> {
         let mut merged = toml::Table::new();
+        let mut permissions = PermissionSources::default();
         for layer in layers {
-            merge(&mut merged, &layer.table);
+            let mut table = layer.table.clone();
+            if let Some(section) = table.remove("permissions") {
+                permissions.add(layer, section)?;
+            }
+            merge(&mut merged, &table);
             Self::deserialize(toml::Value::Table(merged.clone())).map_err(|e| {
                 ConfigError::Invalid {
                     origin: layer.origin.clone(),
@@ -208,10 +284,13 @@ impl Config {
                 }
             })?;
         }
-        Self::deserialize(toml::Value::Table(merged)).map_err(|e| ConfigError::Invalid {
-            origin: "configuration".into(),
-            message: e.message().to_string(),
-        })
+        let mut config =
+            Self::deserialize(toml::Value::Table(merged)).map_err(|e| ConfigError::Invalid {
+                origin: "configuration".into(),
+                message: e.message().to_string(),
+            })?;
+        config.permissions = permissions;
+        Ok(config)
     }
 
     /// The built-in defaults alone.
@@ -274,6 +353,41 @@ mod tests {
         assert_eq!(c.panes.run.model.as_deref(), Some("qwen"));
         assert_eq!(c.panes.run.provider, "openai");
         assert!(c.providers.contains_key("local"));
+    }
+
+    #[test]
+    fn permission_rules_of_every_layer_are_kept_apart() {
+        let base = Layer::parse("built-in defaults", DEFAULTS_TOML).unwrap();
+        let user = Layer::parse(
+            "user.toml",
+            "[permissions]\ndeny = [\"shell(rm *)\"]\nallow = [\"shell(git status*)\"]\n",
+        )
+        .unwrap();
+        let mut project =
+            Layer::parse("project.toml", "[permissions]\ndeny = [\"read(.env)\"]\n").unwrap();
+        project.project = true;
+        let c = Config::from_layers(&[base.clone(), user, project.clone()]).unwrap();
+        let layers = &c.permissions.layers;
+        assert_eq!(
+            layers.len(),
+            2,
+            "the project's list does not replace the user's"
+        );
+        assert_eq!(layers[0].deny, ["shell(rm *)"]);
+        assert_eq!(layers[0].allow, ["shell(git status*)"]);
+        assert!(layers[1].project && layers[1].deny == ["read(.env)"]);
+        assert!(!c.permissions.trust_project_allow);
+
+        project.table = "[permissions]\ntrust_project_allow = true\n"
+            .parse()
+            .unwrap();
+        let err = Config::from_layers(&[base, project])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("project.toml") && err.contains("trust_project_allow"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -55,9 +55,9 @@ impl SecretPolicy {
     pub fn redactor_from_env(&self) -> Redactor {
         let vars = std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
-        Redactor::new(vars.filter(|(k, _)| {
-            is_secret_name(k) || self.key_vars.iter().any(|key| key == k)
-        }))
+        Redactor::new(
+            vars.filter(|(k, _)| is_secret_name(k) || self.key_vars.iter().any(|key| key == k)),
+        )
     }
 }
 

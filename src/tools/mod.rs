@@ -234,14 +234,25 @@ mod tests {
             [".env"],
             "a link is judged by what it points at"
         );
-        assert_eq!(read.targets(&json!({"path": "/etc/hosts"}), &ws), ["/etc/hosts"]);
+        assert_eq!(
+            read.targets(&json!({"path": "/etc/hosts"}), &ws),
+            ["/etc/hosts"]
+        );
         let grep = reg.get("grep").unwrap();
         assert_eq!(grep.targets(&json!({"pattern": "x"}), &ws), ["."]);
         let patch = reg.get("apply_patch").unwrap();
         let input = json!({"patch": "*** Begin Patch\n*** Update File: a.rs\n*** Move to: b/c.rs\n@@\n-x\n+y\n*** Delete File: d.rs\n*** End Patch"});
         assert_eq!(patch.targets(&input, &ws), ["a.rs", "b/c.rs", "d.rs"]);
         let shell = reg.get("shell").unwrap();
-        assert_eq!(shell.targets(&json!({"command": "git status"}), &ws), ["git status"]);
-        assert!(reg.get("update_plan").unwrap().targets(&json!({}), &ws).is_empty());
+        assert_eq!(
+            shell.targets(&json!({"command": "git status"}), &ws),
+            ["git status"]
+        );
+        assert!(
+            reg.get("update_plan")
+                .unwrap()
+                .targets(&json!({}), &ws)
+                .is_empty()
+        );
     }
 }
