@@ -83,7 +83,7 @@ impl Redactor {
             }
         }
         let mut secrets: Vec<(String, String)> = by_value.into_iter().collect();
-        secrets.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        secrets.sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
         Self { secrets }
     }
 
