@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::exec::ApprovalMode;
 use crate::headless::{self, ExecOptions, exit};
+use crate::provider::ReasoningEffort;
 
 /// Tandem: an interactive and an autonomous coding agent on one workspace.
 #[derive(Debug, Parser)]
@@ -58,6 +59,9 @@ struct ExecArgs {
     /// Workspace directory (default: the current directory).
     #[arg(short = 'C', long = "cd", value_name = "DIR")]
     cwd: Option<PathBuf>,
+    /// Ask the model to think first (extended thinking / reasoning effort).
+    #[arg(long, value_enum, value_name = "EFFORT")]
+    reasoning: Option<ReasoningEffort>,
     /// Model calls before the agent is stopped.
     #[arg(long, value_name = "N")]
     max_turns: Option<u32>,
@@ -91,6 +95,7 @@ pub fn main() -> i32 {
             mode: args.mode,
             cwd: args.cwd,
             max_turns: args.max_turns,
+            reasoning: args.reasoning,
             json: args.json,
             output_last_message: args.output_last_message,
             prompt: args.prompt,

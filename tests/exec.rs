@@ -178,7 +178,14 @@ async fn exec_honours_anthropic_base_url_and_prints_text() {
     let home = tempfile::tempdir().unwrap();
     let mut cmd = tandem(home.path());
     cmd.env("ANTHROPIC_BASE_URL", format!("{}/v1", server.base_url()))
-        .args(["exec", "--provider", "anthropic", "say hi"])
+        .args([
+            "exec",
+            "--provider",
+            "anthropic",
+            "--reasoning",
+            "low",
+            "say hi",
+        ])
         .current_dir(home.path());
     let out = run(cmd).await;
     assert_eq!(

@@ -94,6 +94,9 @@ pub struct PaneConfig {
 #[serde(deny_unknown_fields)]
 pub struct AgentConfig {
     pub max_turns: u32,
+    /// Extended thinking / reasoning effort; absent: none requested.
+    #[serde(default)]
+    pub reasoning: Option<crate::provider::ReasoningEffort>,
     pub max_output_tokens: u32,
     pub tool_output_cap_bytes: usize,
 }

@@ -83,6 +83,7 @@ pub fn run_demo(json: bool, keep: bool) -> i32 {
         prompt: PROMPT.into(),
         json,
         max_turns: config.agent.max_turns,
+        reasoning: None,
         output_last_message: None,
         config,
         dirs,

@@ -18,7 +18,7 @@ use crate::config::providers::{default_headless_provider, key_vars, resolve};
 use crate::exec::ApprovalMode;
 use crate::exec::secrets::SecretPolicy;
 use crate::paths::Dirs;
-use crate::provider::{HttpClientConfig, HttpModelClient, Wire};
+use crate::provider::{HttpClientConfig, HttpModelClient, ReasoningEffort, Wire};
 use crate::tools::{Registry, ShellSettings};
 
 /// The provider name that selects the scripted demo model.
@@ -33,6 +33,7 @@ pub struct ExecOptions {
     /// Workspace; the current directory when absent.
     pub cwd: Option<PathBuf>,
     pub max_turns: Option<u32>,
+    pub reasoning: Option<ReasoningEffort>,
     pub json: bool,
     pub output_last_message: Option<PathBuf>,
     /// The task; `None` or `-` reads it from stdin.
@@ -56,6 +57,7 @@ pub(crate) struct RunSpec {
     pub prompt: String,
     pub json: bool,
     pub max_turns: u32,
+    pub reasoning: Option<ReasoningEffort>,
     pub output_last_message: Option<PathBuf>,
     pub config: Config,
     pub dirs: Dirs,
@@ -161,6 +163,7 @@ fn prepare(opts: ExecOptions) -> anyhow::Result<RunSpec> {
         prompt,
         json: opts.json,
         max_turns: opts.max_turns.unwrap_or(config.agent.max_turns).max(1),
+        reasoning: opts.reasoning.or(config.agent.reasoning),
         output_last_message: opts.output_last_message,
         config,
         dirs,
@@ -220,7 +223,7 @@ async fn drive(spec: RunSpec) -> i32 {
         workspace: spec.workspace,
         max_turns: spec.max_turns,
         max_output_tokens: spec.config.agent.max_output_tokens,
-        reasoning: None,
+        reasoning: spec.reasoning,
         tool_output_cap: spec.config.agent.tool_output_cap_bytes,
         can_approve: false,
         live_output: false,

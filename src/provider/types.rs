@@ -78,7 +78,7 @@ pub struct ToolSpec {
 }
 
 /// How hard a reasoning model should think, where the provider supports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum ReasoningEffort {
     Low,
