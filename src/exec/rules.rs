@@ -12,14 +12,16 @@
 //! `cargo test:*` is a prefix on a word boundary (`cargo test`, `cargo test
 //! --release`, not `cargo testx`); `*` matches any run of characters,
 //! spaces included (`git status*`); anything else must match exactly. `\*`
-//! is a literal star. Deny and ask rules also see the command with its name
+//! is a literal star. A pattern with quotes is unquoted the same way
+//! (`shell(git commit -m "wip":*)`). Deny and ask rules also see the command with its name
 //! reduced to the last path component (`/bin/rm -rf x` is caught by
 //! `rm:*`); allow rules do not (`./ls` is not the `ls` the user allowed).
 //!
 //! **Path patterns** are `globset` globs with gitignore-like semantics,
 //! chosen because users already know them from `.gitignore`:
 //! - a pattern without a `/` matches a name at any depth (`.env`,
-//!   `*.pem`, `node_modules`);
+//!   `*.pem`, `node_modules`), and also outside the workspace (reads may go
+//!   anywhere: `read(.env)` guards `/elsewhere/.env` too);
 //! - a pattern with a `/` inside, or starting with `./`, is anchored at the
 //!   workspace root (`src/**`, `./.env` — the root `.env` only);
 //! - `*` does not cross `/`, `**` does; a trailing `/` is ignored;
@@ -215,11 +217,23 @@ enum Matcher {
     Any,
     /// Alternatives of a shell pattern (`cargo test:*` is `cargo test` or `cargo test *`).
     Shell(Vec<Wildcard>),
-    /// Path globs; `absolute` patterns match absolute paths, others
-    /// workspace-relative ones.
-    Paths { globs: GlobSet, absolute: bool },
+    /// Path globs, and what they are matched against.
+    Paths { globs: GlobSet, anchor: Anchor },
     /// A `server:tool` pattern.
     Mcp(Wildcard),
+}
+
+/// What a path pattern is matched against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Anchor {
+    /// A slash-less name: the workspace-relative path, or the absolute path
+    /// of a target outside the workspace (`read(.env)` also guards
+    /// `/elsewhere/.env`).
+    Anywhere,
+    /// A pattern with a `/` or `./`: workspace-relative paths only.
+    Workspace,
+    /// A pattern starting with `/` or `~/`: absolute paths.
+    Absolute,
 }
 
 /// A pattern where `*` matches any run of characters and everything else is
@@ -403,7 +417,7 @@ impl Permissions {
         }
         let matches = |rule: &Rule, target: &str| match &rule.matcher {
             Matcher::Any => true,
-            Matcher::Paths { globs, absolute } => self.path_matches(globs, *absolute, target),
+            Matcher::Paths { globs, anchor } => self.path_matches(globs, *anchor, target),
             Matcher::Mcp(wildcard) => wildcard.matches(target),
             Matcher::Shell(_) => false,
         };
@@ -429,7 +443,12 @@ impl Permissions {
     /// nothing is hidden from the analysis.
     pub fn decide_shell(&self, command: &str) -> Verdict {
         let analysis = shell_split::analyse(command);
-        let unanalysable = (!analysis.hidden.is_empty()).then(|| analysis.hidden.join("; "));
+        let unanalysable = (!analysis.hidden.is_empty()).then(|| {
+            format!(
+                "the command cannot be fully analysed, so allow rules do not apply to it: {}",
+                analysis.hidden.join("; ")
+            )
+        });
         for action in [Action::Deny, Action::Ask] {
             for part in &analysis.parts {
                 let text = part.words.join(" ");
@@ -455,11 +474,7 @@ impl Permissions {
             }
         }
         match unanalysable {
-            Some(reason) => Verdict::Default {
-                unanalysable: Some(format!(
-                    "allow rules do not apply because the command cannot be fully analysed: {reason}"
-                )),
-            },
+            Some(_) => Verdict::Default { unanalysable },
             None => Verdict::Allow { rules },
         }
     }
@@ -475,7 +490,7 @@ impl Permissions {
             .find(|r| r.category == category && r.action == action && matches(r))
     }
 
-    fn path_matches(&self, globs: &GlobSet, absolute: bool, target: &str) -> bool {
+    fn path_matches(&self, globs: &GlobSet, anchor: Anchor, target: &str) -> bool {
         let path = Path::new(target);
         let (relative, full) = if path.is_absolute() {
             let full = normalize(path);
@@ -494,10 +509,10 @@ impl Permissions {
                 (Some(relative), full)
             }
         };
-        if absolute {
-            globs.is_match(&full)
-        } else {
-            relative.is_some_and(|r| globs.is_match(&r))
+        match (anchor, relative) {
+            (Anchor::Absolute, _) | (Anchor::Anywhere, None) => globs.is_match(&full),
+            (_, Some(relative)) => globs.is_match(&relative),
+            (Anchor::Workspace, None) => false,
         }
     }
 
@@ -574,7 +589,7 @@ impl Permissions {
     fn matcher(&self, category: Category, pattern: &str) -> Result<Matcher, String> {
         match category {
             Category::Shell => {
-                let normal = pattern.split_whitespace().collect::<Vec<_>>().join(" ");
+                let normal = normalize_shell_pattern(pattern);
                 match normal.strip_suffix(":*") {
                     Some(prefix) => {
                         let prefix = prefix.trim_end();
@@ -625,12 +640,9 @@ impl Permissions {
         while body.len() > 1 && body.ends_with('/') {
             body = &body[..body.len() - 1];
         }
-        let base = if absolute {
-            if body == "/" {
-                "/**".to_string()
-            } else {
-                body.to_string()
-            }
+        let (base, anchor) = if absolute {
+            let base = if body == "/" { "/**" } else { body };
+            (base.to_string(), Anchor::Absolute)
         } else {
             let mut rest = body;
             let mut anchored = false;
@@ -639,11 +651,11 @@ impl Permissions {
                 anchored = true;
             }
             if rest == "." || rest.is_empty() {
-                "**".to_string()
+                ("**".to_string(), Anchor::Workspace)
             } else if anchored || rest.contains('/') {
-                rest.to_string()
+                (rest.to_string(), Anchor::Workspace)
             } else {
-                format!("**/{rest}")
+                (format!("**/{rest}"), Anchor::Anywhere)
             }
         };
         let mut set = GlobSetBuilder::new();
@@ -662,8 +674,25 @@ impl Permissions {
             set.add(glob);
         }
         let globs = set.build().map_err(|e| format!("bad glob: {}", e.kind()))?;
-        Ok(Matcher::Paths { globs, absolute })
+        Ok(Matcher::Paths { globs, anchor })
     }
+}
+
+/// A shell pattern in the form commands are matched in: single spaces
+/// between words and, when it contains quotes, quote removal (so
+/// `git commit -m "wip"` matches `git commit -m 'wip'`). A pattern that does
+/// not lex as one plain command is kept as written.
+fn normalize_shell_pattern(pattern: &str) -> String {
+    if pattern.contains(['\'', '"']) {
+        let analysis = shell_split::analyse(pattern);
+        if let [part] = analysis.parts.as_slice()
+            && analysis.hidden.is_empty()
+            && !part.wrapper
+        {
+            return part.words.join(" ");
+        }
+    }
+    pattern.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The single verdict of several: deny, then ask, then all-allow, else default.
@@ -951,7 +980,10 @@ mod tests {
         assert_eq!(shell(&p, "ls  -la"), "allow");
         assert_eq!(shell(&p, "ls -la src"), "default");
         assert_eq!(shell(&p, "git log"), "default");
-        // Quotes are removed before matching.
+        // Quotes are removed before matching, in commands and in patterns.
+        let quoted = allow(&["shell(git commit -m \"wip  now\":*)"]);
+        assert_eq!(shell(&quoted, "git commit -m 'wip  now'"), "allow");
+        assert_eq!(shell(&quoted, "git commit -m 'wip now'"), "default");
         assert_eq!(shell(&p, "'git' \"status\""), "allow");
         let everything = allow(&["shell"]);
         assert_eq!(shell(&everything, "anything at all | more"), "allow");
@@ -1174,7 +1206,25 @@ mod tests {
             path(&r, Category::Read, "/work/repo/app/.env"),
             "deny read(.env)"
         );
-        assert_eq!(path(&r, Category::Read, "/elsewhere/.env"), "default");
+        assert_eq!(
+            path(&r, Category::Read, "/elsewhere/.env"),
+            "deny read(.env)"
+        );
+        assert_eq!(path(&r, Category::Read, "../other/.env"), "deny read(.env)");
+        assert_eq!(path(&r, Category::Read, "/elsewhere/.envrc"), "default");
+        let anchored = user(&[], &[], &["read(config/*.toml)"]);
+        assert_eq!(
+            path(&anchored, Category::Read, "config/a.toml"),
+            "deny read(config/*.toml)"
+        );
+        assert_eq!(
+            path(&anchored, Category::Read, "config/sub/a.toml"),
+            "default"
+        );
+        assert_eq!(
+            path(&anchored, Category::Read, "/x/config/a.toml"),
+            "default"
+        );
     }
 
     #[test]
