@@ -1,8 +1,13 @@
-//! Running commands: PTY processes ([`pty`]) and the approval policy
-//! ([`approval`]). The kernel sandbox joins here in its own issue.
+//! Running commands: PTY processes ([`pty`]), the approval policy
+//! ([`approval`]) and the permission rules that come before it ([`rules`],
+//! with the shell command-line analysis in `shell_split`), and keeping
+//! credentials out of children and transcripts ([`secrets`]).
 
 pub mod approval;
 pub mod pty;
+pub mod rules;
 pub mod secrets;
+mod shell_split;
 
 pub use approval::ApprovalMode;
+pub use rules::{Permissions, RuleError, RuleLists, Verdict};
