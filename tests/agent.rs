@@ -10,8 +10,8 @@ use tandem::agent::session::new_session_id;
 use tandem::agent::{
     ApprovalDecision, Event, Op, Pane, Session, SessionConfig, SessionHandle, TaskStatus,
 };
-use tandem::exec::ApprovalMode;
 use tandem::exec::secrets::Redactor;
+use tandem::exec::{ApprovalMode, Permissions};
 use tandem::mockserver::{MockServer, Script};
 use tandem::provider::{HttpClientConfig, HttpModelClient, Wire};
 use tandem::tools::{Registry, ShellSettings};
@@ -53,6 +53,7 @@ async fn session(
         tools: Registry::core(),
         shell: Arc::new(ShellSettings::default()),
         redactor: Arc::new(Redactor::default()),
+        permissions: Permissions::default(),
     });
     (server, handle)
 }
@@ -297,4 +298,64 @@ text = "after"
         second.contains("s1"),
         "the interrupted call is answered in the history"
     );
+}
+
+#[tokio::test]
+async fn yes_always_adds_a_rule_so_the_same_command_runs_without_asking() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"
+[[reply]]
+[[reply.tool_calls]]
+id = "c1"
+name = "shell"
+input = { command = "echo one" }
+
+[[reply]]
+[[reply.tool_calls]]
+id = "c2"
+name = "shell"
+input = { command = "echo two" }
+
+[[reply]]
+[[reply.tool_calls]]
+id = "c3"
+name = "shell"
+input = { command = "touch made-by-agent" }
+
+[[reply]]
+text = "done"
+"#;
+    let (_server, mut h) = session(script, dir.path(), ApprovalMode::Suggest, true).await;
+    h.ops.send(Op::UserMessage("go".into())).unwrap();
+    let mut asked = Vec::new();
+    loop {
+        match h.events.recv().await.unwrap() {
+            Event::ApprovalRequest { id, always, .. } => {
+                let decision = if id == "c1" {
+                    assert_eq!(always, ["shell(echo:*)"]);
+                    ApprovalDecision::ApproveForSession
+                } else {
+                    ApprovalDecision::Deny(None)
+                };
+                asked.push(id.clone());
+                h.ops
+                    .send(Op::Approval {
+                        call_id: id,
+                        decision,
+                    })
+                    .unwrap();
+            }
+            Event::TaskComplete { status, .. } => {
+                assert_eq!(status, TaskStatus::Ok);
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        asked,
+        ["c1", "c3"],
+        "echo two ran under the session rule; touch still asked"
+    );
+    assert!(!dir.path().join("made-by-agent").exists());
 }

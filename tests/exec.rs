@@ -432,3 +432,64 @@ text = "done"
         assert!(!text.contains(secret) && !text.contains("sk-provider-key-abcdef"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn project_deny_rules_refuse_commands_even_in_full_auto() {
+    let script = r#"
+[[reply]]
+[[reply.tool_calls]]
+name = "shell"
+input = { command = "echo ok && rm -f keep.txt" }
+
+[[reply]]
+text = "could not"
+"#;
+    let server = MockServer::start(Script::from_toml_str(script).unwrap())
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::create_dir(work.path().join(".tandem")).unwrap();
+    std::fs::write(
+        work.path().join(".tandem/config.toml"),
+        "[permissions]\ndeny = [\"shell(rm:*)\"]\nallow = [\"shell(echo:*)\"]\n",
+    )
+    .unwrap();
+    std::fs::write(work.path().join("keep.txt"), "precious").unwrap();
+    let mut cmd = tandem(home.path());
+    cmd.env("OPENAI_BASE_URL", server.base_url())
+        .args([
+            "exec",
+            "--json",
+            "--provider",
+            "openai",
+            "--model",
+            "m",
+            "-C",
+        ])
+        .arg(work.path())
+        .arg("clean up");
+    let out = run(cmd).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result = json_lines(&out)
+        .into_iter()
+        .find(|e| e["type"] == "tool.result")
+        .unwrap();
+    assert_eq!(result["ok"], false);
+    let output = result["output"].as_str().unwrap();
+    assert!(
+        output.contains("shell(rm:*)") && output.contains(".tandem/config.toml"),
+        "{output}"
+    );
+    assert!(work.path().join("keep.txt").exists());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ignoring") && stderr.contains("shell(echo:*)"),
+        "the project's own allow is set aside, loudly: {stderr}"
+    );
+}

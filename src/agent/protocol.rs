@@ -40,7 +40,8 @@ pub enum Op {
 pub enum ApprovalDecision {
     /// Run this call.
     Approve,
-    /// Run this call and every later call of the same tool without asking.
+    /// Run this call, and add the request's `always` rules so calls like it
+    /// run without asking for the rest of the session.
     ApproveForSession,
     /// Do not run it; the optional text is passed to the model.
     Deny(Option<String>),
@@ -112,6 +113,12 @@ pub enum Event {
         name: String,
         summary: String,
         input: serde_json::Value,
+        /// Why it asks beyond the approval mode (an `ask` rule, a command
+        /// that cannot be analysed), if anything.
+        reason: Option<String>,
+        /// The rules [`ApprovalDecision::ApproveForSession`] adds; empty
+        /// when no safe rule exists (then it approves this call only).
+        always: Vec<String>,
     },
     /// The agent's plan changed.
     PlanUpdated(Vec<PlanStep>),

@@ -7,7 +7,7 @@
 //! op channel, so an interrupt is honoured within milliseconds and leaves a
 //! history the next request can be built on.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -18,10 +18,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::gate::{Gate, gate};
 use super::protocol::{ApprovalDecision, Event, Op, Pane, TaskStatus};
 use super::truncate::cap_middle;
-use crate::exec::ApprovalMode;
 use crate::exec::secrets::Redactor;
+use crate::exec::{ApprovalMode, Permissions};
 use crate::provider::{
     Accumulator, AssistantPart, Message, ModelClient, ModelRequest, ProviderError, ReasoningEffort,
     StreamEvent, ToolCall, Usage,
@@ -60,6 +61,9 @@ pub struct SessionConfig {
     pub system_prompt: String,
     pub tools: Registry,
     pub shell: Arc<ShellSettings>,
+    /// Permission rules (user, project, and the session's own "always"
+    /// answers, added as they come).
+    pub permissions: Permissions,
     /// Replaces secret values in everything the session passes on (tool
     /// output, model text, errors), so a key a tool prints never reaches the
     /// model, the front end or a transcript.
@@ -108,7 +112,6 @@ pub struct Session {
     events: mpsc::Sender<Event>,
     ops: mpsc::UnboundedReceiver<Op>,
     queued: VecDeque<String>,
-    approved_tools: HashSet<String>,
     shutting_down: bool,
 }
 
@@ -124,7 +127,6 @@ impl Session {
             events: events_tx,
             ops: ops_rx,
             queued: VecDeque::new(),
-            approved_tools: HashSet::new(),
             shutting_down: false,
         };
         SessionHandle {
@@ -364,7 +366,21 @@ impl Session {
                 }
                 Ok(ready) => ready,
             };
-            if matches!(tool.kind(), ToolKind::Read) {
+            let verdict = gate(
+                &self.cfg.permissions,
+                self.cfg.mode,
+                tool.as_ref(),
+                &call.name,
+                &input,
+                &self.cfg.workspace,
+            );
+            if let Gate::Refuse(text) = verdict {
+                let output = ToolOutput::err(text);
+                self.report(call, &output, Duration::ZERO).await;
+                results[i] = Some(output);
+                continue;
+            }
+            if verdict == Gate::Run && matches!(tool.kind(), ToolKind::Read) {
                 batch.push((i, tool, input));
                 continue;
             }
@@ -375,10 +391,8 @@ impl Session {
                 interrupted = true;
                 break;
             }
-            if self.cfg.mode.needs_approval(tool.kind())
-                && !self.approved_tools.contains(&call.name)
-            {
-                match self.approval(call, &tool, &input).await {
+            if let Gate::Ask { reason, always } = verdict {
+                match self.approval(call, &tool, &input, reason, always).await {
                     Some(Ok(())) => {}
                     Some(Err(refusal)) => {
                         results[i] = Some(refusal);
@@ -467,14 +481,23 @@ impl Session {
         call: &ToolCall,
         tool: &Arc<dyn Tool>,
         input: &Value,
+        reason: Option<String>,
+        always: Vec<String>,
     ) -> Option<Result<(), ToolOutput>> {
         if !self.cfg.can_approve {
+            let why = match &reason {
+                Some(reason) => format!("{reason}, so it needs the user's approval"),
+                None => format!(
+                    "it needs the user's approval in {} mode",
+                    self.cfg.mode.as_str()
+                ),
+            };
             let output = ToolOutput::err(format!(
-                "Not run: `{}` needs the user's approval in {} mode, and nobody can approve in a headless run. \
-                 Go on without it if you can; otherwise finish and tell the user to rerun with a mode that allows it \
-                 (--mode auto-edit for edits, --mode full-auto for commands).",
+                "Not run: `{}`: {why}, and nobody can approve in a headless run. \
+                 Go on without it if you can; otherwise finish and tell the user to rerun with a mode or \
+                 permission rules that allow it (--mode auto-edit for edits, --mode full-auto for commands, \
+                 [permissions] allow in config.toml).",
                 call.name,
-                self.cfg.mode.as_str()
             ));
             self.report(call, &output, Duration::ZERO).await;
             return Some(Err(output));
@@ -482,8 +505,10 @@ impl Session {
         self.emit(Event::ApprovalRequest {
             id: call.id.clone(),
             name: call.name.clone(),
-            summary: tool.summary(input),
-            input: input.clone(),
+            summary: self.cfg.redactor.redact(&tool.summary(input)),
+            input: self.redact_value(input),
+            reason,
+            always: always.clone(),
         })
         .await;
         loop {
@@ -492,7 +517,11 @@ impl Session {
                     return match decision {
                         ApprovalDecision::Approve => Some(Ok(())),
                         ApprovalDecision::ApproveForSession => {
-                            self.approved_tools.insert(call.name.clone());
+                            for rule in &always {
+                                if let Err(e) = self.cfg.permissions.allow_for_session(rule) {
+                                    tracing::warn!(%rule, error = %e, "suggested rule did not parse");
+                                }
+                            }
                             Some(Ok(()))
                         }
                         ApprovalDecision::Deny(reason) => {

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::exec::ApprovalMode;
+use crate::exec::{ApprovalMode, RuleLists};
 use crate::provider::Wire;
 
 /// The built-in defaults, the first layer.
@@ -221,6 +221,28 @@ fn merge(base: &mut toml::Table, over: &toml::Table) {
 }
 
 impl PermissionSources {
+    /// The user's and the project's rules, each as one list: every
+    /// non-project layer (the user file, flags) counts as the user's.
+    pub fn rule_lists(&self) -> (RuleLists, RuleLists) {
+        let mut user = RuleLists::default();
+        let mut project = RuleLists::default();
+        for layer in &self.layers {
+            let lists = if layer.project {
+                &mut project
+            } else {
+                &mut user
+            };
+            if !lists.origin.is_empty() {
+                lists.origin.push_str(" + ");
+            }
+            lists.origin.push_str(&layer.origin);
+            lists.allow.extend(layer.allow.iter().cloned());
+            lists.ask.extend(layer.ask.iter().cloned());
+            lists.deny.extend(layer.deny.iter().cloned());
+        }
+        (user, project)
+    }
+
     fn add(&mut self, layer: &Layer, section: toml::Value) -> Result<(), ConfigError> {
         let invalid = |message: String| ConfigError::Invalid {
             origin: layer.origin.clone(),

@@ -15,8 +15,8 @@ use crate::agent::{Event, Op, Pane, Session, SessionConfig, TaskStatus};
 use crate::config::Config;
 use crate::config::instructions::{discover, repo_root};
 use crate::config::providers::{default_headless_provider, key_vars, resolve};
-use crate::exec::ApprovalMode;
 use crate::exec::secrets::SecretPolicy;
+use crate::exec::{ApprovalMode, Permissions};
 use crate::paths::Dirs;
 use crate::provider::{HttpClientConfig, HttpModelClient, ReasoningEffort, Wire};
 use crate::tools::{Registry, ShellSettings};
@@ -59,6 +59,7 @@ pub(crate) struct RunSpec {
     pub max_turns: u32,
     pub reasoning: Option<ReasoningEffort>,
     pub output_last_message: Option<PathBuf>,
+    pub permissions: Permissions,
     pub config: Config,
     pub dirs: Dirs,
 }
@@ -155,6 +156,7 @@ fn prepare(opts: ExecOptions) -> anyhow::Result<RunSpec> {
             anyhow!("no model for provider `{provider}`: pass --model or set `default_model` under [providers.{provider}]")
         })?;
     let prompt = read_prompt(opts.prompt)?;
+    let permissions = permissions(&config, &workspace)?;
     Ok(RunSpec {
         backend,
         model,
@@ -165,9 +167,32 @@ fn prepare(opts: ExecOptions) -> anyhow::Result<RunSpec> {
         max_turns: opts.max_turns.unwrap_or(config.agent.max_turns).max(1),
         reasoning: opts.reasoning.or(config.agent.reasoning),
         output_last_message: opts.output_last_message,
+        permissions,
         config,
         dirs,
     })
+}
+
+/// The permission rules of the configuration, with a warning for project
+/// allows that are set aside.
+pub(crate) fn permissions(
+    config: &Config,
+    workspace: &std::path::Path,
+) -> anyhow::Result<Permissions> {
+    let (user, project) = config.permissions.rule_lists();
+    let permissions = Permissions::from_lists(
+        &user,
+        &project,
+        config.permissions.trust_project_allow,
+        workspace,
+    )?;
+    for rule in permissions.ignored() {
+        eprintln!(
+            "tandem: warning: ignoring {rule}: a project cannot allow itself commands or edits; \
+             set permissions.trust_project_allow = true in your own config.toml to honour it"
+        );
+    }
+    Ok(permissions)
 }
 
 async fn drive(spec: RunSpec) -> i32 {
@@ -230,6 +255,7 @@ async fn drive(spec: RunSpec) -> i32 {
         tools: Registry::core(),
         shell: Arc::new(shell),
         redactor: Arc::new(secrets.redactor_from_env()),
+        permissions: spec.permissions,
     });
     let _ = handle.ops.send(Op::UserMessage(spec.prompt));
     let mut renderer = Renderer::new(spec.json, std::io::stdout(), std::io::stderr());
