@@ -11,7 +11,7 @@ use tandem::agent::{
     ApprovalDecision, Event, Op, Pane, Session, SessionConfig, SessionHandle, TaskStatus,
 };
 use tandem::exec::secrets::Redactor;
-use tandem::exec::{ApprovalMode, Permissions};
+use tandem::exec::{ApprovalMode, Permissions, RuleLists};
 use tandem::mockserver::{MockServer, Script};
 use tandem::provider::{HttpClientConfig, HttpModelClient, Wire};
 use tandem::tools::{Registry, ShellSettings};
@@ -21,6 +21,16 @@ async fn session(
     workspace: &Path,
     mode: ApprovalMode,
     can_approve: bool,
+) -> (MockServer, SessionHandle) {
+    session_with(script, workspace, mode, can_approve, Permissions::default()).await
+}
+
+async fn session_with(
+    script: &str,
+    workspace: &Path,
+    mode: ApprovalMode,
+    can_approve: bool,
+    permissions: Permissions,
 ) -> (MockServer, SessionHandle) {
     let server = MockServer::start(Script::from_toml_str(script).unwrap())
         .await
@@ -53,7 +63,7 @@ async fn session(
         tools: Registry::core(),
         shell: Arc::new(ShellSettings::default()),
         redactor: Arc::new(Redactor::default()),
-        permissions: Permissions::default(),
+        permissions,
     });
     (server, handle)
 }
@@ -358,4 +368,73 @@ text = "done"
         "echo two ran under the session rule; touch still asked"
     );
     assert!(!dir.path().join("made-by-agent").exists());
+}
+
+#[tokio::test]
+async fn a_read_deny_rule_hides_the_file_from_reads_and_searches() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".env"), "TOKEN=hunter2-secret\n").unwrap();
+    std::fs::write(dir.path().join("app.txt"), "uses TOKEN from the env\n").unwrap();
+    let script = r#"
+[[reply]]
+[[reply.tool_calls]]
+id = "g"
+name = "grep"
+input = { pattern = "TOKEN" }
+[[reply.tool_calls]]
+id = "r"
+name = "read_file"
+input = { path = ".env" }
+[[reply.tool_calls]]
+id = "l"
+name = "list_dir"
+
+[[reply]]
+text = "done"
+"#;
+    let user = RuleLists {
+        origin: "test config".into(),
+        deny: vec!["read(.env)".into()],
+        ..RuleLists::default()
+    };
+    let permissions = Permissions::from_lists(
+        &user,
+        &RuleLists::default(),
+        false,
+        &dir.path().canonicalize().unwrap(),
+    )
+    .unwrap();
+    let (_server, mut h) = session_with(
+        script,
+        dir.path(),
+        ApprovalMode::FullAuto,
+        false,
+        permissions,
+    )
+    .await;
+    h.ops.send(Op::UserMessage("look".into())).unwrap();
+    let events = until_done(&mut h).await;
+    let output = |id: &str| {
+        events
+            .iter()
+            .find_map(|e| match e {
+                Event::ToolResult {
+                    id: i, ok, output, ..
+                } if i == id => Some((*ok, output.clone())),
+                _ => None,
+            })
+            .unwrap()
+    };
+    let (ok, grep) = output("g");
+    assert!(
+        ok && grep.contains("app.txt") && !grep.contains("hunter2"),
+        "{grep}"
+    );
+    let (ok, read) = output("r");
+    assert!(
+        !ok && read.contains("read(.env)") && !read.contains("hunter2"),
+        "{read}"
+    );
+    let (_, list) = output("l");
+    assert!(list.contains("app.txt") && !list.contains(".env"), "{list}");
 }

@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use super::gate::{Gate, gate};
 use super::protocol::{ApprovalDecision, Event, Op, Pane, TaskStatus};
 use super::truncate::cap_middle;
+use crate::exec::rules::Category;
 use crate::exec::secrets::Redactor;
 use crate::exec::{ApprovalMode, Permissions};
 use crate::provider::{
@@ -28,7 +29,7 @@ use crate::provider::{
     StreamEvent, ToolCall, Usage,
 };
 use crate::tools::{
-    Registry, ShellSettings, Tool, ToolContext, ToolKind, ToolOutput, ToolProgress,
+    ReadFilter, Registry, ShellSettings, Tool, ToolContext, ToolKind, ToolOutput, ToolProgress,
 };
 
 /// Events buffered between a session and a slow front end before the
@@ -113,6 +114,8 @@ pub struct Session {
     ops: mpsc::UnboundedReceiver<Op>,
     queued: VecDeque<String>,
     shutting_down: bool,
+    /// Hides files that `read` deny rules forbid from walking tools.
+    read_filter: ReadFilter,
 }
 
 impl Session {
@@ -120,7 +123,17 @@ impl Session {
     pub fn spawn(cfg: SessionConfig) -> SessionHandle {
         let (ops_tx, ops_rx) = mpsc::unbounded_channel();
         let (events_tx, events_rx) = mpsc::channel(EVENT_BUFFER);
+        let denied = Arc::new(cfg.permissions.clone());
+        let workspace = cfg.workspace.clone();
+        let read_filter: ReadFilter = Arc::new(move |path: &std::path::Path| {
+            let target = crate::tools::paths::display(&workspace, path);
+            matches!(
+                denied.decide(Category::Read, &[target]),
+                crate::exec::Verdict::Deny { .. }
+            )
+        });
         let session = Session {
+            read_filter,
             cfg,
             history: Vec::new(),
             total: Usage::default(),
@@ -618,6 +631,7 @@ impl Session {
             cancel: cancel.child_token(),
             progress,
             shell: self.cfg.shell.clone(),
+            hidden: Some(self.read_filter.clone()),
         }
     }
 

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::list::walk_builder;
 use super::paths::{display, resolve_for_read};
-use super::{Tool, ToolContext, ToolKind, ToolOutput};
+use super::{ReadFilter, Tool, ToolContext, ToolKind, ToolOutput};
 use crate::provider::ToolSpec;
 
 /// Paths returned by one call.
@@ -144,16 +144,23 @@ impl Tool for Glob {
             }
             let workspace = ctx.workspace.clone();
             let cancel = ctx.cancel.clone();
-            tokio::task::spawn_blocking(move || find(&workspace, &root, &glob, &cancel))
+            let hidden = ctx.hidden.clone();
+            tokio::task::spawn_blocking(move || find(&workspace, &root, &glob, &cancel, hidden))
                 .await
                 .unwrap_or_else(|e| ToolOutput::err(format!("glob failed: {e}")))
         })
     }
 }
 
-fn find(workspace: &Path, root: &Path, glob: &PathGlob, cancel: &CancellationToken) -> ToolOutput {
+fn find(
+    workspace: &Path,
+    root: &Path,
+    glob: &PathGlob,
+    cancel: &CancellationToken,
+    hidden: Option<ReadFilter>,
+) -> ToolOutput {
     let mut hits: Vec<(SystemTime, PathBuf)> = Vec::new();
-    for entry in walk_builder(root).build() {
+    for entry in walk_builder(root, hidden).build() {
         if cancel.is_cancelled() {
             return ToolOutput::err("glob was cancelled");
         }

@@ -18,7 +18,7 @@ use super::glob::PathGlob;
 use super::list::walk_builder;
 use super::paths::{display, resolve_for_read};
 use super::read::truncate_chars;
-use super::{Tool, ToolContext, ToolKind, ToolOutput};
+use super::{ReadFilter, Tool, ToolContext, ToolKind, ToolOutput};
 use crate::provider::ToolSpec;
 
 /// Matching lines returned when the model gives no `max_results`.
@@ -145,7 +145,8 @@ impl Tool for Grep {
             };
             let workspace = ctx.workspace.clone();
             let cancel = ctx.cancel.clone();
-            tokio::task::spawn_blocking(move || search.run(&workspace, &root, &cancel))
+            let hidden = ctx.hidden.clone();
+            tokio::task::spawn_blocking(move || search.run(&workspace, &root, &cancel, hidden))
                 .await
                 .unwrap_or_else(|e| ToolOutput::err(format!("grep failed: {e}")))
         })
@@ -160,7 +161,13 @@ struct Search {
 }
 
 impl Search {
-    fn run(&self, workspace: &Path, root: &Path, cancel: &CancellationToken) -> ToolOutput {
+    fn run(
+        &self,
+        workspace: &Path,
+        root: &Path,
+        cancel: &CancellationToken,
+        hidden: Option<ReadFilter>,
+    ) -> ToolOutput {
         let mut searcher = SearcherBuilder::new()
             .binary_detection(BinaryDetection::quit(0))
             .line_number(true)
@@ -172,7 +179,7 @@ impl Search {
         let mut matches = 0;
         let mut capped = false;
         let mut unreadable = 0;
-        for entry in walk_builder(root).build() {
+        for entry in walk_builder(root, hidden).build() {
             if cancel.is_cancelled() {
                 return ToolOutput::err("grep was cancelled");
             }

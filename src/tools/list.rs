@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::paths::{display, resolve_for_read};
-use super::{Tool, ToolContext, ToolKind, ToolOutput};
+use super::{ReadFilter, Tool, ToolContext, ToolKind, ToolOutput};
 use crate::provider::ToolSpec;
 
 /// Entries listed by one call.
@@ -28,12 +28,14 @@ const SHAPE: &str = r#"{"path"?: string, "depth"?: integer 1..10}"#;
 /// A walker over `root` that honours `.gitignore` (also outside git repos),
 /// `.ignore` and git's global excludes, shows hidden files, skips `.git`, and
 /// yields entries sorted by name within each directory.
-pub fn walk_builder(root: &Path) -> WalkBuilder {
+pub fn walk_builder(root: &Path, hidden: Option<ReadFilter>) -> WalkBuilder {
     let mut builder = WalkBuilder::new(root);
     builder
         .hidden(false)
         .require_git(false)
-        .filter_entry(|e| e.file_name() != ".git")
+        .filter_entry(move |e| {
+            e.file_name() != ".git" && !hidden.as_ref().is_some_and(|h| h(e.path()))
+        })
         .sort_by_file_name(|a, b| a.cmp(b));
     builder
 }
@@ -103,14 +105,21 @@ impl Tool for ListDir {
             let depth = args.depth.unwrap_or(DEFAULT_DEPTH).clamp(1, MAX_DEPTH);
             let shown = display(&ctx.workspace, &dir);
             let cancel = ctx.cancel.clone();
-            tokio::task::spawn_blocking(move || list(&dir, &shown, depth, &cancel))
+            let hidden = ctx.hidden.clone();
+            tokio::task::spawn_blocking(move || list(&dir, &shown, depth, &cancel, hidden))
                 .await
                 .unwrap_or_else(|e| ToolOutput::err(format!("list_dir failed: {e}")))
         })
     }
 }
 
-fn list(dir: &Path, shown: &str, depth: usize, cancel: &CancellationToken) -> ToolOutput {
+fn list(
+    dir: &Path,
+    shown: &str,
+    depth: usize,
+    cancel: &CancellationToken,
+    hidden: Option<ReadFilter>,
+) -> ToolOutput {
     match std::fs::metadata(dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return ToolOutput::err(format!(
@@ -128,7 +137,7 @@ fn list(dir: &Path, shown: &str, depth: usize, cancel: &CancellationToken) -> To
     let mut lines = Vec::new();
     let mut capped = false;
     let mut unreadable = 0;
-    for entry in walk_builder(dir).max_depth(Some(depth)).build() {
+    for entry in walk_builder(dir, hidden).max_depth(Some(depth)).build() {
         if cancel.is_cancelled() {
             return ToolOutput::err("list_dir was cancelled");
         }

@@ -75,6 +75,11 @@ pub enum ToolProgress {
     Output(Vec<u8>),
 }
 
+/// Decides whether a path is hidden from reads (a `read` deny rule):
+/// directory-walking tools skip such files, so `grep` of `.` cannot show
+/// what `read(.env)` forbids.
+pub type ReadFilter = Arc<dyn Fn(&std::path::Path) -> bool + Send + Sync>;
+
 /// What a tool needs from the session that runs it.
 #[derive(Clone)]
 pub struct ToolContext {
@@ -85,6 +90,8 @@ pub struct ToolContext {
     /// Receives live output while a tool runs, when a front end wants it.
     pub progress: Option<mpsc::UnboundedSender<ToolProgress>>,
     pub shell: Arc<ShellSettings>,
+    /// Paths walking tools must skip; `None`: nothing is hidden.
+    pub hidden: Option<ReadFilter>,
 }
 
 impl ToolContext {
@@ -95,6 +102,7 @@ impl ToolContext {
             cancel: CancellationToken::new(),
             progress: None,
             shell: Arc::new(ShellSettings::default()),
+            hidden: None,
         }
     }
 }
