@@ -29,6 +29,19 @@
 //!   kernel's configuration or new kernel attack surface fails with `EPERM`
 //!   ([`seccomp::ALWAYS_DENIED`] documents each one).
 //!
+//! # Known gaps
+//!
+//! * `/proc/PID/environ`, `maps` and `auxv` of processes outside the
+//!   sandbox stay readable (Landlock scopes ptrace's attach-level checks:
+//!   `mem`, the links in `fd/`, `cwd`, `stack` are denied, but not these read-level
+//!   ones). Secrets in tandem's *initial* environment are therefore
+//!   readable by a sandboxed command; the child's own environment has them
+//!   removed ([`crate::exec::pty`]).
+//! * Metadata changes outside the workspace (`chmod`, `chown`, `utimes`,
+//!   extended attributes) are not Landlock rights (see [`fs`]).
+//! * An inet socket received over an `AF_UNIX` socket (`SCM_RIGHTS`) from a
+//!   process outside the sandbox would work; nothing outside hands one out.
+//!
 //! Failures are errors the command sees (`EACCES`, `EPERM`, `EXDEV`), never
 //! a kill, so it reports them in its own words.
 //!
