@@ -596,3 +596,41 @@ fn doctor_reports_every_check_ok() {
         );
     }
 }
+
+// Through the PTY runner, as the shell tool will run it.
+
+#[tokio::test]
+async fn runs_in_a_pty_with_the_terminal_usable() {
+    use tandem::exec::pty::{self, PtyCommand, RunLimits};
+    let f = Fixture::new(SandboxMode::WorkspaceWrite);
+    let target = Path::new("/etc").join(unique("pty"));
+    let script = format!(
+        "stty size < /dev/tty; echo hi > /dev/tty; echo ok > inside.txt; echo escaped > {}; echo done",
+        target.display()
+    );
+    let mut cmd = PtyCommand::new("sh", vec!["-c".into(), script], f.ws());
+    cmd.wrapper = f.policy.command_prefix(Path::new(BIN)).unwrap();
+    cmd.env_set = vec![("TANDEM_HOME".into(), f.home.path().display().to_string())];
+    let limits = RunLimits {
+        timeout: std::time::Duration::from_secs(20),
+        output_cap_bytes: 64 * 1024,
+    };
+    let out = pty::run(cmd, limits, Default::default(), |_| {})
+        .await
+        .expect("the PTY runs");
+    let bytes = out
+        .output
+        .to_vec_if_complete()
+        .expect("output under the cap");
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    assert_absent(&target);
+    assert_eq!(out.exit_code, Some(0), "{text}");
+    assert!(
+        text.contains("24 80"),
+        "stty could not read the terminal: {text}"
+    );
+    assert!(text.contains("hi\r\n"), "{text}");
+    assert!(text.contains("Permission denied"), "{text}");
+    assert!(text.contains("done"), "{text}");
+    assert!(f.ws().join("inside.txt").exists());
+}

@@ -91,7 +91,7 @@ const DEVICES: [&str; 8] = [
 const TEMP_DIRS: [&str; 2] = ["/tmp", "/dev/shm"];
 
 /// What a [`Grant`] allows beneath its path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rights {
     /// Read files, list directories, execute.
     Read,
@@ -126,7 +126,7 @@ impl Rights {
 }
 
 /// One Landlock rule: `rights` on `path` and everything beneath it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Grant {
     /// The file or directory (rules bind to what it is at start).
     pub path: PathBuf,
@@ -189,13 +189,9 @@ pub fn plan(policy: &SandboxPolicy) -> Vec<Grant> {
         }
     }
     // Roots overlap (`$TMPDIR` is usually `/tmp`); one rule each is enough.
-    let mut unique: Vec<Grant> = Vec::with_capacity(grants.len());
-    for grant in grants {
-        if !unique.contains(&grant) {
-            unique.push(grant);
-        }
-    }
-    unique
+    let mut seen = std::collections::HashSet::new();
+    grants.retain(|g| seen.insert(g.clone()));
+    grants
 }
 
 /// Grants `Write` on `dir`, or, when a protected path lies at or beneath
