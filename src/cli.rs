@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::exec::ApprovalMode;
+use crate::exec::sandbox::{self, SandboxPolicy};
 use crate::headless::{self, ExecOptions, exit};
 use crate::provider::ReasoningEffort;
 
@@ -41,6 +42,23 @@ enum Command {
         /// Port on 127.0.0.1 (0: any free port).
         #[arg(long, default_value_t = 0)]
         port: u16,
+    },
+    /// Check that this machine can sandbox commands (Landlock, seccomp, a
+    /// real confined run); exit 1 when a check is not ok.
+    Doctor,
+    /// Run a command under a sandbox policy (what every sandboxed command
+    /// goes through; see `exec::sandbox`).
+    #[command(hide = true)]
+    SandboxExec {
+        /// The policy as JSON (`SandboxPolicy`).
+        #[arg(long)]
+        policy: String,
+        /// Print what was enforced to stderr before running the command.
+        #[arg(long)]
+        report: bool,
+        /// The command and its arguments, after `--`.
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<String>,
     },
 }
 
@@ -102,6 +120,20 @@ pub fn main() -> i32 {
         }),
         Some(Command::Demo { json, keep }) => headless::demo::run_demo(json, keep),
         Some(Command::MockServer { script, port }) => mock_server(&script, port),
+        Some(Command::Doctor) => doctor(),
+        // Runs before every sandboxed command: nothing but parsing here (no
+        // runtime, no logging, no config).
+        Some(Command::SandboxExec {
+            policy,
+            report,
+            command,
+        }) => match SandboxPolicy::from_json(&policy) {
+            Ok(policy) => sandbox::sandbox_exec_report(&policy, &command, report),
+            Err(e) => {
+                eprintln!("tandem sandbox: {e}");
+                sandbox::EXIT_CANNOT_RUN
+            }
+        },
         None => {
             eprintln!(
                 "tandem: the full-screen workbench is not built yet.\n\
@@ -109,6 +141,24 @@ pub fn main() -> i32 {
             );
             exit::USAGE
         }
+    }
+}
+
+/// `tandem doctor`: one line per check, `ok` / `warn` / `fail` and what to do.
+fn doctor() -> i32 {
+    let helper = match std::env::current_exe() {
+        Ok(path) => path,
+        Err(e) => {
+            eprintln!("tandem: cannot find the tandem binary to run sandbox checks with ({e})");
+            return exit::FAILURE;
+        }
+    };
+    let report = sandbox::probe(&helper);
+    print!("{report}");
+    if report.all_ok() {
+        exit::OK
+    } else {
+        exit::FAILURE
     }
 }
 

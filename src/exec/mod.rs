@@ -1,11 +1,14 @@
-//! Running commands: PTY processes ([`pty`]), the approval policy
-//! ([`approval`]) and the permission rules that come before it ([`rules`],
-//! with the shell command-line analysis in `shell_split`), and keeping
-//! credentials out of children and transcripts ([`secrets`]).
+//! Running commands: PTY processes ([`pty`]), the kernel sandbox for
+//! commands ([`sandbox`]: Landlock + seccomp, applied in a re-exec of
+//! tandem), the approval policy ([`approval`]) and the permission rules that
+//! come before it ([`rules`], with the shell command-line analysis in
+//! `shell_split`), and keeping credentials out of children and transcripts
+//! ([`secrets`]).
 
 pub mod approval;
 pub mod pty;
 pub mod rules;
+pub mod sandbox;
 pub mod secrets;
 mod shell_split;
 
