@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::exec::ApprovalMode;
-use crate::exec::sandbox::{self, SandboxPolicy};
+use crate::exec::sandbox::{self, SandboxMode, SandboxPolicy};
 use crate::headless::{self, ExecOptions, exit};
 use crate::provider::ReasoningEffort;
 
@@ -77,6 +77,15 @@ struct ExecArgs {
     /// Workspace directory (default: the current directory).
     #[arg(short = 'C', long = "cd", value_name = "DIR")]
     cwd: Option<PathBuf>,
+    /// How commands are confined (default: `sandbox.mode`, workspace-write).
+    #[arg(long, value_enum, value_name = "MODE")]
+    sandbox: Option<SandboxMode>,
+    /// Let sandboxed commands use the network.
+    #[arg(long)]
+    network: bool,
+    /// Run commands with NO kernel sandbox. Only for a machine you can lose.
+    #[arg(long)]
+    dangerously_bypass_sandbox: bool,
     /// Ask the model to think first (extended thinking / reasoning effort).
     #[arg(long, value_enum, value_name = "EFFORT")]
     reasoning: Option<ReasoningEffort>,
@@ -114,6 +123,9 @@ pub fn main() -> i32 {
             cwd: args.cwd,
             max_turns: args.max_turns,
             reasoning: args.reasoning,
+            sandbox: args.sandbox,
+            network: args.network,
+            bypass_sandbox: args.dangerously_bypass_sandbox,
             json: args.json,
             output_last_message: args.output_last_message,
             prompt: args.prompt,

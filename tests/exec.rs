@@ -115,6 +115,10 @@ async fn exec_json_reads_patches_runs_and_finishes() {
     assert_eq!(started["provider"], "openai");
     assert_eq!(started["model"], "gpt-test");
     assert_eq!(started["mode"], "full-auto");
+    assert_eq!(
+        started["sandbox"],
+        serde_json::json!({"mode": "workspace-write", "network": false, "enforced": true})
+    );
     assert!(
         started["session_id"]
             .as_str()
@@ -492,4 +496,92 @@ text = "could not"
         stderr.contains("ignoring") && stderr.contains("shell(echo:*)"),
         "the project's own allow is set aside, loudly: {stderr}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_commands_run_in_the_kernel_sandbox() {
+    let home = tempfile::tempdir().unwrap();
+    // Not under /tmp: the temp dirs are writable in the sandbox by design.
+    let outside = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let target = outside.path().join("escaped.txt");
+    let script = format!(
+        r#"
+[[reply]]
+[[reply.tool_calls]]
+name = "shell"
+input = {{ command = "echo inside > inside.txt && echo out > {}" }}
+
+[[reply]]
+text = "tried"
+"#,
+        target.display()
+    );
+    let work = tempfile::tempdir().unwrap();
+    let run_with = |flags: &'static [&'static str]| {
+        let script = script.clone();
+        let home = home.path().to_path_buf();
+        let work = work.path().to_path_buf();
+        async move {
+            let server = MockServer::start(Script::from_toml_str(&script).unwrap())
+                .await
+                .unwrap();
+            let mut cmd = tandem(&home);
+            cmd.env("OPENAI_BASE_URL", server.base_url())
+                .args([
+                    "exec",
+                    "--json",
+                    "--provider",
+                    "openai",
+                    "--model",
+                    "m",
+                    "-C",
+                ])
+                .arg(&work)
+                .args(flags)
+                .arg("write files");
+            run(cmd).await
+        }
+    };
+    let out = run_with(&[]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result = json_lines(&out)
+        .into_iter()
+        .find(|e| e["type"] == "tool.result")
+        .unwrap();
+    assert_eq!(result["ok"], false, "{result}");
+    assert!(
+        result["output"]
+            .as_str()
+            .unwrap()
+            .contains("ermission denied"),
+        "the command's own error: {result}"
+    );
+    assert!(
+        work.path().join("inside.txt").exists(),
+        "the workspace is writable"
+    );
+    assert!(!target.exists(), "nothing escaped");
+
+    // Only the explicit flag runs commands unconfined, and it says so.
+    let out = run_with(&["--dangerously-bypass-sandbox"]).await;
+    assert_eq!(out.status.code(), Some(0));
+    let started = json_lines(&out).remove(0);
+    assert_eq!(started["sandbox"]["enforced"], false);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("WARNING"));
+    assert!(target.exists());
+
+    // danger-full-access in config is not enough on its own.
+    std::fs::write(
+        home.path().join("config.toml"),
+        "[sandbox]\nmode = \"danger-full-access\"\n",
+    )
+    .unwrap();
+    let out = run_with(&[]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--dangerously-bypass-sandbox"));
 }

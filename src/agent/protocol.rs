@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::exec::ApprovalMode;
 use crate::provider::{RateLimitSnapshot, Usage};
-use crate::tools::PlanStep;
+use crate::tools::{PlanStep, SandboxSummary};
 
 /// Which pane a session belongs to; decides its persona.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -72,6 +72,9 @@ pub enum Event {
         model: String,
         mode: ApprovalMode,
         cwd: PathBuf,
+        /// How commands are confined; a front end shows an unenforced
+        /// sandbox in red.
+        sandbox: SandboxSummary,
     },
     /// A task (user message) began.
     TaskStarted { text: String },

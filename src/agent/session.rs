@@ -163,6 +163,7 @@ impl Session {
             model: self.cfg.model.clone(),
             mode: self.cfg.mode,
             cwd: self.cfg.workspace.clone(),
+            sandbox: self.cfg.shell.sandbox.summary(),
         })
         .await;
         while !self.shutting_down {

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::exec::sandbox::SandboxMode;
 use crate::exec::{ApprovalMode, RuleLists};
 use crate::provider::Wire;
 
@@ -28,6 +29,7 @@ pub struct Config {
     pub agent: AgentConfig,
     pub retry: RetryConfig,
     pub shell: ShellConfig,
+    pub sandbox: SandboxConfig,
     pub providers: BTreeMap<String, ProviderDef>,
     /// `[permissions]` of every layer, kept apart (not merged) so rules from
     /// the user and the project both apply and each keeps its origin.
@@ -116,6 +118,19 @@ pub struct ShellConfig {
     pub timeout_secs: u64,
     pub max_timeout_secs: u64,
     pub output_cap_bytes: usize,
+}
+
+/// The kernel sandbox of commands (`[sandbox]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxConfig {
+    pub mode: SandboxMode,
+    pub network: bool,
+    /// Extra writable directories; `~/` is expanded.
+    pub writable_roots: Vec<String>,
+    pub git_writable: bool,
+    /// Credential variables children may keep.
+    pub env_passthrough: Vec<String>,
 }
 
 /// One provider as configured (`[providers.NAME]`).

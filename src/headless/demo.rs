@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use super::exit;
-use super::run::{Backend, DEMO_PROVIDER, RunSpec, execute};
+use super::run::{Backend, DEMO_PROVIDER, ExecOptions, RunSpec, execute, sandbox_launch};
 use crate::config::Config;
 use crate::mockserver::{MockServer, Script};
 use crate::paths::Dirs;
@@ -75,6 +75,13 @@ pub fn run_demo(json: bool, keep: bool) -> i32 {
         );
     }
     let config = Config::defaults();
+    let sandbox = match sandbox_launch(&config, &workspace, &ExecOptions::default()) {
+        Ok(sandbox) => sandbox,
+        Err(e) => {
+            eprintln!("tandem: {e:#}");
+            return exit::FAILURE;
+        }
+    };
     let code = execute(RunSpec {
         backend: Backend::Demo,
         model: DEMO_PROVIDER.into(),
@@ -86,6 +93,7 @@ pub fn run_demo(json: bool, keep: bool) -> i32 {
         reasoning: None,
         output_last_message: None,
         permissions: crate::exec::Permissions::default(),
+        sandbox,
         config,
         dirs,
     });

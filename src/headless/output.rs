@@ -66,6 +66,14 @@ impl<W: Write, E: Write> Renderer<W, E> {
 
     /// Renders one event. An error means stdout is gone (closed pipe).
     pub fn event(&mut self, event: &Event) -> io::Result<()> {
+        if let Event::SessionStarted { sandbox, .. } = event
+            && !sandbox.enforced
+        {
+            writeln!(
+                self.err,
+                "tandem: WARNING: commands are NOT confined by the kernel sandbox in this run"
+            )?;
+        }
         if self.json {
             self.json_event(event)
         } else {
@@ -81,6 +89,7 @@ impl<W: Write, E: Write> Renderer<W, E> {
                 model,
                 mode,
                 cwd,
+                sandbox,
                 ..
             } => json!({
                 "type": "session.started",
@@ -89,6 +98,7 @@ impl<W: Write, E: Write> Renderer<W, E> {
                 "model": model,
                 "mode": mode.as_str(),
                 "cwd": cwd,
+                "sandbox": sandbox,
             }),
             Event::TaskStarted { text } => json!({"type": "message", "role": "user", "text": text}),
             Event::AssistantMessage { text } => {

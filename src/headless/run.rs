@@ -15,11 +15,12 @@ use crate::agent::{Event, Op, Pane, Session, SessionConfig, TaskStatus};
 use crate::config::Config;
 use crate::config::instructions::{discover, repo_root};
 use crate::config::providers::{default_headless_provider, key_vars, resolve};
+use crate::exec::sandbox::{self, SandboxMode, SandboxPolicy};
 use crate::exec::secrets::SecretPolicy;
 use crate::exec::{ApprovalMode, Permissions};
 use crate::paths::Dirs;
 use crate::provider::{HttpClientConfig, HttpModelClient, ReasoningEffort, Wire};
-use crate::tools::{Registry, ShellSettings};
+use crate::tools::{Registry, SandboxLaunch, ShellSettings};
 
 /// The provider name that selects the scripted demo model.
 pub const DEMO_PROVIDER: &str = "demo";
@@ -36,6 +37,12 @@ pub struct ExecOptions {
     pub reasoning: Option<ReasoningEffort>,
     pub json: bool,
     pub output_last_message: Option<PathBuf>,
+    /// Overrides `sandbox.mode`.
+    pub sandbox: Option<SandboxMode>,
+    /// Lets commands use the network (overrides `sandbox.network`).
+    pub network: bool,
+    /// `--dangerously-bypass-sandbox`: commands run with no sandbox.
+    pub bypass_sandbox: bool,
     /// The task; `None` or `-` reads it from stdin.
     pub prompt: Option<String>,
 }
@@ -60,6 +67,7 @@ pub(crate) struct RunSpec {
     pub reasoning: Option<ReasoningEffort>,
     pub output_last_message: Option<PathBuf>,
     pub permissions: Permissions,
+    pub sandbox: SandboxLaunch,
     pub config: Config,
     pub dirs: Dirs,
 }
@@ -155,8 +163,9 @@ fn prepare(opts: ExecOptions) -> anyhow::Result<RunSpec> {
         .ok_or_else(|| {
             anyhow!("no model for provider `{provider}`: pass --model or set `default_model` under [providers.{provider}]")
         })?;
-    let prompt = read_prompt(opts.prompt)?;
+    let prompt = read_prompt(opts.prompt.clone())?;
     let permissions = permissions(&config, &workspace)?;
+    let sandbox = sandbox_launch(&config, &workspace, &opts)?;
     Ok(RunSpec {
         backend,
         model,
@@ -168,8 +177,58 @@ fn prepare(opts: ExecOptions) -> anyhow::Result<RunSpec> {
         reasoning: opts.reasoning.or(config.agent.reasoning),
         output_last_message: opts.output_last_message,
         permissions,
+        sandbox,
         config,
         dirs,
+    })
+}
+
+/// How commands will be confined: the configured (or flagged) sandbox if
+/// the kernel can enforce it; refused commands if it cannot; no sandbox only
+/// with `--dangerously-bypass-sandbox`.
+pub(crate) fn sandbox_launch(
+    config: &Config,
+    workspace: &std::path::Path,
+    opts: &ExecOptions,
+) -> anyhow::Result<SandboxLaunch> {
+    let mode = opts.sandbox.unwrap_or(config.sandbox.mode);
+    if opts.bypass_sandbox {
+        return Ok(SandboxLaunch::Bypassed);
+    }
+    if mode == SandboxMode::DangerFullAccess {
+        bail!(
+            "sandbox mode danger-full-access runs commands with no sandbox at all; \
+             it takes the explicit flag --dangerously-bypass-sandbox"
+        );
+    }
+    if let Some(missing) = sandbox::support().missing() {
+        return Ok(SandboxLaunch::Unavailable(format!(
+            "commands must run in the kernel sandbox, and this system cannot provide it ({missing}). \
+             Tandem refuses to run them unconfined; the user can rerun with --dangerously-bypass-sandbox \
+             to run commands without a sandbox"
+        )));
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let writable_roots = config
+        .sandbox
+        .writable_roots
+        .iter()
+        .map(|root| match (root.strip_prefix("~/"), &home) {
+            (Some(rest), Some(home)) => home.join(rest),
+            _ => workspace.join(root),
+        })
+        .collect();
+    let helper = std::env::current_exe()
+        .context("cannot find the tandem binary to run the sandbox helper")?;
+    Ok(SandboxLaunch::Sandboxed {
+        policy: SandboxPolicy {
+            mode,
+            network: opts.network || config.sandbox.network,
+            workspace: workspace.to_path_buf(),
+            writable_roots,
+            git_writable: config.sandbox.git_writable,
+        },
+        helper,
     })
 }
 
@@ -230,13 +289,15 @@ async fn drive(spec: RunSpec) -> i32 {
     let instructions = discover(&spec.dirs.config, &spec.workspace);
     let secrets = SecretPolicy {
         key_vars: key_vars(&spec.config),
-        passthrough: Vec::new(),
+        passthrough: spec.config.sandbox.env_passthrough.clone(),
     };
     let shell = ShellSettings {
         timeout: Duration::from_secs(spec.config.shell.timeout_secs),
         max_timeout: Duration::from_secs(spec.config.shell.max_timeout_secs),
         output_cap_bytes: spec.config.shell.output_cap_bytes,
         scrub_env: key_vars(&spec.config),
+        env_keep: spec.config.sandbox.env_passthrough.clone(),
+        sandbox: spec.sandbox,
     };
     let mut handle = Session::spawn(SessionConfig {
         session_id: new_session_id(),

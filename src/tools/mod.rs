@@ -55,15 +55,76 @@ pub struct ShellSettings {
     pub output_cap_bytes: usize,
     /// Environment variables removed from every child (API keys).
     pub scrub_env: Vec<String>,
+    /// Credential-named variables the user lets children keep
+    /// (`sandbox.env_passthrough`).
+    pub env_keep: Vec<String>,
+    /// How commands are confined.
+    pub sandbox: SandboxLaunch,
+}
+
+/// How the `shell` tool confines a command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SandboxLaunch {
+    /// Through `helper sandbox-exec` (the tandem binary) under `policy`.
+    Sandboxed {
+        policy: crate::exec::sandbox::SandboxPolicy,
+        helper: PathBuf,
+    },
+    /// No sandbox: the user asked for it (`--dangerously-bypass-sandbox`),
+    /// or a test runs commands directly.
+    Bypassed,
+    /// The sandbox cannot be applied here; commands are refused with this
+    /// message (what is missing, and the flag that would bypass it) rather
+    /// than run unconfined.
+    Unavailable(String),
+}
+
+/// What a front end shows of the sandbox: its mode, whether commands may
+/// use the network, and whether the kernel enforces it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SandboxSummary {
+    pub mode: crate::exec::sandbox::SandboxMode,
+    pub network: bool,
+    /// False when commands run unconfined (bypassed) or are refused
+    /// (unavailable).
+    pub enforced: bool,
+}
+
+impl SandboxLaunch {
+    /// The summary shown in `session.started` and pane titles.
+    pub fn summary(&self) -> SandboxSummary {
+        use crate::exec::sandbox::SandboxMode;
+        match self {
+            SandboxLaunch::Sandboxed { policy, .. } => SandboxSummary {
+                mode: policy.mode,
+                network: policy.network,
+                enforced: true,
+            },
+            SandboxLaunch::Bypassed => SandboxSummary {
+                mode: SandboxMode::DangerFullAccess,
+                network: true,
+                enforced: false,
+            },
+            SandboxLaunch::Unavailable(_) => SandboxSummary {
+                mode: SandboxMode::WorkspaceWrite,
+                network: false,
+                enforced: false,
+            },
+        }
+    }
 }
 
 impl Default for ShellSettings {
+    /// Defaults for tests and embedding: commands run **without** a sandbox.
+    /// Front ends set `sandbox` from the configuration.
     fn default() -> Self {
         Self {
             timeout: Duration::from_secs(120),
             max_timeout: Duration::from_secs(1800),
             output_cap_bytes: 256 * 1024,
             scrub_env: Vec::new(),
+            env_keep: Vec::new(),
+            sandbox: SandboxLaunch::Bypassed,
         }
     }
 }

@@ -19,7 +19,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 
-use super::{Tool, ToolContext, ToolKind, ToolOutput, ToolProgress};
+use super::{SandboxLaunch, Tool, ToolContext, ToolKind, ToolOutput, ToolProgress};
 use crate::exec::pty::{self, PtyCommand, PtyOutcome, RunLimits, Stdin, Termination};
 use crate::provider::ToolSpec;
 
@@ -119,7 +119,15 @@ async fn run_with(shell: &str, input: Value, ctx: &ToolContext) -> ToolOutput {
         Err(message) => return ToolOutput::err(message),
     };
     let mut cmd = PtyCommand::new(shell, vec!["-c".into(), call.command], call.cwd);
+    match &ctx.shell.sandbox {
+        SandboxLaunch::Sandboxed { policy, helper } => {
+            cmd.wrapper = policy.command_prefix(helper).unwrap_or_default();
+        }
+        SandboxLaunch::Bypassed => {}
+        SandboxLaunch::Unavailable(why) => return ToolOutput::err(format!("Not run: {why}")),
+    }
     cmd.env_remove = ctx.shell.scrub_env.clone();
+    cmd.env_keep = ctx.shell.env_keep.clone();
     cmd.env_set = ENV_SET
         .iter()
         .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
