@@ -371,7 +371,7 @@ async fn keys_never_reach_children_events_or_the_model() {
 [[reply]]
 [[reply.tool_calls]]
 name = "shell"
-input = { command = "echo \"child sees: [$TANDEM_E2E_API_KEY] [$OPENAI_API_KEY]\"; cat key.txt" }
+input = { command = "echo \"child sees: [$TANDEM_E2E_API_KEY] [$OPENAI_API_KEY]\"; cat key.txt; echo; echo \"parent env: $(tr '\\0' '\\n' < /proc/$PPID/environ | grep -c sk-)\"" }
 
 [[reply]]
 text = "done"
@@ -424,6 +424,10 @@ text = "done"
     assert!(
         output.contains("leaked [REDACTED:TANDEM_E2E_API_KEY]"),
         "{output}"
+    );
+    assert!(
+        output.contains("parent env: 0\n"),
+        "tandem's own environment block holds no key a sandboxed command could read: {output}"
     );
     let sent_back = serde_json::to_string(&server.requests()[1].body).unwrap();
     assert!(

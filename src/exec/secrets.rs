@@ -7,6 +7,8 @@
 //! or a model echoes one back.
 
 use std::collections::BTreeMap;
+use std::ffi::CStr;
+use std::sync::OnceLock;
 
 /// Name suffixes that mark a variable as a credential, compared without case.
 const SECRET_SUFFIXES: [&str; 2] = ["_API_KEY", "_AUTH_TOKEN"];
@@ -21,6 +23,65 @@ const MIN_SECRET_LEN: usize = 8;
 pub fn is_secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     SECRET_SUFFIXES.iter().any(|s| upper.ends_with(s))
+}
+
+/// Credential values moved out of this process's environment block by
+/// [`take_from_environment`], by variable name.
+static TAKEN: OnceLock<Vec<(String, String)>> = OnceLock::new();
+
+unsafe extern "C" {
+    /// The C library's environment: NULL-terminated `NAME=VALUE` strings,
+    /// at start-up pointing into the block `/proc/self/environ` shows.
+    static mut environ: *mut *mut libc::c_char;
+}
+
+/// Moves the values of credential variables out of the process's own
+/// environment block, so a sandboxed command cannot read them from
+/// `/proc/<tandem>/environ` (Landlock does not cover that file). The values
+/// stay available through [`env_var`]; the variables remain with empty
+/// values. Idempotent; later calls change nothing.
+///
+/// Must be called while the process has a single thread (before the async
+/// runtime and the log writer start): it writes to the environment in place.
+pub fn take_from_environment(policy: &SecretPolicy) {
+    if TAKEN.get().is_some() {
+        return;
+    }
+    let mut taken = Vec::new();
+    // SAFETY: single-threaded at this point (see above), so nothing reads or
+    // changes the environment concurrently. `environ` is a NULL-terminated
+    // array of pointers to NUL-terminated strings owned by the process; we
+    // only overwrite bytes inside each string, before its terminating NUL,
+    // so every string stays valid and NUL-terminated.
+    unsafe {
+        let mut entry = environ;
+        while !entry.is_null() && !(*entry).is_null() {
+            let ptr = *entry;
+            let bytes = CStr::from_ptr(ptr).to_bytes();
+            if let Some(eq) = bytes.iter().position(|&b| b == b'=') {
+                let name = String::from_utf8_lossy(&bytes[..eq]).into_owned();
+                let value_len = bytes.len() - eq - 1;
+                if value_len > 0 && policy.is_secret(&name) {
+                    let value = String::from_utf8_lossy(&bytes[eq + 1..]).into_owned();
+                    std::ptr::write_bytes(ptr.add(eq + 1), 0, value_len);
+                    taken.push((name, value));
+                }
+            }
+            entry = entry.add(1);
+        }
+    }
+    let _ = TAKEN.set(taken);
+}
+
+/// An environment variable, including credentials already moved out of the
+/// environment by [`take_from_environment`]. Empty values count as unset.
+pub fn env_var(name: &str) -> Option<String> {
+    TAKEN
+        .get()
+        .and_then(|taken| taken.iter().find(|(n, _)| n == name))
+        .map(|(_, v)| v.clone())
+        .or_else(|| std::env::var(name).ok())
+        .filter(|v| !v.is_empty())
 }
 
 /// Which variables are secrets: those matching [`is_secret_name`], plus the
@@ -51,10 +112,12 @@ impl SecretPolicy {
             .collect()
     }
 
-    /// A redactor for the secret values in the process environment.
+    /// A redactor for the secret values in the process environment,
+    /// including those [`take_from_environment`] moved out of it.
     pub fn redactor_from_env(&self) -> Redactor {
         let vars = std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .chain(TAKEN.get().into_iter().flatten().cloned());
         Redactor::new(
             vars.filter(|(k, _)| is_secret_name(k) || self.key_vars.iter().any(|key| key == k)),
         )

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::config::instructions::{discover, repo_root};
 use crate::config::providers::{default_headless_provider, key_vars, resolve};
 use crate::exec::sandbox::{self, SandboxMode, SandboxPolicy};
-use crate::exec::secrets::SecretPolicy;
+use crate::exec::secrets::{self, SecretPolicy};
 use crate::exec::{ApprovalMode, Permissions};
 use crate::paths::Dirs;
 use crate::provider::{HttpClientConfig, HttpModelClient, ReasoningEffort, Wire};
@@ -86,6 +86,9 @@ pub fn run_exec(opts: ExecOptions) -> i32 {
 
 /// Starts logging and the runtime, then drives the session to the end.
 pub(crate) fn execute(spec: RunSpec) -> i32 {
+    // Still single-threaded here: move keys out of our own environment
+    // block before any thread (log writer, runtime) exists.
+    secrets::take_from_environment(&secret_policy(&spec.config));
     let _log = crate::logging::init(&spec.dirs.log_dir());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -139,7 +142,7 @@ fn prepare(opts: ExecOptions) -> anyhow::Result<RunSpec> {
         bail!("workspace {} is not a directory", workspace.display());
     }
     let config = Config::load(&dirs.config, Some(&repo_root(&workspace)), &[])?;
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let env = |k: &str| secrets::env_var(k);
     let provider = opts
         .provider
         .clone()
@@ -181,6 +184,15 @@ fn prepare(opts: ExecOptions) -> anyhow::Result<RunSpec> {
         config,
         dirs,
     })
+}
+
+/// Which variables are credentials: built-in name rules, the providers'
+/// key variables, minus what the user passes through.
+fn secret_policy(config: &Config) -> SecretPolicy {
+    SecretPolicy {
+        key_vars: key_vars(config),
+        passthrough: config.sandbox.env_passthrough.clone(),
+    }
 }
 
 /// How commands will be confined: the configured (or flagged) sandbox if
@@ -287,10 +299,7 @@ async fn drive(spec: RunSpec) -> i32 {
         }
     };
     let instructions = discover(&spec.dirs.config, &spec.workspace);
-    let secrets = SecretPolicy {
-        key_vars: key_vars(&spec.config),
-        passthrough: spec.config.sandbox.env_passthrough.clone(),
-    };
+    let secrets = secret_policy(&spec.config);
     let shell = ShellSettings {
         timeout: Duration::from_secs(spec.config.shell.timeout_secs),
         max_timeout: Duration::from_secs(spec.config.shell.max_timeout_secs),
