@@ -16,7 +16,8 @@
 //!              │                tool dispatch, approvals, output capping
 //!      ┌───────┼──────────┐
 //!      ▼       ▼          ▼
-//!  provider   tools ──▶ exec (PTY processes, approval modes)
+//!  provider   tools ──▶ exec (PTY ─▶ tandem sandbox-exec ─▶ command;
+//!                              rules, approval modes, secrets)
 //!  (ModelClient: SSE decoding, retries, idle timeout, rate limits;
 //!   one wire file per protocol: anthropic, openai_responses, openai_chat)
 //! ```
@@ -27,19 +28,21 @@
 //! | [`logging`] | tracing to a daily file under the state dir, never the terminal |
 //! | [`config`] | `config.toml` layering over `assets/defaults.toml`, provider definitions and their model table, resolving a provider to a client config (`providers`), `AGENTS.md`/`CLAUDE.md` discovery (`instructions`) |
 //! | [`provider`] | provider-neutral conversation and stream types (`types`), the [`provider::ModelClient`] trait, the one HTTP driver (`client`: retries with `retry`, idle timeout, rate limits from `ratelimit`, no duplicated output on retry), the SSE decoder (`sse`), the wire seam (`wire`) and one pure file per protocol (`anthropic`, `openai_responses`, `openai_chat`), and folding a stream into a message (`accumulate`) |
-//! | [`agent`] | [`agent::Session`] (`session`: history, turn loop, tool dispatch, approvals, interrupts), its `Op`/`Event` protocol (`protocol`), system prompts (`prompt`), capping tool output for the model (`truncate`) |
+//! | [`agent`] | [`agent::Session`] (`session`: history, turn loop, tool dispatch, approvals, interrupts, redaction), its `Op`/`Event` protocol (`protocol`), whether a call runs, asks or is refused (`gate`: rules, then the mode), system prompts (`prompt`), capping tool output for the model (`truncate`) |
 //! | [`tools`] | the [`tools::Tool`] trait and [`tools::Registry`]; one file per tool (`read`, `list`, `glob`, `grep`, `edit`, `write`, `patch/` with its grammar, `shell`, `plan`); workspace path rules (`paths`) and atomic writes (`atomic`) |
-//! | [`exec`] | PTY processes that never outlive their command (`pty`), approval modes (`approval`) |
+//! | [`exec`] | PTY processes that never outlive their command (`pty`); the kernel sandbox (`sandbox`: Landlock + seccomp applied by `tandem sandbox-exec`, a re-exec of this binary that then execs the command, plus the `doctor` probe); permission rules (`rules`, with command-line analysis in `shell_split`); approval modes (`approval`); credentials kept out of children, `/proc` and transcripts (`secrets`) |
 //! | [`mockserver`] | the scripted model server on loopback: backs `tandem demo` and the integration tests, speaks all three wire protocols, injects faults |
-//! | [`headless`] | `tandem exec` (`run`), `tandem demo` (`demo`), text/JSONL rendering (`output`), exit codes (`exit`) |
+//! | [`headless`] | `tandem exec` (`run`: resolves provider, rules and sandbox from config and flags), `tandem demo` (`demo`), text/JSONL rendering (`output`), exit codes (`exit`) |
 //! | [`cli`] | command-line parsing and dispatch |
 //!
 //! Data flow of one turn: a front end sends `Op::UserMessage`; the session
 //! builds a [`provider::ModelRequest`] and streams it through a
 //! [`provider::ModelClient`]; stream events become `Event`s for the front end
 //! and are accumulated into an assistant message; tool calls in it run through
-//! [`tools::Registry`] (asking for approval per [`exec::ApprovalMode`]); their
-//! results go back to the model until it stops.
+//! [`tools::Registry`] after [`agent::gate`] (permission rules, then
+//! [`exec::ApprovalMode`]); commands go through the PTY into the kernel
+//! sandbox; results, with secret values redacted, go back to the model until
+//! it stops.
 //!
 //! The mock server lives in `src/` rather than `tests/` because `tandem demo`
 //! ships it: the demo runs the real HTTP client against it on loopback.
