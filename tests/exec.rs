@@ -505,8 +505,17 @@ text = "could not"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agent_commands_run_in_the_kernel_sandbox() {
     let home = tempfile::tempdir().unwrap();
-    // Not under /tmp: the temp dirs are writable in the sandbox by design.
-    let outside = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    // In $HOME, not under a temp dir: temp dirs are writable in the sandbox
+    // by design (and CI may clone the repository under /tmp).
+    let home_dir = std::path::PathBuf::from(std::env::var_os("HOME").expect("HOME is set"));
+    assert!(
+        !home_dir.starts_with(std::env::temp_dir()) && !home_dir.starts_with("/tmp"),
+        "this test needs a HOME outside the temp dirs to have somewhere the sandbox forbids"
+    );
+    let outside = tempfile::Builder::new()
+        .prefix(".tandem-exec-test-")
+        .tempdir_in(&home_dir)
+        .unwrap();
     let target = outside.path().join("escaped.txt");
     let script = format!(
         r#"
