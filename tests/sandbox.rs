@@ -4,8 +4,9 @@
 //!
 //! These tests need Landlock and seccomp and fail loudly without them; they
 //! need `sh`, `cc`, `git`, `curl` and `python3` and fail loudly when one is
-//! missing (`.ci/run` installs them). Workspaces live under
-//! `CARGO_TARGET_TMPDIR`, outside `/tmp`, which the sandbox makes writable.
+//! missing (`.ci/run` installs them). Workspaces live in a scratch
+//! directory under `$HOME`, outside the temp dirs, which the sandbox makes
+//! writable (and under which CI may have cloned the repository).
 
 use std::io::ErrorKind;
 use std::net::TcpListener;
@@ -53,6 +54,22 @@ fn unique(prefix: &str) -> String {
     )
 }
 
+/// `$HOME/.tandem-sandbox-tests`: somewhere outside every directory the
+/// sandbox makes writable (the temp dirs), for workspaces and for targets
+/// that must stay out of reach.
+fn scratch_dir() -> PathBuf {
+    let home = PathBuf::from(std::env::var_os("HOME").expect("HOME is set"));
+    let temp = std::env::temp_dir();
+    assert!(
+        !home.starts_with(&temp) && !home.starts_with("/tmp"),
+        "these tests need HOME ({}) outside the temp dirs",
+        home.display()
+    );
+    let dir = home.join(".tandem-sandbox-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// A workspace (outside `/tmp`), a tandem home and a policy to run under.
 struct Fixture {
     workspace: TempDir,
@@ -66,9 +83,9 @@ struct Fixture {
 impl Fixture {
     fn new(mode: SandboxMode) -> Self {
         require_kernel();
-        let target_tmp = env!("CARGO_TARGET_TMPDIR");
-        let workspace = tempfile::tempdir_in(target_tmp).unwrap();
-        let outside = tempfile::tempdir_in(target_tmp).unwrap();
+        let scratch = scratch_dir();
+        let workspace = tempfile::tempdir_in(&scratch).unwrap();
+        let outside = tempfile::tempdir_in(&scratch).unwrap();
         let home = tempfile::tempdir().unwrap();
         let policy = SandboxPolicy::new(mode, workspace.path());
         Self {
