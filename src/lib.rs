@@ -57,3 +57,4 @@ pub mod mockserver;
 pub mod paths;
 pub mod provider;
 pub mod tools;
+pub mod tui;

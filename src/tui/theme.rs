@@ -1,0 +1,351 @@
+//! Themes: `themes/*.toml` turned into ratatui styles for the terminal's
+//! colour depth.
+//!
+//! Colours are written once, as truecolor hex; [`ColorDepth`] maps them to
+//! the nearest 256- or 16-colour value for terminals that cannot show RGB,
+//! and `NO_COLOR` drops colour entirely (modifiers such as bold stay, so
+//! structure is still visible).
+
+use ratatui::style::{Color, Modifier, Style};
+use serde::Deserialize;
+
+/// The themes shipped in the binary, by name.
+const BUILT_IN: [(&str, &str); 2] = [
+    ("dark", include_str!("../../themes/dark.toml")),
+    ("light", include_str!("../../themes/light.toml")),
+];
+
+/// How many colours the terminal can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorDepth {
+    /// 24-bit RGB.
+    TrueColor,
+    /// The xterm 256-colour palette.
+    Ansi256,
+    /// The 16 basic ANSI colours.
+    Ansi16,
+    /// No colour at all (`NO_COLOR`).
+    None,
+}
+
+impl ColorDepth {
+    /// Detects the depth from the environment: `NO_COLOR` (any value) turns
+    /// colour off; `COLORTERM=truecolor|24bit` means RGB; a `TERM` with
+    /// `256color` means 256 colours; anything else gets 16.
+    pub fn detect(var: impl Fn(&str) -> Option<String>) -> Self {
+        if var("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+            return ColorDepth::None;
+        }
+        let colorterm = var("COLORTERM").unwrap_or_default().to_ascii_lowercase();
+        if colorterm.contains("truecolor") || colorterm.contains("24bit") {
+            return ColorDepth::TrueColor;
+        }
+        let term = var("TERM").unwrap_or_default();
+        if term.contains("256color") || term.contains("direct") {
+            ColorDepth::Ansi256
+        } else {
+            ColorDepth::Ansi16
+        }
+    }
+
+    fn map(self, (r, g, b): (u8, u8, u8)) -> Option<Color> {
+        match self {
+            ColorDepth::TrueColor => Some(Color::Rgb(r, g, b)),
+            ColorDepth::Ansi256 => Some(Color::Indexed(nearest_256(r, g, b))),
+            ColorDepth::Ansi16 => Some(nearest_16(r, g, b)),
+            ColorDepth::None => None,
+        }
+    }
+}
+
+/// The nearest colour of the xterm 256 palette (6×6×6 cube or grey ramp).
+fn nearest_256(r: u8, g: u8, b: u8) -> u8 {
+    const LEVELS: [u8; 6] = [0, 95, 135, 175, 215, 255];
+    let level = |c: u8| {
+        LEVELS
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, l)| (i32::from(**l) - i32::from(c)).abs())
+            .map(|(i, _)| i as u8)
+            .unwrap_or(0)
+    };
+    let (ri, gi, bi) = (level(r), level(g), level(b));
+    let cube = 16 + 36 * ri + 6 * gi + bi;
+    let cube_rgb = (
+        LEVELS[ri as usize],
+        LEVELS[gi as usize],
+        LEVELS[bi as usize],
+    );
+    let avg = (u16::from(r) + u16::from(g) + u16::from(b)) / 3;
+    let grey_index = ((avg.saturating_sub(8)) / 10).min(23) as u8;
+    let grey = 8 + 10 * grey_index;
+    let dist = |(a, b2, c): (u8, u8, u8)| {
+        let d = |x: u8, y: u8| (i32::from(x) - i32::from(y)).pow(2);
+        d(a, r) + d(b2, g) + d(c, b)
+    };
+    if dist((grey, grey, grey)) < dist(cube_rgb) {
+        232 + grey_index
+    } else {
+        cube
+    }
+}
+
+/// The closest of the 16 ANSI colours by hue rather than by distance:
+/// terminals draw those 16 very differently, and plain RGB distance sends
+/// every muted theme colour to grey. Greys go by lightness; colours keep the
+/// channels within 80% of the strongest, bright when that one is strong.
+fn nearest_16(r: u8, g: u8, b: u8) -> Color {
+    let max = r.max(g).max(b);
+    let min = r.min(g).min(b);
+    if max - min < 40 {
+        return match max {
+            0..=63 => Color::Black,
+            64..=159 => Color::DarkGray,
+            160..=223 => Color::Gray,
+            _ => Color::White,
+        };
+    }
+    let strong = |c: u8| u16::from(c) * 10 >= u16::from(max) * 8;
+    let bright = max >= 200;
+    match (strong(r), strong(g), strong(b), bright) {
+        (true, false, false, false) => Color::Red,
+        (true, false, false, true) => Color::LightRed,
+        (false, true, false, false) => Color::Green,
+        (false, true, false, true) => Color::LightGreen,
+        (true, true, false, false) => Color::Yellow,
+        (true, true, false, true) => Color::LightYellow,
+        (false, false, true, false) => Color::Blue,
+        (false, false, true, true) => Color::LightBlue,
+        (true, false, true, false) => Color::Magenta,
+        (true, false, true, true) => Color::LightMagenta,
+        (false, true, true, false) => Color::Cyan,
+        (false, true, true, true) => Color::LightCyan,
+        (_, _, _, true) => Color::White,
+        _ => Color::Gray,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ThemeFile {
+    name: String,
+    syntax: String,
+    ui: UiColors,
+    diff: DiffColors,
+}
+
+#[derive(Debug, Deserialize)]
+struct UiColors {
+    foreground: String,
+    dim: String,
+    border: String,
+    border_focused: String,
+    accent: String,
+    user: String,
+    heading: String,
+    code: String,
+    link: String,
+    quote: String,
+    error: String,
+    warning: String,
+    success: String,
+    selection: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct DiffColors {
+    added: String,
+    added_background: String,
+    removed: String,
+    removed_background: String,
+    added_emphasis_background: String,
+    removed_emphasis_background: String,
+}
+
+/// A theme file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ThemeError {
+    #[error("unknown theme `{0}`; the themes are: dark, light")]
+    Unknown(String),
+    #[error("theme `{name}`: {message}")]
+    Invalid { name: String, message: String },
+}
+
+/// Ready-to-use styles for every role in the UI.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Theme {
+    pub name: String,
+    /// syntect theme used for code blocks.
+    pub syntax: String,
+    /// Whether colours are drawn at all (false under `NO_COLOR`).
+    pub colored: bool,
+    pub text: Style,
+    pub dim: Style,
+    pub border: Style,
+    pub border_focused: Style,
+    pub accent: Style,
+    pub user: Style,
+    pub heading: Style,
+    pub code: Style,
+    pub link: Style,
+    pub quote: Style,
+    pub error: Style,
+    pub warning: Style,
+    pub success: Style,
+    pub selection: Style,
+    pub diff_added: Style,
+    pub diff_removed: Style,
+    pub diff_added_emphasis: Style,
+    pub diff_removed_emphasis: Style,
+}
+
+fn parse_hex(name: &str, hex: &str) -> Result<(u8, u8, u8), ThemeError> {
+    let invalid = || ThemeError::Invalid {
+        name: name.to_string(),
+        message: format!("`{hex}` is not a #rrggbb colour"),
+    };
+    let h = hex.strip_prefix('#').ok_or_else(invalid)?;
+    if h.len() != 6 {
+        return Err(invalid());
+    }
+    let byte = |i: usize| u8::from_str_radix(&h[i..i + 2], 16).map_err(|_| invalid());
+    Ok((byte(0)?, byte(2)?, byte(4)?))
+}
+
+impl Theme {
+    /// The built-in theme `name` for a terminal of `depth`.
+    pub fn built_in(name: &str, depth: ColorDepth) -> Result<Self, ThemeError> {
+        let text = BUILT_IN
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| *t)
+            .ok_or_else(|| ThemeError::Unknown(name.to_string()))?;
+        Self::parse(text, depth)
+    }
+
+    /// Parses a theme file for a terminal of `depth`.
+    pub fn parse(text: &str, depth: ColorDepth) -> Result<Self, ThemeError> {
+        let file: ThemeFile = toml::from_str(text).map_err(|e| ThemeError::Invalid {
+            name: "theme".into(),
+            message: e.message().to_string(),
+        })?;
+        let name = file.name.clone();
+        let fg = |hex: &str| -> Result<Style, ThemeError> {
+            let rgb = parse_hex(&name, hex)?;
+            Ok(match depth.map(rgb) {
+                Some(c) => Style::new().fg(c),
+                None => Style::new(),
+            })
+        };
+        let bg = |hex: &str| -> Result<Style, ThemeError> {
+            let rgb = parse_hex(&name, hex)?;
+            Ok(match depth.map(rgb) {
+                Some(c) => Style::new().bg(c),
+                None => Style::new(),
+            })
+        };
+        let ui = &file.ui;
+        let diff = &file.diff;
+        let colored = depth != ColorDepth::None;
+        let bold = Modifier::BOLD;
+        Ok(Theme {
+            name: file.name.clone(),
+            syntax: file.syntax.clone(),
+            colored,
+            text: fg(&ui.foreground)?,
+            dim: fg(&ui.dim)?.add_modifier(if colored {
+                Modifier::empty()
+            } else {
+                Modifier::DIM
+            }),
+            border: fg(&ui.border)?,
+            border_focused: fg(&ui.border_focused)?.add_modifier(bold),
+            accent: fg(&ui.accent)?,
+            user: fg(&ui.user)?.add_modifier(bold),
+            heading: fg(&ui.heading)?.add_modifier(bold),
+            code: fg(&ui.code)?,
+            link: fg(&ui.link)?.add_modifier(Modifier::UNDERLINED),
+            quote: fg(&ui.quote)?.add_modifier(Modifier::ITALIC),
+            error: fg(&ui.error)?.add_modifier(bold),
+            warning: fg(&ui.warning)?,
+            success: fg(&ui.success)?,
+            selection: bg(&ui.selection)?.add_modifier(if colored {
+                Modifier::empty()
+            } else {
+                Modifier::REVERSED
+            }),
+            diff_added: fg(&diff.added)?.patch(bg(&diff.added_background)?),
+            diff_removed: fg(&diff.removed)?.patch(bg(&diff.removed_background)?),
+            diff_added_emphasis: fg(&diff.added)?
+                .patch(bg(&diff.added_emphasis_background)?)
+                .add_modifier(bold),
+            diff_removed_emphasis: fg(&diff.removed)?
+                .patch(bg(&diff.removed_emphasis_background)?)
+                .add_modifier(bold),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_themes_parse_at_every_depth() {
+        for name in ["dark", "light"] {
+            for depth in [
+                ColorDepth::TrueColor,
+                ColorDepth::Ansi256,
+                ColorDepth::Ansi16,
+                ColorDepth::None,
+            ] {
+                let t = Theme::built_in(name, depth).unwrap();
+                assert_eq!(t.colored, depth != ColorDepth::None);
+            }
+        }
+        assert!(Theme::built_in("neon", ColorDepth::TrueColor).is_err());
+    }
+
+    #[test]
+    fn colours_degrade_to_the_terminal() {
+        let t = Theme::built_in("dark", ColorDepth::Ansi256).unwrap();
+        assert!(matches!(t.error.fg, Some(Color::Indexed(_))));
+        let t = Theme::built_in("dark", ColorDepth::Ansi16).unwrap();
+        assert_eq!(t.error.fg, Some(Color::LightRed));
+        let t = Theme::built_in("dark", ColorDepth::None).unwrap();
+        assert_eq!(t.error.fg, None);
+        assert!(t.error.add_modifier.contains(Modifier::BOLD));
+        assert_eq!(nearest_16(0x98, 0xc3, 0x79), Color::Green);
+        assert_eq!(nearest_16(0x56, 0xb6, 0xc2), Color::Cyan);
+        assert_eq!(nearest_16(0x7f, 0x84, 0x8e), Color::DarkGray);
+        assert_eq!(nearest_256(255, 0, 0), 196);
+        assert_eq!(nearest_256(128, 128, 128), 244);
+    }
+
+    #[test]
+    fn depth_detection_follows_the_conventions() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(
+            ColorDepth::detect(env(&[("NO_COLOR", "1"), ("COLORTERM", "truecolor")])),
+            ColorDepth::None
+        );
+        assert_eq!(
+            ColorDepth::detect(env(&[("COLORTERM", "truecolor")])),
+            ColorDepth::TrueColor
+        );
+        assert_eq!(
+            ColorDepth::detect(env(&[("TERM", "screen-256color")])),
+            ColorDepth::Ansi256
+        );
+        assert_eq!(
+            ColorDepth::detect(env(&[("TERM", "xterm")])),
+            ColorDepth::Ansi16
+        );
+    }
+}
