@@ -9,6 +9,7 @@ pub mod gate;
 pub mod prompt;
 pub mod protocol;
 pub mod session;
+pub mod setup;
 pub mod truncate;
 
 pub use protocol::{ApprovalDecision, Event, Op, Pane, TaskStatus};

@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use super::exit;
-use super::run::{Backend, DEMO_PROVIDER, ExecOptions, RunSpec, execute, sandbox_launch};
+use super::run::{Backend, DEMO_PROVIDER, RunSpec, execute};
+use crate::agent::setup::{SandboxFlags, sandbox_launch};
 use crate::config::Config;
 use crate::mockserver::{MockServer, Script};
 use crate::paths::Dirs;
@@ -75,7 +76,7 @@ pub fn run_demo(json: bool, keep: bool) -> i32 {
         );
     }
     let config = Config::defaults();
-    let sandbox = match sandbox_launch(&config, &workspace, &ExecOptions::default()) {
+    let sandbox = match sandbox_launch(&config, &workspace, SandboxFlags::default()) {
         Ok(sandbox) => sandbox,
         Err(e) => {
             eprintln!("tandem: {e:#}");

@@ -5,22 +5,21 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 
 use super::exit;
 use super::output::Renderer;
-use crate::agent::prompt::system_prompt;
-use crate::agent::session::new_session_id;
-use crate::agent::{Event, Op, Pane, Session, SessionConfig, TaskStatus};
+use crate::agent::setup::{self, SandboxFlags, SessionParams};
+use crate::agent::{Event, Op, Pane, Session, TaskStatus};
 use crate::config::Config;
-use crate::config::instructions::{discover, repo_root};
-use crate::config::providers::{default_headless_provider, key_vars, resolve};
-use crate::exec::sandbox::{self, SandboxMode, SandboxPolicy};
-use crate::exec::secrets::{self, SecretPolicy};
+use crate::config::instructions::repo_root;
+use crate::config::providers::{default_headless_provider, resolve};
+use crate::exec::sandbox::SandboxMode;
+use crate::exec::secrets;
 use crate::exec::{ApprovalMode, Permissions};
 use crate::paths::Dirs;
 use crate::provider::{HttpClientConfig, HttpModelClient, ReasoningEffort, Wire};
-use crate::tools::{Registry, SandboxLaunch, ShellSettings};
+use crate::tools::SandboxLaunch;
 
 /// The provider name that selects the scripted demo model.
 pub const DEMO_PROVIDER: &str = "demo";
@@ -45,6 +44,17 @@ pub struct ExecOptions {
     pub bypass_sandbox: bool,
     /// The task; `None` or `-` reads it from stdin.
     pub prompt: Option<String>,
+}
+
+impl ExecOptions {
+    /// The sandbox choices among the options.
+    pub fn sandbox_flags(&self) -> SandboxFlags {
+        SandboxFlags {
+            mode: self.sandbox,
+            network: self.network,
+            bypass: self.bypass_sandbox,
+        }
+    }
 }
 
 /// Where the model lives.
@@ -88,7 +98,7 @@ pub fn run_exec(opts: ExecOptions) -> i32 {
 pub(crate) fn execute(spec: RunSpec) -> i32 {
     // Still single-threaded here: move keys out of our own environment
     // block before any thread (log writer, runtime) exists.
-    secrets::take_from_environment(&secret_policy(&spec.config));
+    secrets::take_from_environment(&setup::secret_policy(&spec.config));
     let _log = crate::logging::init(&spec.dirs.log_dir());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -150,25 +160,18 @@ fn prepare(opts: ExecOptions) -> anyhow::Result<RunSpec> {
     let (backend, default_model) = if provider == DEMO_PROVIDER {
         (Backend::Demo, Some(DEMO_PROVIDER.to_string()))
     } else {
-        let client = resolve(&config, &provider, &env)?;
-        let default_model = config.providers[&provider].default_model.clone();
-        (Backend::Http(client), default_model)
+        (Backend::Http(resolve(&config, &provider, &env)?), None)
     };
-    let model = opts
-        .model
-        .clone()
-        .or_else(|| {
-            (config.panes.run.provider == provider)
-                .then(|| config.panes.run.model.clone())
-                .flatten()
-        })
-        .or(default_model)
-        .ok_or_else(|| {
-            anyhow!("no model for provider `{provider}`: pass --model or set `default_model` under [providers.{provider}]")
-        })?;
+    let model = match default_model {
+        Some(demo) if provider == DEMO_PROVIDER => demo,
+        _ => setup::resolve_model(&config, &provider, &config.panes.run, opts.model.clone())?,
+    };
     let prompt = read_prompt(opts.prompt.clone())?;
-    let permissions = permissions(&config, &workspace)?;
-    let sandbox = sandbox_launch(&config, &workspace, &opts)?;
+    let (permissions, warnings) = setup::permissions(&config, &workspace)?;
+    for warning in warnings {
+        eprintln!("tandem: warning: {warning}");
+    }
+    let sandbox = setup::sandbox_launch(&config, &workspace, opts.sandbox_flags())?;
     Ok(RunSpec {
         backend,
         model,
@@ -184,86 +187,6 @@ fn prepare(opts: ExecOptions) -> anyhow::Result<RunSpec> {
         config,
         dirs,
     })
-}
-
-/// Which variables are credentials: built-in name rules, the providers'
-/// key variables, minus what the user passes through.
-fn secret_policy(config: &Config) -> SecretPolicy {
-    SecretPolicy {
-        key_vars: key_vars(config),
-        passthrough: config.sandbox.env_passthrough.clone(),
-    }
-}
-
-/// How commands will be confined: the configured (or flagged) sandbox if
-/// the kernel can enforce it; refused commands if it cannot; no sandbox only
-/// with `--dangerously-bypass-sandbox`.
-pub(crate) fn sandbox_launch(
-    config: &Config,
-    workspace: &std::path::Path,
-    opts: &ExecOptions,
-) -> anyhow::Result<SandboxLaunch> {
-    let mode = opts.sandbox.unwrap_or(config.sandbox.mode);
-    if opts.bypass_sandbox {
-        return Ok(SandboxLaunch::Bypassed);
-    }
-    if mode == SandboxMode::DangerFullAccess {
-        bail!(
-            "sandbox mode danger-full-access runs commands with no sandbox at all; \
-             it takes the explicit flag --dangerously-bypass-sandbox"
-        );
-    }
-    if let Some(missing) = sandbox::support().missing() {
-        return Ok(SandboxLaunch::Unavailable(format!(
-            "commands must run in the kernel sandbox, and this system cannot provide it ({missing}). \
-             Tandem refuses to run them unconfined; the user can rerun with --dangerously-bypass-sandbox \
-             to run commands without a sandbox"
-        )));
-    }
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    let writable_roots = config
-        .sandbox
-        .writable_roots
-        .iter()
-        .map(|root| match (root.strip_prefix("~/"), &home) {
-            (Some(rest), Some(home)) => home.join(rest),
-            _ => workspace.join(root),
-        })
-        .collect();
-    let helper = std::env::current_exe()
-        .context("cannot find the tandem binary to run the sandbox helper")?;
-    Ok(SandboxLaunch::Sandboxed {
-        policy: SandboxPolicy {
-            mode,
-            network: opts.network || config.sandbox.network,
-            workspace: workspace.to_path_buf(),
-            writable_roots,
-            git_writable: config.sandbox.git_writable,
-        },
-        helper,
-    })
-}
-
-/// The permission rules of the configuration, with a warning for project
-/// allows that are set aside.
-pub(crate) fn permissions(
-    config: &Config,
-    workspace: &std::path::Path,
-) -> anyhow::Result<Permissions> {
-    let (user, project) = config.permissions.rule_lists();
-    let permissions = Permissions::from_lists(
-        &user,
-        &project,
-        config.permissions.trust_project_allow,
-        workspace,
-    )?;
-    for rule in permissions.ignored() {
-        eprintln!(
-            "tandem: warning: ignoring {rule}: a project cannot allow itself commands or edits; \
-             set permissions.trust_project_allow = true in your own config.toml to honour it"
-        );
-    }
-    Ok(permissions)
 }
 
 async fn drive(spec: RunSpec) -> i32 {
@@ -298,35 +221,23 @@ async fn drive(spec: RunSpec) -> i32 {
             return exit::USAGE;
         }
     };
-    let instructions = discover(&spec.dirs.config, &spec.workspace);
-    let secrets = secret_policy(&spec.config);
-    let shell = ShellSettings {
-        timeout: Duration::from_secs(spec.config.shell.timeout_secs),
-        max_timeout: Duration::from_secs(spec.config.shell.max_timeout_secs),
-        output_cap_bytes: spec.config.shell.output_cap_bytes,
-        scrub_env: key_vars(&spec.config),
-        env_keep: spec.config.sandbox.env_passthrough.clone(),
-        sandbox: spec.sandbox,
-    };
-    let mut handle = Session::spawn(SessionConfig {
-        session_id: new_session_id(),
-        pane: Pane::Run,
-        client,
-        model: spec.model,
-        mode: spec.mode,
-        system_prompt: system_prompt(Pane::Run, spec.mode, &spec.workspace, &instructions),
-        workspace: spec.workspace,
-        max_turns: spec.max_turns,
-        max_output_tokens: spec.config.agent.max_output_tokens,
-        reasoning: spec.reasoning,
-        tool_output_cap: spec.config.agent.tool_output_cap_bytes,
-        can_approve: false,
-        live_output: false,
-        tools: Registry::core(),
-        shell: Arc::new(shell),
-        redactor: Arc::new(secrets.redactor_from_env()),
-        permissions: spec.permissions,
-    });
+    let mut handle = Session::spawn(setup::session_config(
+        &spec.config,
+        &spec.dirs.config,
+        SessionParams {
+            pane: Pane::Run,
+            client,
+            model: spec.model,
+            mode: spec.mode,
+            workspace: spec.workspace,
+            max_turns: spec.max_turns,
+            reasoning: spec.reasoning,
+            can_approve: false,
+            live_output: false,
+            permissions: spec.permissions,
+            sandbox: spec.sandbox,
+        },
+    ));
     let _ = handle.ops.send(Op::UserMessage(spec.prompt));
     let mut renderer = Renderer::new(spec.json, std::io::stdout(), std::io::stderr());
     let mut outcome: Option<(TaskStatus, Option<String>)> = None;
