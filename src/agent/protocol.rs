@@ -31,6 +31,15 @@ pub enum Op {
     },
     /// Stop the running task now; the history stays valid.
     Interrupt,
+    /// Change the approval mode from the next tool call on.
+    SetMode(ApprovalMode),
+    /// Use another model of the same provider from the next model call on.
+    SetModel(String),
+    /// Planning mode: edits and commands are refused with a note telling the
+    /// model to propose a plan instead (the Chat pane's `/plan`).
+    SetPlanning(bool),
+    /// Forget the conversation (the next task starts fresh); usage totals stay.
+    ClearHistory,
     /// Stop everything and end the session task.
     Shutdown,
 }

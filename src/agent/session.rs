@@ -116,6 +116,8 @@ pub struct Session {
     shutting_down: bool,
     /// Hides files that `read` deny rules forbid from walking tools.
     read_filter: ReadFilter,
+    /// Planning mode (`Op::SetPlanning`): edits and commands are refused.
+    planning: bool,
 }
 
 impl Session {
@@ -134,6 +136,7 @@ impl Session {
         });
         let session = Session {
             read_filter,
+            planning: false,
             cfg,
             history: Vec::new(),
             total: Usage::default(),
@@ -172,7 +175,10 @@ impl Session {
                 None => match self.ops.recv().await {
                     Some(Op::UserMessage(text)) => text,
                     Some(Op::Shutdown) | None => break,
-                    Some(Op::Interrupt | Op::Approval { .. }) => continue,
+                    Some(op) => {
+                        self.apply_setting(op);
+                        continue;
+                    }
                 },
             };
             self.run_task(text).await;
@@ -180,9 +186,30 @@ impl Session {
         self.emit(Event::ShutdownComplete).await;
     }
 
+    /// Applies a settings op; other ops are ignored here.
+    fn apply_setting(&mut self, op: Op) {
+        match op {
+            Op::SetMode(mode) => self.cfg.mode = mode,
+            Op::SetModel(model) => self.cfg.model = model,
+            Op::SetPlanning(on) => self.planning = on,
+            Op::ClearHistory => self.history.clear(),
+            Op::UserMessage(_)
+            | Op::Approval { .. }
+            | Op::Interrupt
+            | Op::Shutdown => {}
+        }
+    }
+
     /// Handles an op that arrives while a task runs.
     fn busy_op(&mut self, op: Option<Op>) -> BusyOp {
         match op {
+            Some(op @ (Op::SetMode(_) | Op::SetModel(_) | Op::SetPlanning(_))) => {
+                self.apply_setting(op);
+                BusyOp::Continue
+            }
+            // Clearing mid-task would orphan the running calls' results;
+            // front ends clear only between tasks.
+            Some(Op::ClearHistory) => BusyOp::Continue,
             Some(Op::UserMessage(text)) => {
                 self.queued.push_back(text);
                 BusyOp::Continue
@@ -388,6 +415,18 @@ impl Session {
                 &input,
                 &self.cfg.workspace,
             );
+            let verdict = match verdict {
+                Gate::Run | Gate::Ask { .. }
+                    if self.planning && matches!(tool.kind(), ToolKind::Edit | ToolKind::Exec) =>
+                {
+                    Gate::Refuse(
+                        "Refused: planning mode is on, so nothing is edited or run. Read what you need, \
+                         then propose the plan (update_plan) and stop; the user will hand it over for execution."
+                            .to_string(),
+                    )
+                }
+                other => other,
+            };
             if let Gate::Refuse(text) = verdict {
                 let output = ToolOutput::err(text);
                 self.report(call, &output, Duration::ZERO).await;

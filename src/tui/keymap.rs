@@ -1,0 +1,154 @@
+//! The one key binding table. Key handling looks actions up here and the
+//! help overlay is generated from it, so the two can never disagree.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// Anywhere (unless an overlay or dialog takes the key first).
+    Global,
+    /// In a pane (Chat or Run), composer focused.
+    Pane,
+    /// While an approval dialog is open in the focused pane.
+    Approval,
+    /// While the help overlay is open.
+    Help,
+}
+
+impl Context {
+    /// The heading shown in the help overlay.
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Global => "Everywhere",
+            Context::Pane => "In a pane",
+            Context::Approval => "Approval dialog",
+            Context::Help => "Help",
+        }
+    }
+}
+
+/// What a key does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    FocusNext,
+    FocusPrev,
+    /// First key of the `Ctrl-W h/l` chord.
+    WindowChord,
+    ToggleZoom,
+    Suspend,
+    Help,
+    Quit,
+    Interrupt,
+    ScrollPageUp,
+    ScrollPageDown,
+    ScrollTop,
+    ScrollBottom,
+    ScrollUp,
+    ScrollDown,
+    ToggleReasoning,
+    ToggleToolDetails,
+    CopyLast,
+    ApproveOnce,
+    ApproveAlways,
+    Deny,
+    DenyWithMessage,
+    CloseOverlay,
+}
+
+/// One binding: the keys, where, what, and the words the help shows.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    /// As shown in the help and the status hints.
+    pub keys: &'static str,
+    pub context: Context,
+    pub action: Action,
+    pub description: &'static str,
+    matches: fn(&KeyEvent) -> bool,
+}
+
+fn ctrl(k: &KeyEvent, c: char) -> bool {
+    k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char(c)
+}
+
+fn plain(k: &KeyEvent, code: KeyCode) -> bool {
+    k.code == code && (k.modifiers - KeyModifiers::SHIFT).is_empty()
+}
+
+/// Every binding of the front end. Composer editing keys (readline) live in
+/// the composer and are listed in the help from its own table.
+pub const BINDINGS: &[Binding] = &[
+    Binding { keys: "Tab", context: Context::Global, action: Action::FocusNext, description: "focus the next pane", matches: |k| k.code == KeyCode::Tab && k.modifiers.is_empty() },
+    Binding { keys: "Shift-Tab", context: Context::Global, action: Action::FocusPrev, description: "focus the previous pane", matches: |k| k.code == KeyCode::BackTab },
+    Binding { keys: "Ctrl-W h/l", context: Context::Global, action: Action::WindowChord, description: "focus the pane to the left / right", matches: |k| ctrl(k, 'w') },
+    Binding { keys: "F11 / Alt-Z", context: Context::Global, action: Action::ToggleZoom, description: "zoom the focused pane to the full screen and back", matches: |k| k.code == KeyCode::F(11) || (k.modifiers.contains(KeyModifiers::ALT) && k.code == KeyCode::Char('z')) },
+    Binding { keys: "Ctrl-Z", context: Context::Global, action: Action::Suspend, description: "suspend to the shell (fg resumes)", matches: |k| ctrl(k, 'z') },
+    Binding { keys: "F1 / ? (empty composer)", context: Context::Global, action: Action::Help, description: "this help", matches: |k| k.code == KeyCode::F(1) },
+    Binding { keys: "Ctrl-C Ctrl-C / Ctrl-D", context: Context::Global, action: Action::Quit, description: "quit (asks first while a task runs)", matches: |k| ctrl(k, 'd') },
+    Binding { keys: "Esc", context: Context::Pane, action: Action::Interrupt, description: "interrupt the pane's turn; again clears the composer", matches: |k| plain(k, KeyCode::Esc) },
+    Binding { keys: "PageUp", context: Context::Pane, action: Action::ScrollPageUp, description: "scroll the history up a page", matches: |k| plain(k, KeyCode::PageUp) },
+    Binding { keys: "PageDown", context: Context::Pane, action: Action::ScrollPageDown, description: "scroll the history down a page", matches: |k| plain(k, KeyCode::PageDown) },
+    Binding { keys: "Ctrl-Home", context: Context::Pane, action: Action::ScrollTop, description: "go to the start of the history", matches: |k| k.code == KeyCode::Home && k.modifiers.contains(KeyModifiers::CONTROL) },
+    Binding { keys: "Ctrl-End", context: Context::Pane, action: Action::ScrollBottom, description: "go to the end and follow new output", matches: |k| k.code == KeyCode::End && k.modifiers.contains(KeyModifiers::CONTROL) },
+    Binding { keys: "Shift-Up", context: Context::Pane, action: Action::ScrollUp, description: "scroll up a line", matches: |k| k.code == KeyCode::Up && k.modifiers.contains(KeyModifiers::SHIFT) },
+    Binding { keys: "Shift-Down", context: Context::Pane, action: Action::ScrollDown, description: "scroll down a line", matches: |k| k.code == KeyCode::Down && k.modifiers.contains(KeyModifiers::SHIFT) },
+    Binding { keys: "Ctrl-R", context: Context::Pane, action: Action::ToggleReasoning, description: "expand / collapse the last reasoning", matches: |k| ctrl(k, 'r') },
+    Binding { keys: "Ctrl-O", context: Context::Pane, action: Action::ToggleToolDetails, description: "expand / collapse the last tool call", matches: |k| ctrl(k, 'o') },
+    Binding { keys: "Alt-Y", context: Context::Pane, action: Action::CopyLast, description: "copy the last answer to the clipboard (OSC 52)", matches: |k| k.modifiers.contains(KeyModifiers::ALT) && k.code == KeyCode::Char('y') },
+    Binding { keys: "y", context: Context::Approval, action: Action::ApproveOnce, description: "yes, run it once", matches: |k| plain(k, KeyCode::Char('y')) },
+    Binding { keys: "a", context: Context::Approval, action: Action::ApproveAlways, description: "yes, and always for this pattern in this session", matches: |k| plain(k, KeyCode::Char('a')) },
+    Binding { keys: "n / Esc", context: Context::Approval, action: Action::Deny, description: "no", matches: |k| plain(k, KeyCode::Char('n')) || plain(k, KeyCode::Esc) },
+    Binding { keys: "e", context: Context::Approval, action: Action::DenyWithMessage, description: "no, and tell the agent why (type, then Enter)", matches: |k| plain(k, KeyCode::Char('e')) },
+    Binding { keys: "Esc / q / F1", context: Context::Help, action: Action::CloseOverlay, description: "close the help", matches: |k| plain(k, KeyCode::Esc) || plain(k, KeyCode::Char('q')) || k.code == KeyCode::F(1) || plain(k, KeyCode::Char('?')) },
+];
+
+/// The action bound to `key` in `context`, if any.
+pub fn lookup(context: Context, key: &KeyEvent) -> Option<Action> {
+    BINDINGS
+        .iter()
+        .find(|b| b.context == context && (b.matches)(key))
+        .map(|b| b.action)
+}
+
+/// The bindings of one context, in table order.
+pub fn bindings(context: Context) -> impl Iterator<Item = &'static Binding> {
+    BINDINGS.iter().filter(move |b| b.context == context)
+}
+
+/// The keys of the first binding for `action`, for hints.
+pub fn keys_for(action: Action) -> &'static str {
+    BINDINGS
+        .iter()
+        .find(|b| b.action == action)
+        .map(|b| b.keys)
+        .unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, modifiers)
+    }
+
+    #[test]
+    fn lookup_respects_context() {
+        let y = key(KeyCode::Char('y'), KeyModifiers::NONE);
+        assert_eq!(lookup(Context::Approval, &y), Some(Action::ApproveOnce));
+        assert_eq!(lookup(Context::Pane, &y), None, "y is text in the composer");
+        let tab = key(KeyCode::Tab, KeyModifiers::NONE);
+        assert_eq!(lookup(Context::Global, &tab), Some(Action::FocusNext));
+        let esc = key(KeyCode::Esc, KeyModifiers::NONE);
+        assert_eq!(lookup(Context::Pane, &esc), Some(Action::Interrupt));
+        assert_eq!(lookup(Context::Approval, &esc), Some(Action::Deny));
+    }
+
+    #[test]
+    fn every_action_has_words_for_the_help() {
+        for b in BINDINGS {
+            assert!(!b.keys.is_empty() && !b.description.is_empty());
+        }
+        assert_eq!(keys_for(Action::Help), "F1 / ? (empty composer)");
+    }
+}
