@@ -1,0 +1,604 @@
+//! The TUI's state and how keys and session events change it.
+//!
+//! Nothing here draws or does I/O: handlers mutate the state and send `Op`s
+//! on the panes' channels; [`super::view`] draws the state. So every
+//! interaction can be tested by feeding keys and events to an [`App`].
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::composer::{Composer, ComposerAction};
+use super::history::{History, NoticeKind};
+use super::keymap::{self, Action, Context};
+use super::theme::Theme;
+use crate::agent::{ApprovalDecision, Event, Op, Pane, TaskStatus};
+use crate::exec::ApprovalMode;
+use crate::provider::{RateLimitSnapshot, Usage};
+use crate::tools::SandboxSummary;
+
+/// A second Ctrl-C within this time quits.
+const CTRL_C_WINDOW: Duration = Duration::from_millis(1500);
+
+/// What a pane is doing, for its title line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaneStatus {
+    Idle,
+    /// Waiting for or streaming a model answer.
+    Thinking,
+    /// Running a tool (its name).
+    Running(String),
+    WaitingApproval,
+    /// The last task failed.
+    Error,
+}
+
+/// An approval request shown as a dialog in its pane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingApproval {
+    pub id: String,
+    pub name: String,
+    pub summary: String,
+    pub input: serde_json::Value,
+    pub reason: Option<String>,
+    pub always: Vec<String>,
+    /// The message being typed after `e` (no, with a message).
+    pub message: Option<String>,
+}
+
+/// One pane: its session's channel, what it shows, and its counters.
+pub struct PaneSlot {
+    pub pane: Pane,
+    pub provider: String,
+    pub model: String,
+    pub mode: ApprovalMode,
+    pub planning: bool,
+    pub sandbox: Option<SandboxSummary>,
+    /// `None` when the pane has no session (not configured).
+    pub ops: Option<UnboundedSender<Op>>,
+    /// Why the pane has no session, with what to set (the first-run screen).
+    pub setup_error: Option<String>,
+    pub history: History,
+    pub composer: Composer,
+    pub status: PaneStatus,
+    pub approval: Option<PendingApproval>,
+    pub usage: Usage,
+    /// Tokens in the model's context after the last call.
+    pub context_tokens: u64,
+    pub context_window: Option<u64>,
+    pub rate: Option<RateLimitSnapshot>,
+    /// A task is running.
+    pub busy: bool,
+    /// Messages sent while busy, not started yet.
+    pub queued: usize,
+    pub task_started: Option<Instant>,
+    /// Answer characters streamed in the current task (for tokens/s).
+    pub streamed_chars: usize,
+    /// Esc was pressed once with nothing to interrupt: the next clears.
+    esc_armed: bool,
+}
+
+impl PaneSlot {
+    /// A pane whose session will report itself with `SessionStarted`.
+    pub fn new(pane: Pane, provider: String, model: String, mode: ApprovalMode) -> Self {
+        Self {
+            pane,
+            provider,
+            model,
+            mode,
+            planning: false,
+            sandbox: None,
+            ops: None,
+            setup_error: None,
+            history: History::new(),
+            composer: Composer::new(),
+            status: PaneStatus::Idle,
+            approval: None,
+            usage: Usage::default(),
+            context_tokens: 0,
+            context_window: None,
+            rate: None,
+            busy: false,
+            queued: 0,
+            task_started: None,
+            streamed_chars: 0,
+            esc_armed: false,
+        }
+    }
+
+    /// The pane's name as shown.
+    pub fn label(&self) -> &'static str {
+        match self.pane {
+            Pane::Chat => "Chat",
+            Pane::Run => "Run",
+        }
+    }
+
+    fn send(&mut self, op: Op) -> bool {
+        match &self.ops {
+            Some(tx) => tx.send(op).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Estimated output tokens per second of the running task (4 characters
+    /// a token), for the title line.
+    pub fn tokens_per_second(&self, now: Instant) -> Option<f64> {
+        let started = self.task_started?;
+        let secs = now.duration_since(started).as_secs_f64();
+        (secs > 0.5 && self.streamed_chars > 0).then(|| self.streamed_chars as f64 / 4.0 / secs)
+    }
+
+    /// Folds one of the pane's session events into the state.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::SessionStarted {
+                provider,
+                model,
+                mode,
+                sandbox,
+                ..
+            } => {
+                self.provider = provider.clone();
+                self.model = model.clone();
+                self.mode = *mode;
+                self.sandbox = Some(sandbox.clone());
+            }
+            Event::TaskStarted { .. } => {
+                self.busy = true;
+                self.queued = self.queued.saturating_sub(1);
+                self.status = PaneStatus::Thinking;
+                self.task_started = Some(Instant::now());
+                self.streamed_chars = 0;
+            }
+            Event::TurnStarted { .. } | Event::ToolResult { .. } => {
+                if self.busy {
+                    self.status = PaneStatus::Thinking;
+                }
+            }
+            Event::TextDelta(text) => self.streamed_chars += text.len(),
+            Event::ToolCall { name, .. } => self.status = PaneStatus::Running(name.clone()),
+            Event::ApprovalRequest {
+                id,
+                name,
+                summary,
+                input,
+                reason,
+                always,
+            } => {
+                self.status = PaneStatus::WaitingApproval;
+                self.approval = Some(PendingApproval {
+                    id: id.clone(),
+                    name: name.clone(),
+                    summary: summary.clone(),
+                    input: input.clone(),
+                    reason: reason.clone(),
+                    always: always.clone(),
+                    message: None,
+                });
+            }
+            Event::Usage { call, total } => {
+                self.usage = *total;
+                self.context_tokens = call.prompt_tokens() + call.output_tokens;
+            }
+            Event::RateLimits(snapshot) => self.rate = Some(snapshot.clone()),
+            Event::TaskComplete { status, .. } => {
+                self.busy = self.queued > 0;
+                self.approval = None;
+                self.task_started = None;
+                self.status = match status {
+                    TaskStatus::Error | TaskStatus::MaxTurns => PaneStatus::Error,
+                    TaskStatus::Ok | TaskStatus::Interrupted => PaneStatus::Idle,
+                };
+            }
+            _ => {}
+        }
+        self.history.apply(event);
+    }
+}
+
+/// Overlays drawn over both panes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    Help,
+    /// "A task is running: quit anyway?"
+    ConfirmQuit,
+}
+
+/// Side effects the event loop performs for the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Put this text on the clipboard (OSC 52).
+    Copy(String),
+    /// Suspend the process (Ctrl-Z).
+    Suspend,
+}
+
+/// The whole TUI state.
+pub struct App {
+    /// Chat (0) and Run (1).
+    pub panes: [PaneSlot; 2],
+    pub focus: usize,
+    pub zoomed: bool,
+    pub overlay: Option<Overlay>,
+    pub theme: Theme,
+    pub quit: bool,
+    /// A one-line message in the status bar (e.g. "press Ctrl-C again").
+    pub flash: Option<(String, Instant)>,
+    chord: bool,
+    last_ctrl_c: Option<Instant>,
+    effects: Vec<Effect>,
+}
+
+impl App {
+    /// An app over two panes.
+    pub fn new(chat: PaneSlot, run: PaneSlot, theme: Theme) -> Self {
+        Self {
+            panes: [chat, run],
+            focus: 0,
+            zoomed: false,
+            overlay: None,
+            theme,
+            quit: false,
+            flash: None,
+            chord: false,
+            last_ctrl_c: None,
+            effects: Vec::new(),
+        }
+    }
+
+    /// The focused pane.
+    pub fn focused(&mut self) -> &mut PaneSlot {
+        &mut self.panes[self.focus]
+    }
+
+    /// Effects requested since the last call.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    fn flash(&mut self, text: impl Into<String>) {
+        self.flash = Some((text.into(), Instant::now()));
+    }
+
+    /// Whether any pane runs a task.
+    pub fn any_busy(&self) -> bool {
+        self.panes.iter().any(|p| p.busy)
+    }
+
+    /// A session event of pane `index`.
+    pub fn on_session_event(&mut self, index: usize, event: &Event) {
+        self.panes[index].apply(event);
+    }
+
+    /// Bracketed paste into the focused composer.
+    pub fn on_paste(&mut self, text: &str) {
+        if self.overlay.is_none() {
+            let pane = self.focused();
+            match &mut pane.approval {
+                Some(PendingApproval {
+                    message: Some(m), ..
+                }) => m.push_str(text),
+                _ => pane.composer.handle_paste(text),
+            }
+        }
+    }
+
+    /// A key press.
+    pub fn on_key(&mut self, key: KeyEvent) {
+        if let Some(overlay) = self.overlay {
+            match overlay {
+                Overlay::Help => {
+                    if keymap::lookup(Context::Help, &key) == Some(Action::CloseOverlay) {
+                        self.overlay = None;
+                    }
+                }
+                Overlay::ConfirmQuit => {
+                    self.overlay = None;
+                    if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+                        self.quit = true;
+                    }
+                }
+            }
+            return;
+        }
+        if std::mem::take(&mut self.chord) {
+            match key.code {
+                KeyCode::Char('h') => self.focus = 0,
+                KeyCode::Char('l') => self.focus = 1,
+                KeyCode::Char('w') => self.focus = 1 - self.focus,
+                _ => {}
+            }
+            return;
+        }
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            self.ctrl_c();
+            return;
+        }
+        if let Some(action) = keymap::lookup(Context::Global, &key) {
+            self.global(action);
+            return;
+        }
+        if self.focused().approval.is_some() {
+            self.approval_key(key);
+            return;
+        }
+        if let Some(action) = keymap::lookup(Context::Pane, &key) {
+            self.pane_action(action);
+            return;
+        }
+        if key.code == KeyCode::Char('?')
+            && key.modifiers.is_empty()
+            && self.focused().composer.is_empty()
+        {
+            self.overlay = Some(Overlay::Help);
+            return;
+        }
+        let action = self.focused().composer.handle_key(key);
+        match action {
+            ComposerAction::Submit(text) => self.submit(text),
+            ComposerAction::Command { name, args } => self.command(&name, args.trim()),
+            ComposerAction::None | ComposerAction::Unhandled => {}
+        }
+        self.focused().esc_armed = false;
+    }
+
+    fn ctrl_c(&mut self) {
+        let pane = self.focused();
+        if !pane.composer.is_empty() {
+            pane.composer.clear();
+            return;
+        }
+        let now = Instant::now();
+        if self
+            .last_ctrl_c
+            .is_some_and(|t| now.duration_since(t) < CTRL_C_WINDOW)
+        {
+            self.request_quit();
+        } else {
+            self.last_ctrl_c = Some(now);
+            self.flash("press Ctrl-C again to quit");
+        }
+    }
+
+    fn request_quit(&mut self) {
+        if self.any_busy() {
+            self.overlay = Some(Overlay::ConfirmQuit);
+        } else {
+            self.quit = true;
+        }
+    }
+
+    fn global(&mut self, action: Action) {
+        match action {
+            Action::FocusNext | Action::FocusPrev => self.focus = 1 - self.focus,
+            Action::WindowChord => self.chord = true,
+            Action::ToggleZoom => self.zoomed = !self.zoomed,
+            Action::Suspend => self.effects.push(Effect::Suspend),
+            Action::Help => self.overlay = Some(Overlay::Help),
+            Action::Quit => self.request_quit(),
+            _ => {}
+        }
+    }
+
+    fn pane_action(&mut self, action: Action) {
+        let pane = self.focused();
+        match action {
+            Action::Interrupt => {
+                if pane.busy {
+                    pane.send(Op::Interrupt);
+                    pane.esc_armed = true;
+                } else if pane.esc_armed || !pane.composer.is_empty() {
+                    pane.composer.clear();
+                    pane.esc_armed = false;
+                } else {
+                    pane.esc_armed = true;
+                }
+            }
+            Action::ScrollPageUp => pane.history.page_up(),
+            Action::ScrollPageDown => pane.history.page_down(),
+            Action::ScrollTop => pane.history.scroll_to_top(),
+            Action::ScrollBottom => pane.history.scroll_to_bottom(),
+            Action::ScrollUp => pane.history.scroll_up(1),
+            Action::ScrollDown => pane.history.scroll_down(1),
+            Action::ToggleReasoning => pane.history.toggle_reasoning(),
+            Action::ToggleToolDetails => pane.history.toggle_last_tool(),
+            Action::CopyLast => {
+                let text = pane
+                    .history
+                    .last_code_block()
+                    .or_else(|| pane.history.last_assistant_text().map(str::to_string));
+                match text {
+                    Some(text) => {
+                        self.effects.push(Effect::Copy(text));
+                        self.flash("copied to the clipboard");
+                    }
+                    None => self.flash("nothing to copy yet"),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn approval_key(&mut self, key: KeyEvent) {
+        let pane = self.focused();
+        let Some(approval) = pane.approval.as_mut() else {
+            return;
+        };
+        if let Some(message) = approval.message.as_mut() {
+            match key.code {
+                KeyCode::Enter => {
+                    let text = message.trim().to_string();
+                    let decision = ApprovalDecision::Deny((!text.is_empty()).then_some(text));
+                    self.answer(decision);
+                }
+                KeyCode::Esc => approval.message = None,
+                KeyCode::Backspace => {
+                    message.pop();
+                }
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    message.push(c)
+                }
+                _ => {}
+            }
+            return;
+        }
+        match keymap::lookup(Context::Approval, &key) {
+            Some(Action::ApproveOnce) => self.answer(ApprovalDecision::Approve),
+            Some(Action::ApproveAlways) => self.answer(ApprovalDecision::ApproveForSession),
+            Some(Action::Deny) => self.answer(ApprovalDecision::Deny(None)),
+            Some(Action::DenyWithMessage) => approval.message = Some(String::new()),
+            _ => {}
+        }
+    }
+
+    fn answer(&mut self, decision: ApprovalDecision) {
+        let pane = self.focused();
+        if let Some(approval) = pane.approval.take() {
+            pane.status = PaneStatus::Thinking;
+            pane.send(Op::Approval {
+                call_id: approval.id,
+                decision,
+            });
+        }
+    }
+
+    fn submit(&mut self, text: String) {
+        let pane = self.focused();
+        if let Some(error) = pane.setup_error.clone() {
+            pane.history.push_notice(
+                format!("{} is not connected to a model: {error}", pane.label()),
+                NoticeKind::Error,
+            );
+            return;
+        }
+        if pane.busy {
+            pane.queued += 1;
+            pane.history.push_notice(
+                "queued: runs when the current task ends",
+                NoticeKind::Info,
+            );
+        }
+        pane.send(Op::UserMessage(text));
+    }
+
+    /// Runs a slash command typed in the focused pane.
+    pub fn command(&mut self, name: &str, args: &str) {
+        match name {
+            "help" => self.overlay = Some(Overlay::Help),
+            "quit" => self.request_quit(),
+            "clear" => {
+                let pane = self.focused();
+                if pane.busy {
+                    pane.history.push_notice(
+                        "a task is running: interrupt it (Esc) before clearing",
+                        NoticeKind::Warning,
+                    );
+                } else {
+                    pane.history.clear();
+                    pane.send(Op::ClearHistory);
+                }
+            }
+            "mode" => {
+                let pane = self.focused();
+                match args {
+                    "suggest" => pane.mode = ApprovalMode::Suggest,
+                    "auto-edit" => pane.mode = ApprovalMode::AutoEdit,
+                    "full-auto" => pane.mode = ApprovalMode::FullAuto,
+                    _ => {
+                        pane.history.push_notice(
+                            format!(
+                                "mode is {}; choose suggest, auto-edit or full-auto",
+                                pane.mode.as_str()
+                            ),
+                            NoticeKind::Info,
+                        );
+                        return;
+                    }
+                }
+                let mode = pane.mode;
+                pane.send(Op::SetMode(mode));
+                pane.history
+                    .push_notice(format!("mode: {}", mode.as_str()), NoticeKind::Info);
+            }
+            "model" => {
+                let pane = self.focused();
+                if args.is_empty() {
+                    let text = format!("model is {} ({}); /model NAME to change it", pane.model, pane.provider);
+                    pane.history.push_notice(text, NoticeKind::Info);
+                } else {
+                    pane.model = args.to_string();
+                    pane.send(Op::SetModel(args.to_string()));
+                    pane.history
+                        .push_notice(format!("model: {args}"), NoticeKind::Info);
+                }
+            }
+            "plan" => {
+                let pane = self.focused();
+                if pane.pane != Pane::Chat {
+                    pane.history.push_notice(
+                        "planning mode belongs to the Chat pane",
+                        NoticeKind::Warning,
+                    );
+                    return;
+                }
+                pane.planning = !pane.planning;
+                let on = pane.planning;
+                pane.send(Op::SetPlanning(on));
+                pane.history.push_notice(
+                    if on {
+                        "planning mode on: nothing is edited or run; /handoff sends the plan to Run"
+                    } else {
+                        "planning mode off"
+                    },
+                    NoticeKind::Info,
+                );
+            }
+            "handoff" => self.handoff(args),
+            other => {
+                let text = match other {
+                    "provider" => "switching a pane's provider: restart with --chat-provider / --run-provider (live switching comes with saved sessions)",
+                    "diff" => "the diff viewer is not built yet (it is the next piece of work)",
+                    "quota" => "the full quota view is not built yet; the status bar shows each pane's tokens",
+                    _ => "unknown command; /help lists them",
+                };
+                self.focused()
+                    .history
+                    .push_notice(format!("/{other}: {text}"), NoticeKind::Warning);
+            }
+        }
+    }
+
+    /// Sends the Chat pane's last plan (or last answer) to the Run pane as
+    /// its task, with the user's extra words.
+    fn handoff(&mut self, extra: &str) {
+        let chat = &self.panes[0];
+        let plan = chat.history.last_plan().map(|steps| {
+            steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| format!("{}. {}", i + 1, s.step))
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+        let Some(body) = plan.or_else(|| chat.history.last_assistant_text().map(str::to_string))
+        else {
+            self.panes[0].history.push_notice(
+                "nothing to hand off yet: ask Chat for a plan first",
+                NoticeKind::Warning,
+            );
+            return;
+        };
+        let mut task = format!("Carry out this plan, agreed in the Chat pane:\n\n{body}");
+        if !extra.is_empty() {
+            task.push_str(&format!("\n\nAlso: {extra}"));
+        }
+        let summary = body.lines().next().unwrap_or("").to_string();
+        self.focus = 1;
+        self.submit(task);
+        self.panes[0]
+            .history
+            .push_notice(format!("handed to Run: {summary}"), NoticeKind::Info);
+    }
+}

@@ -1,0 +1,416 @@
+//! Drawing the [`App`]: a pure function of the state into a ratatui frame,
+//! so frames can be snapshot-tested and benchmarked alone.
+
+use std::time::Instant;
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wrap};
+
+use super::app::{App, Overlay, PaneSlot, PaneStatus, PendingApproval};
+use super::composer::COMMANDS;
+use super::keymap::{self, Action, Context};
+use super::theme::Theme;
+
+/// Below this width the panes stack top/bottom instead of side by side.
+pub const SIDE_BY_SIDE_MIN_WIDTH: u16 = 120;
+/// The composer never takes more rows than this.
+const MAX_COMPOSER_ROWS: u16 = 10;
+
+/// Draws the whole screen and places the cursor in the focused composer.
+pub fn draw(app: &mut App, frame: &mut Frame) {
+    let area = frame.area();
+    let now = Instant::now();
+    let [main, status] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    let areas = pane_areas(main, app.zoomed, app.focus);
+    let mut cursor = None;
+    for (index, pane_area) in areas.into_iter().enumerate() {
+        let Some(pane_area) = pane_area else { continue };
+        let focused = index == app.focus && app.overlay.is_none();
+        let theme = app.theme.clone();
+        if let Some(c) = draw_pane(&mut app.panes[index], pane_area, frame.buffer_mut(), &theme, focused, now) {
+            cursor = Some(c);
+        }
+    }
+    draw_status(app, status, frame.buffer_mut(), now);
+    match app.overlay {
+        Some(Overlay::Help) => draw_help(area, frame.buffer_mut(), &app.theme),
+        Some(Overlay::ConfirmQuit) => draw_confirm_quit(area, frame.buffer_mut(), &app.theme),
+        None => {}
+    }
+    if let (Some((x, y)), None) = (cursor, app.overlay) {
+        frame.set_cursor_position((x, y));
+    }
+}
+
+/// Where each pane goes: side by side when wide, stacked when narrow, only
+/// the focused one when zoomed.
+pub fn pane_areas(main: Rect, zoomed: bool, focus: usize) -> [Option<Rect>; 2] {
+    if zoomed {
+        let mut areas = [None, None];
+        areas[focus] = Some(main);
+        return areas;
+    }
+    let direction = if main.width >= SIDE_BY_SIDE_MIN_WIDTH {
+        Direction::Horizontal
+    } else {
+        Direction::Vertical
+    };
+    let [a, b] = Layout::default()
+        .direction(direction)
+        .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
+        .areas(main);
+    [Some(a), Some(b)]
+}
+
+fn sandbox_span(pane: &PaneSlot, theme: &Theme) -> Span<'static> {
+    match &pane.sandbox {
+        Some(s) if !s.enforced => Span::styled(
+            " NO SANDBOX ",
+            theme.error.add_modifier(Modifier::REVERSED),
+        ),
+        Some(s) if s.network => Span::styled("net on", theme.warning),
+        Some(_) => Span::styled("net off", theme.dim),
+        None => Span::styled("…", theme.dim),
+    }
+}
+
+fn status_span(pane: &PaneSlot, theme: &Theme, now: Instant) -> Span<'static> {
+    if pane.setup_error.is_some() {
+        return Span::styled("not connected", theme.warning);
+    }
+    let elapsed = pane
+        .task_started
+        .map(|t| format!(" {}s", now.duration_since(t).as_secs()))
+        .unwrap_or_default();
+    match &pane.status {
+        PaneStatus::Idle if pane.queued > 0 => Span::styled(format!("{} queued", pane.queued), theme.dim),
+        PaneStatus::Idle => Span::styled("idle", theme.dim),
+        PaneStatus::Thinking => {
+            let rate = pane
+                .tokens_per_second(now)
+                .map(|r| format!(" · {r:.0} tok/s"))
+                .unwrap_or_default();
+            Span::styled(format!("thinking{elapsed}{rate}"), theme.accent)
+        }
+        PaneStatus::Running(tool) => Span::styled(format!("running {tool}{elapsed}"), theme.accent),
+        PaneStatus::WaitingApproval => Span::styled("waiting for approval", theme.warning.add_modifier(Modifier::BOLD)),
+        PaneStatus::Error => Span::styled("error", theme.error),
+    }
+}
+
+/// The title line: name, provider · model, mode, sandbox, state.
+pub fn title_line(pane: &PaneSlot, theme: &Theme, focused: bool, now: Instant) -> Line<'static> {
+    let sep = || Span::styled(" │ ", theme.dim);
+    let name_style = if focused { theme.border_focused } else { theme.text.add_modifier(Modifier::BOLD) };
+    let mut mode = pane.mode.as_str().to_string();
+    if pane.planning {
+        mode.push_str(" · plan");
+    }
+    Line::from(vec![
+        Span::styled(format!(" {} ", pane.label()), name_style),
+        sep(),
+        Span::styled(format!("{} · {}", pane.provider, pane.model), theme.text),
+        sep(),
+        Span::styled(mode, theme.text),
+        sep(),
+        sandbox_span(pane, theme),
+        sep(),
+        status_span(pane, theme, now),
+        Span::raw(" "),
+    ])
+}
+
+/// Draws one pane; returns the cursor position when it is focused.
+fn draw_pane(
+    pane: &mut PaneSlot,
+    area: Rect,
+    buf: &mut Buffer,
+    theme: &Theme,
+    focused: bool,
+    now: Instant,
+) -> Option<(u16, u16)> {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused { BorderType::Thick } else { BorderType::Rounded })
+        .border_style(if focused { theme.border_focused } else { theme.border })
+        .title(title_line(pane, theme, focused, now));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if inner.height < 3 || inner.width < 10 {
+        return None;
+    }
+    let composer_rows = pane
+        .composer
+        .desired_height(inner.width)
+        .clamp(1, MAX_COMPOSER_ROWS)
+        .min(inner.height.saturating_sub(2));
+    let [history_area, rule, composer_area] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(composer_rows),
+    ])
+    .areas(inner);
+    if let Some(error) = &pane.setup_error {
+        first_run(pane.label(), error, history_area, buf, theme);
+    } else {
+        pane.history.render(history_area, buf, theme);
+    }
+    Paragraph::new(Line::styled("─".repeat(usize::from(rule.width)), theme.border)).render(rule, buf);
+    let placeholder = match (pane.pane, pane.busy) {
+        (_, true) => "type the next task; it runs when this one ends (Esc interrupts)",
+        (crate::agent::Pane::Chat, false) => "ask, plan, review… (/ for commands, @ for files, F1 for keys)",
+        (crate::agent::Pane::Run, false) => "give a well-defined task to run on its own (/handoff sends Chat's plan)",
+    };
+    pane.composer.render(composer_area, buf, theme, focused, placeholder);
+    if let Some(approval) = &pane.approval {
+        draw_approval(approval, history_area, buf, theme);
+        return None;
+    }
+    if focused { pane.composer.cursor(composer_area) } else { None }
+}
+
+/// The first-run screen of a pane with no model: what to set.
+fn first_run(label: &str, error: &str, area: Rect, buf: &mut Buffer, theme: &Theme) {
+    let lines = vec![
+        Line::styled(format!("{label} is not connected to a model."), theme.heading),
+        Line::default(),
+        Line::styled(error.to_string(), theme.text),
+        Line::default(),
+        Line::styled("To connect it, set one of:", theme.text),
+        Line::styled("  ANTHROPIC_API_KEY / OPENAI_API_KEY          (the providers' own APIs)", theme.code),
+        Line::styled("  ANTHROPIC_BASE_URL / OPENAI_BASE_URL        (a relay or a local server)", theme.code),
+        Line::styled("  [providers.NAME] in config.toml             (any compatible server)", theme.code),
+        Line::default(),
+        Line::styled("Then restart tandem. To see an agent at work with no key: tandem demo", theme.dim),
+    ];
+    Paragraph::new(lines).wrap(Wrap { trim: false }).render(area, buf);
+}
+
+/// The approval dialog, drawn over the lower part of the pane's history.
+fn draw_approval(approval: &PendingApproval, area: Rect, buf: &mut Buffer, theme: &Theme) {
+    let mut lines = vec![Line::from(vec![
+        Span::styled("Allow ", theme.text),
+        Span::styled(approval.name.clone(), theme.accent.add_modifier(Modifier::BOLD)),
+        Span::styled("?", theme.text),
+    ])];
+    for line in detail_lines(approval) {
+        lines.push(Line::styled(format!("  {line}"), theme.code));
+    }
+    if let Some(reason) = &approval.reason {
+        lines.push(Line::styled(format!("why asked: {reason}"), theme.warning));
+    }
+    lines.push(Line::default());
+    match &approval.message {
+        Some(message) => {
+            lines.push(Line::styled("Tell the agent why (Enter sends, Esc goes back):", theme.text));
+            lines.push(Line::styled(format!("> {message}▏"), theme.user));
+        }
+        None => {
+            let always = if approval.always.is_empty() {
+                "a  yes, always (this call only: no safe pattern)".to_string()
+            } else {
+                format!("a  yes, always for {}", approval.always.join(", "))
+            };
+            for text in ["y  yes, once", always.as_str(), "n  no", "e  no, and tell the agent why"] {
+                lines.push(Line::styled(text.to_string(), theme.text));
+            }
+        }
+    }
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let dialog = Rect::new(area.x, area.bottom().saturating_sub(height), area.width, height);
+    Clear.render(dialog, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_type(BorderType::Double)
+                .border_style(theme.warning)
+                .title(Span::styled(" approval needed ", theme.warning.add_modifier(Modifier::BOLD))),
+        )
+        .render(dialog, buf);
+}
+
+/// What the approval dialog shows of a call: the command, or a compact view
+/// of the edit.
+fn detail_lines(approval: &PendingApproval) -> Vec<String> {
+    let get = |k: &str| approval.input.get(k).and_then(|v| v.as_str()).unwrap_or("");
+    const MAX: usize = 12;
+    let mut lines: Vec<String> = match approval.name.as_str() {
+        "shell" => get("command").lines().map(|l| format!("$ {l}")).collect(),
+        "edit_file" => {
+            let mut l = vec![format!("edit {}", get("path"))];
+            l.extend(get("old_string").lines().map(|x| format!("- {x}")));
+            l.extend(get("new_string").lines().map(|x| format!("+ {x}")));
+            l
+        }
+        "write_file" => {
+            let content = get("content");
+            vec![format!("write {} ({} lines)", get("path"), content.lines().count())]
+        }
+        "apply_patch" => {
+            let patch = approval.input.get("patch").or_else(|| approval.input.get("input"));
+            patch
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .lines()
+                .filter(|l| !l.starts_with("*** Begin") && !l.starts_with("*** End Patch"))
+                .map(str::to_string)
+                .collect()
+        }
+        _ => vec![approval.summary.clone()],
+    };
+    if lines.len() > MAX {
+        let more = lines.len() - MAX;
+        lines.truncate(MAX);
+        lines.push(format!("… {more} more lines"));
+    }
+    lines
+}
+
+/// Compact token counts: 950, 12.3k, 1.2M.
+pub fn tokens(n: u64) -> String {
+    match n {
+        0..=999 => n.to_string(),
+        1_000..=999_999 => format!("{:.1}k", n as f64 / 1e3),
+        _ => format!("{:.1}M", n as f64 / 1e6),
+    }
+}
+
+/// The status bar: each pane's tokens, the focused pane's context fill and
+/// rate-limit headroom, and key hints. Shortens (drops parts) rather than
+/// wraps on narrow terminals.
+fn draw_status(app: &App, area: Rect, buf: &mut Buffer, now: Instant) {
+    let theme = &app.theme;
+    let focused = &app.panes[app.focus];
+    let mut parts: Vec<Vec<Span<'static>>> = Vec::new();
+    for pane in &app.panes {
+        let u = pane.usage;
+        parts.push(vec![
+            Span::styled(format!("{} ", pane.label()), theme.text.add_modifier(Modifier::BOLD)),
+            Span::styled(
+                format!("{} in · {} out", tokens(u.prompt_tokens()), tokens(u.output_tokens)),
+                theme.dim,
+            ),
+        ]);
+    }
+    if let Some(window) = focused.context_window.filter(|w| *w > 0) {
+        let pct = focused.context_tokens * 100 / window;
+        let style = match pct {
+            0..=69 => theme.dim,
+            70..=89 => theme.warning,
+            _ => theme.error,
+        };
+        parts.push(vec![Span::styled(format!("ctx {pct}%"), style)]);
+    }
+    if let Some(window) = focused.rate.as_ref().and_then(|r| r.tokens.or(r.requests))
+        && let (Some(limit), Some(remaining)) = (window.limit, window.remaining)
+        && limit > 0
+    {
+        let pct = remaining * 100 / limit;
+        let style = if pct < 10 { theme.error } else if pct < 30 { theme.warning } else { theme.dim };
+        parts.push(vec![Span::styled(format!("rate {pct}% left"), style)]);
+    }
+    let flash = app
+        .flash
+        .as_ref()
+        .filter(|(_, at)| now.duration_since(*at).as_secs() < 3)
+        .map(|(text, _)| text.clone());
+    let hint = match flash {
+        Some(text) => Span::styled(text, theme.warning),
+        None if focused.approval.is_some() => Span::styled("y yes · a always · n no · e no+why", theme.dim),
+        None => Span::styled(
+            format!(
+                "{} switch · Esc interrupt · {} help",
+                keymap::keys_for(Action::FocusNext),
+                "F1"
+            ),
+            theme.dim,
+        ),
+    };
+    let sep = Span::styled(" │ ", theme.border);
+    let width = usize::from(area.width);
+    let mut spans: Vec<Span<'static>> = vec![Span::raw(" ")];
+    let mut used = 1;
+    for part in parts {
+        let w: usize = part.iter().map(|s| s.width()).sum::<usize>() + 3;
+        if used + w + hint.width() > width {
+            break;
+        }
+        used += w;
+        spans.extend(part);
+        spans.push(sep.clone());
+    }
+    if used + hint.width() <= width {
+        spans.push(hint);
+    }
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+}
+
+/// The help overlay, generated from the keymap and command tables.
+fn draw_help(area: Rect, buf: &mut Buffer, theme: &Theme) {
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    for context in [Context::Global, Context::Pane, Context::Approval, Context::Help] {
+        lines.push(Line::styled(context.title(), theme.heading));
+        for b in keymap::bindings(context) {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<24}", b.keys), theme.accent),
+                Span::styled(b.description, theme.text),
+            ]));
+        }
+        lines.push(Line::default());
+    }
+    lines.push(Line::styled("Composer", theme.heading));
+    for (keys, what) in super::composer::KEYS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {keys:<24}"), theme.accent),
+            Span::styled(*what, theme.text),
+        ]));
+    }
+    lines.push(Line::default());
+    lines.push(Line::styled("Commands", theme.heading));
+    for c in COMMANDS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  /{:<23}", format!("{} {}", c.name, c.args)), theme.accent),
+            Span::styled(c.description, theme.text),
+        ]));
+    }
+    let rect = centered(area, 96, lines.len() as u16 + 2);
+    Clear.render(rect, buf);
+    Paragraph::new(lines)
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_type(BorderType::Rounded)
+                .border_style(theme.border_focused)
+                .title(Span::styled(" keys (Esc closes) ", theme.heading)),
+        )
+        .render(rect, buf);
+}
+
+fn draw_confirm_quit(area: Rect, buf: &mut Buffer, theme: &Theme) {
+    let rect = centered(area, 56, 5);
+    Clear.render(rect, buf);
+    Paragraph::new(vec![
+        Line::styled("A task is still running.", theme.warning),
+        Line::styled("Quit anyway? y quits, any other key stays.", theme.text),
+    ])
+    .block(
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.warning)
+            .title(" quit? "),
+    )
+    .style(Style::default())
+    .render(rect, buf);
+}

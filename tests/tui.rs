@@ -1,0 +1,259 @@
+//! End-to-end tests of the full-screen TUI: the built `tandem` binary runs in
+//! a real PTY against the scripted mock server, and the tests read the
+//! screen through a `vt100` terminal emulator, as a user would see it.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use tandem::mockserver::{MockServer, Script};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tandem");
+const WAIT: Duration = Duration::from_secs(15);
+
+/// A running `tandem` in a PTY, with its screen.
+struct Tui {
+    child: Box<dyn Child + Send + Sync>,
+    master: Box<dyn MasterPty + Send>,
+    writer: Box<dyn Write + Send>,
+    screen: Arc<Mutex<vt100::Parser>>,
+}
+
+impl Tui {
+    /// Starts `tandem ARGS` at `cols`×`rows` with a private home, the given
+    /// environment, and no provider settings from the developer's shell.
+    fn start(home: &Path, cwd: &Path, env: &[(&str, String)], args: &[&str], cols: u16, rows: u16) -> Tui {
+        let pair = native_pty_system()
+            .openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 })
+            .expect("a PTY");
+        let mut cmd = CommandBuilder::new(BIN);
+        cmd.args(args);
+        cmd.cwd(cwd);
+        for var in ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "NO_COLOR"] {
+            cmd.env_remove(var);
+        }
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("TANDEM_HOME", home);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).expect("tandem starts");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let sink = screen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        Tui { child, master: pair.master, writer, screen }
+    }
+
+    fn contents(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Waits until the screen satisfies `pred`, or fails with the screen.
+    fn wait_for(&self, what: &str, pred: impl Fn(&vt100::Screen) -> bool) {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if pred(self.screen.lock().unwrap().screen()) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("timed out waiting for {what}; the screen:\n{}", self.contents());
+    }
+
+    fn wait_text(&self, text: &str) {
+        self.wait_for(&format!("{text:?}"), |s| s.contents().contains(text));
+    }
+
+    fn send(&mut self, bytes: &str) {
+        self.writer.write_all(bytes.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// Types text one key at a time, then Enter.
+    fn type_line(&mut self, text: &str) {
+        for c in text.chars() {
+            self.send(&c.to_string());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        self.send("\r");
+    }
+
+    fn resize(&mut self, cols: u16, rows: u16) {
+        self.master
+            .resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 })
+            .unwrap();
+        self.screen.lock().unwrap().set_size(rows, cols);
+    }
+
+    /// Waits for the process to exit; returns its success.
+    fn wait_exit(&mut self) -> bool {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the reader thread take the last bytes.
+                std::thread::sleep(Duration::from_millis(100));
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("tandem did not exit; the screen:\n{}", self.contents());
+    }
+}
+
+impl Drop for Tui {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+async fn server(script: &str) -> MockServer {
+    MockServer::start(Script::from_toml_str(script).unwrap())
+        .await
+        .unwrap()
+}
+
+/// Both providers pointed at mock servers (Chat: Anthropic wire, Run:
+/// OpenAI Responses wire).
+fn env_for(chat: &MockServer, run: &MockServer) -> Vec<(&'static str, String)> {
+    vec![
+        ("ANTHROPIC_BASE_URL", chat.base_url()),
+        ("OPENAI_BASE_URL", run.base_url()),
+    ]
+}
+
+/// Runs blocking PTY work off the async runtime that serves the mocks.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_streams_an_answer_and_quitting_restores_the_terminal() {
+    let chat = server("[[reply]]\ntext = \"Hello from the **Chat** model, streamed word by word.\"\ndelay_ms = 5\n").await;
+    let run = server("").await;
+    let home = tempfile::tempdir().unwrap();
+    let env = env_for(&chat, &run);
+    let home_path = home.path().to_path_buf();
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &home_path, &env, &[], 160, 48);
+        tui.wait_text("Chat");
+        tui.wait_for("the alternate screen", |s| s.alternate_screen());
+        tui.type_line("say hello");
+        tui.wait_text("streamed word by word.");
+        tui.send("\x03");
+        tui.send("\x03");
+        assert!(tui.wait_exit(), "tandem exits 0");
+        let parser = tui.screen.lock().unwrap();
+        let screen = parser.screen();
+        assert!(!screen.alternate_screen(), "back on the main screen");
+        assert!(!screen.hide_cursor(), "cursor visible again");
+    })
+    .await;
+    let sent = serde_json::to_string(&chat.requests()[0].body).unwrap();
+    assert!(sent.contains("say hello"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_in_chat_waits_for_approval() {
+    let chat = server(
+        r#"
+[[reply]]
+text = "I'll check."
+[[reply.tool_calls]]
+name = "shell"
+input = { command = "echo approved-and-ran" }
+
+[[reply]]
+text = "All checked."
+"#,
+    )
+    .await;
+    let run = server("").await;
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let env = env_for(&chat, &run);
+    let (home_path, work_path) = (home.path().to_path_buf(), work.path().to_path_buf());
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &work_path, &env, &[], 160, 48);
+        tui.wait_text("Chat");
+        tui.type_line("check it");
+        tui.wait_text("approval needed");
+        tui.wait_text("echo approved-and-ran");
+        tui.send("y");
+        tui.wait_text("All checked.");
+    })
+    .await;
+    let second = serde_json::to_string(&chat.requests()[1].body).unwrap();
+    assert!(second.contains("approved-and-ran"), "the command ran: {second}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_works_while_chat_streams_and_esc_interrupts() {
+    let chat = server("[[reply]]\nwords = 3000\ndelay_ms = 5\n").await;
+    let run = server("[[reply]]\ntext = \"Run finished its task.\"\n").await;
+    let home = tempfile::tempdir().unwrap();
+    let env = env_for(&chat, &run);
+    let home_path = home.path().to_path_buf();
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &home_path, &env, &[], 160, 48);
+        tui.wait_text("Chat");
+        tui.type_line("write a lot");
+        tui.wait_text("thinking");
+        tui.send("\t");
+        tui.type_line("do the task");
+        tui.wait_text("Run finished its task.");
+        tui.send("\t");
+        tui.send("\x1b");
+        tui.wait_text("interrupted");
+    })
+    .await;
+    assert_eq!(run.requests().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panes_stack_on_a_narrow_terminal_and_follow_resizes() {
+    let chat = server("").await;
+    let run = server("").await;
+    let home = tempfile::tempdir().unwrap();
+    let env = env_for(&chat, &run);
+    let home_path = home.path().to_path_buf();
+    blocking(move || {
+        let title_rows = |s: &vt100::Screen| {
+            let rows: Vec<String> = s.rows(0, s.size().1).collect();
+            let find = |t: &str| rows.iter().position(|r| r.contains(t));
+            (find(" Chat "), find(" Run "))
+        };
+        let mut tui = Tui::start(&home_path, &home_path, &env, &[], 160, 48);
+        tui.wait_for("side by side", |s| matches!(title_rows(s), (Some(a), Some(b)) if a == b));
+        tui.resize(90, 40);
+        tui.wait_for("stacked", |s| matches!(title_rows(s), (Some(a), Some(b)) if b > a));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_keys_each_pane_says_what_to_set() {
+    let home = tempfile::tempdir().unwrap();
+    let home_path = home.path().to_path_buf();
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &home_path, &[], &[], 160, 48);
+        tui.wait_text("not connected");
+        tui.wait_text("ANTHROPIC_API_KEY");
+        tui.wait_text("tandem demo");
+        tui.send("\x04");
+        assert!(tui.wait_exit());
+    })
+    .await;
+}
