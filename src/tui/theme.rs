@@ -196,6 +196,9 @@ pub struct Theme {
     pub diff_removed: Style,
     pub diff_added_emphasis: Style,
     pub diff_removed_emphasis: Style,
+    /// The colour depth the styles were built for, kept so colours that do
+    /// not come from the theme file (syntax highlighting) degrade the same way.
+    depth: ColorDepth,
 }
 
 fn parse_hex(name: &str, hex: &str) -> Result<(u8, u8, u8), ThemeError> {
@@ -281,7 +284,20 @@ impl Theme {
             diff_removed_emphasis: fg(&diff.removed)?
                 .patch(bg(&diff.removed_emphasis_background)?)
                 .add_modifier(bold),
+            depth,
         })
+    }
+
+    /// The colour depth this theme was built for.
+    pub fn depth(&self) -> ColorDepth {
+        self.depth
+    }
+
+    /// Maps an RGB colour from outside the theme file (a syntect theme, say)
+    /// to this terminal's depth, exactly as the theme's own colours were
+    /// mapped; `None` under `NO_COLOR`.
+    pub fn color(&self, r: u8, g: u8, b: u8) -> Option<Color> {
+        self.depth.map((r, g, b))
     }
 }
 
@@ -319,6 +335,11 @@ mod tests {
         assert_eq!(nearest_16(0x7f, 0x84, 0x8e), Color::DarkGray);
         assert_eq!(nearest_256(255, 0, 0), 196);
         assert_eq!(nearest_256(128, 128, 128), 244);
+        let t = Theme::built_in("dark", ColorDepth::Ansi16).unwrap();
+        assert_eq!(t.depth(), ColorDepth::Ansi16);
+        assert_eq!(t.color(0x98, 0xc3, 0x79), Some(Color::Green));
+        let t = Theme::built_in("dark", ColorDepth::None).unwrap();
+        assert_eq!(t.color(0x98, 0xc3, 0x79), None);
     }
 
     #[test]
