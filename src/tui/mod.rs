@@ -4,7 +4,26 @@
 //! It only sends `Op`s and renders `Event`s; everything it draws comes from
 //! its own state through pure render functions, so frames can be snapshot-
 //! tested with ratatui's `TestBackend` and benchmarked alone.
+//!
+//! | file | owns |
+//! |---|---|
+//! | `run` | start-up (sessions from the config) and the event loop: input, session events, coalesced frames |
+//! | `app` | the state and how keys, pastes and session events change it |
+//! | `view` | drawing the state: layout, pane titles, status bar, approval dialog, help |
+//! | `history` | one pane's scrollable history of cells, rendering only the visible lines |
+//! | `composer` | the input: editing, history, slash commands, `@` file completion |
+//! | `markdown`, `highlight` | assistant text to styled lines; syntect code highlighting |
+//! | `keymap` | the one key binding table (the help is generated from it) |
+//! | `terminal` | raw mode, alternate screen, restoring on exit, panic and signals |
+//! | `theme` | themes and colour-depth fallback |
 
+pub mod app;
+pub mod composer;
 pub mod highlight;
+pub mod history;
+pub mod keymap;
 pub mod markdown;
+pub mod run;
+pub mod terminal;
 pub mod theme;
+pub mod view;
