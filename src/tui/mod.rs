@@ -5,5 +5,6 @@
 //! its own state through pure render functions, so frames can be snapshot-
 //! tested with ratatui's `TestBackend` and benchmarked alone.
 
+pub mod composer;
 pub mod markdown;
 pub mod theme;
