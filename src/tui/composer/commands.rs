@@ -1,0 +1,108 @@
+//! The slash commands: one table that the composer completes from, parses
+//! against, and that `/help` lists.
+
+/// A command typed as `/name args` in a composer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlashCommand {
+    /// The name after the slash, lowercase.
+    pub name: &'static str,
+    /// Argument hint shown after the name (empty when it takes none), so
+    /// the completion popup and `/help` show how to call it.
+    pub args: &'static str,
+    /// One line on what it does, for the popup and `/help`.
+    pub description: &'static str,
+}
+
+/// Every built-in command, in the order the popup and `/help` show them.
+pub const COMMANDS: &[SlashCommand] = &[
+    SlashCommand {
+        name: "help",
+        args: "",
+        description: "List commands and keys",
+    },
+    SlashCommand {
+        name: "mode",
+        args: "<suggest|auto-edit|full-auto>",
+        description: "Set this pane's approval mode",
+    },
+    SlashCommand {
+        name: "model",
+        args: "[name]",
+        description: "Show or switch this pane's model",
+    },
+    SlashCommand {
+        name: "provider",
+        args: "[name]",
+        description: "Show or switch this pane's provider",
+    },
+    SlashCommand {
+        name: "clear",
+        args: "",
+        description: "Start a new conversation in this pane",
+    },
+    SlashCommand {
+        name: "quit",
+        args: "",
+        description: "Leave Tandem",
+    },
+    SlashCommand {
+        name: "diff",
+        args: "",
+        description: "Review the changes both agents made",
+    },
+    SlashCommand {
+        name: "quota",
+        args: "",
+        description: "Show tokens, cost and budgets",
+    },
+    SlashCommand {
+        name: "handoff",
+        args: "[note]",
+        description: "Hand Chat's plan to the Run pane",
+    },
+    SlashCommand {
+        name: "plan",
+        args: "",
+        description: "Show the current plan",
+    },
+];
+
+/// The built-in command called `name`, if any.
+pub fn find(name: &str) -> Option<&'static SlashCommand> {
+    COMMANDS.iter().find(|c| c.name == name)
+}
+
+/// Splits `/name args` into the command and its trimmed arguments when
+/// `name` is a known command. Anything else (`/usr/bin is slow`, `/foo`) is
+/// not a command and is sent as text.
+pub(super) fn parse(text: &str) -> Option<(&'static SlashCommand, String)> {
+    let rest = text.strip_prefix('/')?;
+    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let command = find(&rest[..end])?;
+    Some((command, rest[end..].trim().to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_lowercase_words() {
+        for (i, c) in COMMANDS.iter().enumerate() {
+            assert!(c.name.chars().all(|ch| ch.is_ascii_lowercase()));
+            assert!(!c.description.is_empty());
+            assert!(COMMANDS[i + 1..].iter().all(|o| o.name != c.name));
+        }
+    }
+
+    #[test]
+    fn parse_splits_known_commands_only() {
+        let (c, args) = parse("/mode  full-auto ").unwrap();
+        assert_eq!((c.name, args.as_str()), ("mode", "full-auto"));
+        let (c, args) = parse("/help").unwrap();
+        assert_eq!((c.name, args.as_str()), ("help", ""));
+        assert!(parse("/foo bar").is_none());
+        assert!(parse("/usr/bin/env").is_none());
+        assert!(parse("help").is_none());
+    }
+}
