@@ -13,14 +13,17 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::sync::{Arc, RwLock};
 
-use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
-use nucleo_matcher::{Config, Matcher, Utf32Str};
+use nucleo_matcher::{Config, Matcher, Utf32Str, Utf32String};
 
 use crate::tools::list::walk_builder;
 
 /// Paths kept at most: beyond this a workspace is a data dump rather than a
 /// code base, and matching time and memory stay bounded.
 pub const MAX_FILES: usize = 200_000;
+
+/// Candidates the fast first pass of [`FileIndex::search`] keeps for exact
+/// re-scoring.
+pub const CANDIDATES: usize = 64;
 
 /// Paths the walker hands over at once (fewer lock round-trips).
 const BATCH: usize = 1024;
@@ -114,51 +117,95 @@ impl FileIndex {
         self.inner.paths.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The best `limit` paths for `query` (fuzzy, smart case: lowercase
-    /// matches any case), best first; ties go to the shorter path, so an
-    /// empty query lists the top of the tree.
+    /// The best `limit` paths for `query` (fuzzy, smart case: a lowercase
+    /// query matches any case; an ASCII query also matches accented
+    /// letters), best first; ties go to the shorter path, so an empty query
+    /// lists the top of the tree.
+    ///
+    /// Two passes keep this fast on large trees: a linear greedy match over
+    /// every path keeps the best [`CANDIDATES`], then nucleo's optimal
+    /// matcher re-scores those and finds the characters to highlight.
     pub fn search(&self, query: &str, limit: usize) -> Vec<FileMatch> {
         if limit == 0 {
             return Vec::new();
         }
-        let pattern = Pattern::parse(query, CaseMatching::Smart, Normalization::Smart);
+        let ignore_case = !query.chars().any(nucleo_matcher::chars::is_upper_case);
+        let needle = Utf32String::from(query);
         let paths = self.read();
         MATCHER.with_borrow_mut(|matcher| {
+            matcher.config.ignore_case = ignore_case;
+            matcher.config.normalize = query.is_ascii();
             let mut buf = Vec::new();
-            // (score, index), best first; at most `limit` long.
-            let mut best: Vec<(u32, usize)> = Vec::with_capacity(limit + 1);
-            let better = |a: (u32, usize), b: (u32, usize)| -> Ordering {
-                b.0.cmp(&a.0)
-                    .then_with(|| paths[a.1].len().cmp(&paths[b.1].len()))
-                    .then_with(|| paths[a.1].cmp(&paths[b.1]))
-            };
+            let mut first = TopK::new(CANDIDATES.max(limit));
             for (i, path) in paths.iter().enumerate() {
-                let Some(score) = pattern.score(Utf32Str::new(path, &mut buf), matcher) else {
-                    continue;
-                };
-                let candidate = (score, i);
-                if best.len() == limit && better(candidate, best[limit - 1]) != Ordering::Less {
-                    continue;
+                let haystack = Utf32Str::new(path, &mut buf);
+                if let Some(score) = matcher.fuzzy_match_greedy(haystack, needle.slice(..)) {
+                    first.offer(score, i, &paths);
                 }
-                let at = best
-                    .binary_search_by(|probe| better(*probe, candidate))
-                    .unwrap_or_else(|at| at);
-                best.insert(at, candidate);
-                best.truncate(limit);
             }
-            best.into_iter()
+            let mut second = TopK::new(limit);
+            let mut indices = Vec::new();
+            for &(_, i) in &first.best {
+                let haystack = Utf32Str::new(&paths[i], &mut buf);
+                if let Some(score) = matcher.fuzzy_match(haystack, needle.slice(..)) {
+                    second.offer(score, i, &paths);
+                }
+            }
+            second
+                .best
+                .into_iter()
                 .map(|(_, i)| {
-                    let mut indices = Vec::new();
-                    pattern.indices(Utf32Str::new(&paths[i], &mut buf), matcher, &mut indices);
+                    indices.clear();
+                    let haystack = Utf32Str::new(&paths[i], &mut buf);
+                    matcher.fuzzy_indices(haystack, needle.slice(..), &mut indices);
                     indices.sort_unstable();
                     indices.dedup();
                     FileMatch {
                         path: paths[i].to_string(),
-                        indices,
+                        indices: indices.clone(),
                     }
                 })
                 .collect()
         })
+    }
+}
+
+/// The best `k` (score, path index) pairs seen so far, best first: higher
+/// score, then shorter path, then name order.
+struct TopK {
+    k: usize,
+    best: Vec<(u16, usize)>,
+}
+
+impl TopK {
+    fn new(k: usize) -> Self {
+        TopK {
+            k,
+            best: Vec::with_capacity(k + 1),
+        }
+    }
+
+    fn offer(&mut self, score: u16, index: usize, paths: &[Box<str>]) {
+        let order = |a: &(u16, usize), b: &(u16, usize)| -> Ordering {
+            b.0.cmp(&a.0)
+                .then_with(|| paths[a.1].len().cmp(&paths[b.1].len()))
+                .then_with(|| paths[a.1].cmp(&paths[b.1]))
+        };
+        let candidate = (score, index);
+        if self.best.len() == self.k
+            && self
+                .best
+                .last()
+                .is_none_or(|worst| order(&candidate, worst) != Ordering::Less)
+        {
+            return;
+        }
+        let at = self
+            .best
+            .binary_search_by(|probe| order(probe, &candidate))
+            .unwrap_or_else(|at| at);
+        self.best.insert(at, candidate);
+        self.best.truncate(self.k);
     }
 }
 

@@ -605,3 +605,24 @@ fn matching_many_paths_is_bounded() {
     eprintln!("matched 100k paths in {:?}", start.elapsed());
     assert_eq!(found.len(), POPUP_ITEMS);
 }
+
+#[test]
+fn large_paste_in_the_middle_is_fast() {
+    let mut c = typed("start end");
+    for _ in 0..3 {
+        press(&mut c, KeyCode::Left);
+    }
+    let block = "x\n".repeat(200_000);
+    let start = Instant::now();
+    c.handle_paste(&block);
+    assert_eq!(c.text.lines().len(), 200_001);
+    assert_eq!(c.text.cursor(), (200_000, 0));
+    assert!(c.text().ends_with("\nend"));
+    assert!(c.desired_height(40) == MAX_HEIGHT);
+    let _ = screen(&c, 40, 0, "");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+}

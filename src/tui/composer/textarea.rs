@@ -93,18 +93,22 @@ impl TextArea {
         self.edits
     }
 
+    /// The lines, without their breaks (never empty).
     pub fn lines(&self) -> &[String] {
         &self.lines
     }
 
+    /// Where the cursor is.
     pub fn cursor(&self) -> Pos {
         (self.row, self.col)
     }
 
+    /// The whole text, lines joined with `\n`.
     pub fn text(&self) -> String {
         self.lines.join("\n")
     }
 
+    /// Whether there is no text at all (one empty line).
     pub fn is_empty(&self) -> bool {
         self.lines.len() == 1 && self.lines[0].is_empty()
     }
@@ -142,21 +146,27 @@ impl TextArea {
     /// Inserts `text` (which may hold newlines) at the cursor.
     pub fn insert_str(&mut self, text: &str) {
         self.edits += 1;
-        let mut parts = text.split('\n');
-        let first = parts.next().unwrap_or("");
+        self.goal = None;
         let line = &mut self.lines[self.row];
+        let Some((first, rest)) = text.split_once('\n') else {
+            line.insert_str(self.col, text);
+            self.col += text.len();
+            return;
+        };
         let tail = line.split_off(self.col);
         line.push_str(first);
-        self.col = line.len();
-        for part in parts {
-            self.row += 1;
-            self.lines.insert(self.row, part.to_string());
-            self.col = part.len();
-        }
-        self.lines[self.row].push_str(&tail);
-        self.goal = None;
+        // One splice, so a large paste costs linear time wherever it lands.
+        let mut added: Vec<String> = rest.split('\n').map(str::to_string).collect();
+        let count = added.len();
+        let last = added.last_mut().expect("split yields at least one part");
+        let col = last.len();
+        last.push_str(&tail);
+        self.lines.splice(self.row + 1..self.row + 1, added);
+        self.row += count;
+        self.col = col;
     }
 
+    /// Breaks the line at the cursor.
     pub fn insert_newline(&mut self) {
         self.insert_str("\n");
     }
@@ -191,12 +201,14 @@ impl TextArea {
         self.insert_str(text);
     }
 
+    /// Deletes the grapheme (or line break) before the cursor.
     pub fn backspace(&mut self) {
         if let Some(p) = self.prev(self.cursor()) {
             self.remove(p.0, self.cursor());
         }
     }
 
+    /// Deletes the grapheme (or line break) after the cursor.
     pub fn delete(&mut self) {
         if let Some(p) = self.next(self.cursor()) {
             self.remove(self.cursor(), p.0);
@@ -329,38 +341,46 @@ impl TextArea {
         self.skip_forward(pos, |c| c == Class::Word)
     }
 
+    /// One grapheme left; from a line start to the previous line's end.
     pub fn left(&mut self) {
         if let Some((p, _)) = self.prev(self.cursor()) {
             self.set_cursor(p);
         }
     }
 
+    /// One grapheme right; from a line end to the next line's start.
     pub fn right(&mut self) {
         if let Some((p, _)) = self.next(self.cursor()) {
             self.set_cursor(p);
         }
     }
 
+    /// To the start of the word before the cursor.
     pub fn word_left(&mut self) {
         self.set_cursor(self.word_start_before(self.cursor()));
     }
 
+    /// To the end of the word after the cursor.
     pub fn word_right(&mut self) {
         self.set_cursor(self.word_end_after(self.cursor()));
     }
 
+    /// To the start of the cursor's line.
     pub fn line_start(&mut self) {
         self.set_cursor((self.row, 0));
     }
 
+    /// To the end of the cursor's line.
     pub fn line_end(&mut self) {
         self.set_cursor_end_of(self.row);
     }
 
+    /// To the start of the text.
     pub fn text_start(&mut self) {
         self.set_cursor((0, 0));
     }
 
+    /// To the end of the text.
     pub fn text_end(&mut self) {
         self.set_cursor_end_of(self.lines.len() - 1);
     }
