@@ -18,6 +18,40 @@ use crate::provider::ReasoningEffort;
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    tui: TuiArgs,
+}
+
+/// Options of the full-screen workbench (`tandem` with no subcommand).
+#[derive(Debug, clap::Args)]
+struct TuiArgs {
+    /// Provider of the Chat pane (default: `panes.chat.provider`, anthropic).
+    #[arg(long, value_name = "NAME")]
+    chat_provider: Option<String>,
+    /// Provider of the Run pane (default: `panes.run.provider`, openai).
+    #[arg(long, value_name = "NAME")]
+    run_provider: Option<String>,
+    /// Model of the Chat pane.
+    #[arg(long, value_name = "MODEL")]
+    chat_model: Option<String>,
+    /// Model of the Run pane.
+    #[arg(long, value_name = "MODEL")]
+    run_model: Option<String>,
+    /// Workspace directory (default: the current directory).
+    #[arg(short = 'C', long = "cd", value_name = "DIR")]
+    cwd: Option<PathBuf>,
+    /// Colour theme: dark or light.
+    #[arg(long, value_name = "NAME")]
+    theme: Option<String>,
+    /// How commands are confined (default: `sandbox.mode`, workspace-write).
+    #[arg(long, value_enum, value_name = "MODE")]
+    sandbox: Option<SandboxMode>,
+    /// Let sandboxed commands use the network.
+    #[arg(long)]
+    network: bool,
+    /// Run commands with NO kernel sandbox. Only for a machine you can lose.
+    #[arg(long)]
+    dangerously_bypass_sandbox: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,11 +181,27 @@ pub fn main() -> i32 {
             }
         },
         None => {
-            eprintln!(
-                "tandem: the full-screen workbench is not built yet.\n\
-                 Try `tandem demo` to watch an agent work, or `tandem exec \"TASK\"` to run one task."
-            );
-            exit::USAGE
+            use std::io::IsTerminal;
+            if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+                eprintln!(
+                    "tandem: the workbench needs a terminal; for scripts and CI use `tandem exec \"TASK\"`"
+                );
+                return exit::USAGE;
+            }
+            let t = cli.tui;
+            crate::tui::run::run(crate::tui::run::TuiOptions {
+                chat_provider: t.chat_provider,
+                run_provider: t.run_provider,
+                chat_model: t.chat_model,
+                run_model: t.run_model,
+                cwd: t.cwd,
+                theme: t.theme,
+                sandbox: crate::agent::setup::SandboxFlags {
+                    mode: t.sandbox,
+                    network: t.network,
+                    bypass: t.dangerously_bypass_sandbox,
+                },
+            })
         }
     }
 }

@@ -13,25 +13,68 @@ use tandem::mockserver::{MockServer, Script};
 const BIN: &str = env!("CARGO_BIN_EXE_tandem");
 const WAIT: Duration = Duration::from_secs(15);
 
+fn nz(n: u16) -> std::num::NonZero<u16> {
+    std::num::NonZero::new(n).expect("a terminal has rows and columns")
+}
+
 /// A running `tandem` in a PTY, with its screen.
 struct Tui {
     child: Box<dyn Child + Send + Sync>,
     master: Box<dyn MasterPty + Send>,
-    writer: Box<dyn Write + Send>,
+    writer: Arc<Mutex<Box<dyn Write + Send>>>,
     screen: Arc<Mutex<vt100::Parser>>,
+}
+
+/// Answers the queries a real terminal answers and `vt100` does not: the
+/// cursor position report (`CSI 6 n`) and primary device attributes
+/// (`CSI c`, which also tells crossterm the keyboard enhancement query went
+/// unanswered, as on terminals without it).
+fn answer_queries(bytes: &[u8], parser: &vt100::Parser, writer: &Mutex<Box<dyn Write + Send>>) {
+    let find = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    let mut reply = String::new();
+    if find(b"\x1b[6n") {
+        let (row, col) = parser.screen().cursor_position();
+        reply.push_str(&format!("\x1b[{};{}R", row + 1, col + 1));
+    }
+    if find(b"\x1b[c") || find(b"\x1b[0c") {
+        reply.push_str("\x1b[?62;22c");
+    }
+    if !reply.is_empty() {
+        let mut w = writer.lock().unwrap();
+        let _ = w.write_all(reply.as_bytes());
+        let _ = w.flush();
+    }
 }
 
 impl Tui {
     /// Starts `tandem ARGS` at `cols`×`rows` with a private home, the given
     /// environment, and no provider settings from the developer's shell.
-    fn start(home: &Path, cwd: &Path, env: &[(&str, String)], args: &[&str], cols: u16, rows: u16) -> Tui {
+    fn start(
+        home: &Path,
+        cwd: &Path,
+        env: &[(&str, String)],
+        args: &[&str],
+        cols: u16,
+        rows: u16,
+    ) -> Tui {
         let pair = native_pty_system()
-            .openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 })
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
             .expect("a PTY");
         let mut cmd = CommandBuilder::new(BIN);
         cmd.args(args);
         cmd.cwd(cwd);
-        for var in ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "NO_COLOR"] {
+        for var in [
+            "ANTHROPIC_API_KEY",
+            "ANTHROPIC_BASE_URL",
+            "OPENAI_API_KEY",
+            "OPENAI_BASE_URL",
+            "NO_COLOR",
+        ] {
             cmd.env_remove(var);
         }
         cmd.env("TERM", "xterm-256color");
@@ -42,19 +85,27 @@ impl Tui {
         let child = pair.slave.spawn_command(cmd).expect("tandem starts");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().unwrap();
-        let writer = pair.master.take_writer().unwrap();
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let writer = Arc::new(Mutex::new(pair.master.take_writer().unwrap()));
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 0)));
         let sink = screen.clone();
+        let replies = writer.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
-                sink.lock().unwrap().process(&buf[..n]);
+                let mut parser = sink.lock().unwrap();
+                parser.process(&buf[..n]);
+                answer_queries(&buf[..n], &parser, &replies);
             }
         });
-        Tui { child, master: pair.master, writer, screen }
+        Tui {
+            child,
+            master: pair.master,
+            writer,
+            screen,
+        }
     }
 
     fn contents(&self) -> String {
@@ -70,7 +121,10 @@ impl Tui {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("timed out waiting for {what}; the screen:\n{}", self.contents());
+        panic!(
+            "timed out waiting for {what}; the screen:\n{}",
+            self.contents()
+        );
     }
 
     fn wait_text(&self, text: &str) {
@@ -78,8 +132,9 @@ impl Tui {
     }
 
     fn send(&mut self, bytes: &str) {
-        self.writer.write_all(bytes.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
+        let mut w = self.writer.lock().unwrap();
+        w.write_all(bytes.as_bytes()).unwrap();
+        w.flush().unwrap();
     }
 
     /// Types text one key at a time, then Enter.
@@ -93,9 +148,14 @@ impl Tui {
 
     fn resize(&mut self, cols: u16, rows: u16) {
         self.master
-            .resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 })
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
             .unwrap();
-        self.screen.lock().unwrap().set_size(rows, cols);
+        self.screen.lock().unwrap().set_size(nz(rows), nz(cols));
     }
 
     /// Waits for the process to exit; returns its success.
@@ -152,6 +212,7 @@ async fn chat_streams_an_answer_and_quitting_restores_the_terminal() {
         tui.wait_for("the alternate screen", |s| s.alternate_screen());
         tui.type_line("say hello");
         tui.wait_text("streamed word by word.");
+        tui.wait_text("─ done");
         tui.send("\x03");
         tui.send("\x03");
         assert!(tui.wait_exit(), "tandem exits 0");
@@ -196,7 +257,10 @@ text = "All checked."
     })
     .await;
     let second = serde_json::to_string(&chat.requests()[1].body).unwrap();
-    assert!(second.contains("approved-and-ran"), "the command ran: {second}");
+    assert!(
+        second.contains("approved-and-ran"),
+        "the command ran: {second}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,14 +295,20 @@ async fn panes_stack_on_a_narrow_terminal_and_follow_resizes() {
     let home_path = home.path().to_path_buf();
     blocking(move || {
         let title_rows = |s: &vt100::Screen| {
-            let rows: Vec<String> = s.rows(0, s.size().1).collect();
+            let rows: Vec<String> = s.rows(0, s.size().1.get()).collect();
             let find = |t: &str| rows.iter().position(|r| r.contains(t));
             (find(" Chat "), find(" Run "))
         };
         let mut tui = Tui::start(&home_path, &home_path, &env, &[], 160, 48);
-        tui.wait_for("side by side", |s| matches!(title_rows(s), (Some(a), Some(b)) if a == b));
+        tui.wait_for(
+            "side by side",
+            |s| matches!(title_rows(s), (Some(a), Some(b)) if a == b),
+        );
         tui.resize(90, 40);
-        tui.wait_for("stacked", |s| matches!(title_rows(s), (Some(a), Some(b)) if b > a));
+        tui.wait_for(
+            "stacked",
+            |s| matches!(title_rows(s), (Some(a), Some(b)) if b > a),
+        );
     })
     .await;
 }

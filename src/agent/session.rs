@@ -193,10 +193,7 @@ impl Session {
             Op::SetModel(model) => self.cfg.model = model,
             Op::SetPlanning(on) => self.planning = on,
             Op::ClearHistory => self.history.clear(),
-            Op::UserMessage(_)
-            | Op::Approval { .. }
-            | Op::Interrupt
-            | Op::Shutdown => {}
+            Op::UserMessage(_) | Op::Approval { .. } | Op::Interrupt | Op::Shutdown => {}
         }
     }
 

@@ -152,10 +152,8 @@ impl PaneSlot {
                 self.task_started = Some(Instant::now());
                 self.streamed_chars = 0;
             }
-            Event::TurnStarted { .. } | Event::ToolResult { .. } => {
-                if self.busy {
-                    self.status = PaneStatus::Thinking;
-                }
+            Event::TurnStarted { .. } | Event::ToolResult { .. } if self.busy => {
+                self.status = PaneStatus::Thinking;
             }
             Event::TextDelta(text) => self.streamed_chars += text.len(),
             Event::ToolCall { name, .. } => self.status = PaneStatus::Running(name.clone()),
@@ -262,6 +260,11 @@ impl App {
         self.flash = Some((text.into(), Instant::now()));
     }
 
+    /// Whether a completion popup is open (its file list may still grow).
+    pub fn completing(&self) -> bool {
+        self.panes.iter().any(|p| p.composer.completion_active())
+    }
+
     /// Whether any pane runs a task.
     pub fn any_busy(&self) -> bool {
         self.panes.iter().any(|p| p.busy)
@@ -290,7 +293,7 @@ impl App {
         if let Some(overlay) = self.overlay {
             match overlay {
                 Overlay::Help => {
-                    if keymap::lookup(Context::Help, &key) == Some(Action::CloseOverlay) {
+                    if keymap::lookup(Context::Help, &key, true) == Some(Action::CloseOverlay) {
                         self.overlay = None;
                     }
                 }
@@ -316,7 +319,8 @@ impl App {
             self.ctrl_c();
             return;
         }
-        if let Some(action) = keymap::lookup(Context::Global, &key) {
+        let empty = self.focused().composer.is_empty();
+        if let Some(action) = keymap::lookup(Context::Global, &key, empty) {
             self.global(action);
             return;
         }
@@ -324,7 +328,10 @@ impl App {
             self.approval_key(key);
             return;
         }
-        if let Some(action) = keymap::lookup(Context::Pane, &key) {
+        let completing = self.focused().composer.completion_active();
+        if let Some(action) = keymap::lookup(Context::Pane, &key, empty)
+            && !(completing && action == Action::Interrupt)
+        {
             self.pane_action(action);
             return;
         }
@@ -444,7 +451,7 @@ impl App {
             }
             return;
         }
-        match keymap::lookup(Context::Approval, &key) {
+        match keymap::lookup(Context::Approval, &key, true) {
             Some(Action::ApproveOnce) => self.answer(ApprovalDecision::Approve),
             Some(Action::ApproveAlways) => self.answer(ApprovalDecision::ApproveForSession),
             Some(Action::Deny) => self.answer(ApprovalDecision::Deny(None)),
@@ -457,6 +464,7 @@ impl App {
         let pane = self.focused();
         if let Some(approval) = pane.approval.take() {
             pane.status = PaneStatus::Thinking;
+            pane.history.approval_answered(&approval.id);
             pane.send(Op::Approval {
                 call_id: approval.id,
                 decision,
@@ -475,10 +483,8 @@ impl App {
         }
         if pane.busy {
             pane.queued += 1;
-            pane.history.push_notice(
-                "queued: runs when the current task ends",
-                NoticeKind::Info,
-            );
+            pane.history
+                .push_notice("queued: runs when the current task ends", NoticeKind::Info);
         }
         pane.send(Op::UserMessage(text));
     }
@@ -525,7 +531,10 @@ impl App {
             "model" => {
                 let pane = self.focused();
                 if args.is_empty() {
-                    let text = format!("model is {} ({}); /model NAME to change it", pane.model, pane.provider);
+                    let text = format!(
+                        "model is {} ({}); /model NAME to change it",
+                        pane.model, pane.provider
+                    );
                     pane.history.push_notice(text, NoticeKind::Info);
                 } else {
                     pane.model = args.to_string();
@@ -558,9 +567,13 @@ impl App {
             "handoff" => self.handoff(args),
             other => {
                 let text = match other {
-                    "provider" => "switching a pane's provider: restart with --chat-provider / --run-provider (live switching comes with saved sessions)",
+                    "provider" => {
+                        "switching a pane's provider: restart with --chat-provider / --run-provider (live switching comes with saved sessions)"
+                    }
                     "diff" => "the diff viewer is not built yet (it is the next piece of work)",
-                    "quota" => "the full quota view is not built yet; the status bar shows each pane's tokens",
+                    "quota" => {
+                        "the full quota view is not built yet; the status bar shows each pane's tokens"
+                    }
                     _ => "unknown command; /help lists them",
                 };
                 self.focused()

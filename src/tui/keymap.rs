@@ -64,6 +64,10 @@ pub struct Binding {
     pub context: Context,
     pub action: Action,
     pub description: &'static str,
+    /// Only when the composer is empty (otherwise the key edits text, as
+    /// readline users expect: Ctrl-W deletes a word, Home goes to the
+    /// line start).
+    pub empty_composer_only: bool,
     matches: fn(&KeyEvent) -> bool,
 }
 
@@ -78,35 +82,200 @@ fn plain(k: &KeyEvent, code: KeyCode) -> bool {
 /// Every binding of the front end. Composer editing keys (readline) live in
 /// the composer and are listed in the help from its own table.
 pub const BINDINGS: &[Binding] = &[
-    Binding { keys: "Tab", context: Context::Global, action: Action::FocusNext, description: "focus the next pane", matches: |k| k.code == KeyCode::Tab && k.modifiers.is_empty() },
-    Binding { keys: "Shift-Tab", context: Context::Global, action: Action::FocusPrev, description: "focus the previous pane", matches: |k| k.code == KeyCode::BackTab },
-    Binding { keys: "Ctrl-W h/l", context: Context::Global, action: Action::WindowChord, description: "focus the pane to the left / right", matches: |k| ctrl(k, 'w') },
-    Binding { keys: "F11 / Alt-Z", context: Context::Global, action: Action::ToggleZoom, description: "zoom the focused pane to the full screen and back", matches: |k| k.code == KeyCode::F(11) || (k.modifiers.contains(KeyModifiers::ALT) && k.code == KeyCode::Char('z')) },
-    Binding { keys: "Ctrl-Z", context: Context::Global, action: Action::Suspend, description: "suspend to the shell (fg resumes)", matches: |k| ctrl(k, 'z') },
-    Binding { keys: "F1 / ? (empty composer)", context: Context::Global, action: Action::Help, description: "this help", matches: |k| k.code == KeyCode::F(1) },
-    Binding { keys: "Ctrl-C Ctrl-C / Ctrl-D", context: Context::Global, action: Action::Quit, description: "quit (asks first while a task runs)", matches: |k| ctrl(k, 'd') },
-    Binding { keys: "Esc", context: Context::Pane, action: Action::Interrupt, description: "interrupt the pane's turn; again clears the composer", matches: |k| plain(k, KeyCode::Esc) },
-    Binding { keys: "PageUp", context: Context::Pane, action: Action::ScrollPageUp, description: "scroll the history up a page", matches: |k| plain(k, KeyCode::PageUp) },
-    Binding { keys: "PageDown", context: Context::Pane, action: Action::ScrollPageDown, description: "scroll the history down a page", matches: |k| plain(k, KeyCode::PageDown) },
-    Binding { keys: "Ctrl-Home", context: Context::Pane, action: Action::ScrollTop, description: "go to the start of the history", matches: |k| k.code == KeyCode::Home && k.modifiers.contains(KeyModifiers::CONTROL) },
-    Binding { keys: "Ctrl-End", context: Context::Pane, action: Action::ScrollBottom, description: "go to the end and follow new output", matches: |k| k.code == KeyCode::End && k.modifiers.contains(KeyModifiers::CONTROL) },
-    Binding { keys: "Shift-Up", context: Context::Pane, action: Action::ScrollUp, description: "scroll up a line", matches: |k| k.code == KeyCode::Up && k.modifiers.contains(KeyModifiers::SHIFT) },
-    Binding { keys: "Shift-Down", context: Context::Pane, action: Action::ScrollDown, description: "scroll down a line", matches: |k| k.code == KeyCode::Down && k.modifiers.contains(KeyModifiers::SHIFT) },
-    Binding { keys: "Ctrl-R", context: Context::Pane, action: Action::ToggleReasoning, description: "expand / collapse the last reasoning", matches: |k| ctrl(k, 'r') },
-    Binding { keys: "Ctrl-O", context: Context::Pane, action: Action::ToggleToolDetails, description: "expand / collapse the last tool call", matches: |k| ctrl(k, 'o') },
-    Binding { keys: "Alt-Y", context: Context::Pane, action: Action::CopyLast, description: "copy the last answer to the clipboard (OSC 52)", matches: |k| k.modifiers.contains(KeyModifiers::ALT) && k.code == KeyCode::Char('y') },
-    Binding { keys: "y", context: Context::Approval, action: Action::ApproveOnce, description: "yes, run it once", matches: |k| plain(k, KeyCode::Char('y')) },
-    Binding { keys: "a", context: Context::Approval, action: Action::ApproveAlways, description: "yes, and always for this pattern in this session", matches: |k| plain(k, KeyCode::Char('a')) },
-    Binding { keys: "n / Esc", context: Context::Approval, action: Action::Deny, description: "no", matches: |k| plain(k, KeyCode::Char('n')) || plain(k, KeyCode::Esc) },
-    Binding { keys: "e", context: Context::Approval, action: Action::DenyWithMessage, description: "no, and tell the agent why (type, then Enter)", matches: |k| plain(k, KeyCode::Char('e')) },
-    Binding { keys: "Esc / q / F1", context: Context::Help, action: Action::CloseOverlay, description: "close the help", matches: |k| plain(k, KeyCode::Esc) || plain(k, KeyCode::Char('q')) || k.code == KeyCode::F(1) || plain(k, KeyCode::Char('?')) },
+    Binding {
+        keys: "Tab",
+        context: Context::Global,
+        action: Action::FocusNext,
+        description: "focus the next pane",
+        empty_composer_only: false,
+        matches: |k| k.code == KeyCode::Tab && k.modifiers.is_empty(),
+    },
+    Binding {
+        keys: "Shift-Tab",
+        context: Context::Global,
+        action: Action::FocusPrev,
+        description: "focus the previous pane",
+        empty_composer_only: false,
+        matches: |k| k.code == KeyCode::BackTab,
+    },
+    Binding {
+        keys: "Ctrl-W h/l",
+        context: Context::Global,
+        action: Action::WindowChord,
+        description: "focus the pane to the left / right (empty composer)",
+        empty_composer_only: true,
+        matches: |k| ctrl(k, 'w'),
+    },
+    Binding {
+        keys: "F11 / Alt-Z",
+        context: Context::Global,
+        action: Action::ToggleZoom,
+        description: "zoom the focused pane to the full screen and back",
+        empty_composer_only: false,
+        matches: |k| {
+            k.code == KeyCode::F(11)
+                || (k.modifiers.contains(KeyModifiers::ALT) && k.code == KeyCode::Char('z'))
+        },
+    },
+    Binding {
+        keys: "Ctrl-Z",
+        context: Context::Global,
+        action: Action::Suspend,
+        description: "suspend to the shell (fg resumes)",
+        empty_composer_only: false,
+        matches: |k| ctrl(k, 'z'),
+    },
+    Binding {
+        keys: "F1 / ? (empty composer)",
+        context: Context::Global,
+        action: Action::Help,
+        description: "this help",
+        empty_composer_only: false,
+        matches: |k| k.code == KeyCode::F(1),
+    },
+    Binding {
+        keys: "Ctrl-C Ctrl-C / Ctrl-D",
+        context: Context::Global,
+        action: Action::Quit,
+        description: "quit (asks first while a task runs)",
+        empty_composer_only: false,
+        matches: |k| ctrl(k, 'd'),
+    },
+    Binding {
+        keys: "Esc",
+        context: Context::Pane,
+        action: Action::Interrupt,
+        description: "interrupt the pane's turn; again clears the composer",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Esc),
+    },
+    Binding {
+        keys: "PageUp",
+        context: Context::Pane,
+        action: Action::ScrollPageUp,
+        description: "scroll the history up a page",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::PageUp),
+    },
+    Binding {
+        keys: "PageDown",
+        context: Context::Pane,
+        action: Action::ScrollPageDown,
+        description: "scroll the history down a page",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::PageDown),
+    },
+    Binding {
+        keys: "Home",
+        context: Context::Pane,
+        action: Action::ScrollTop,
+        description: "go to the start of the history (empty composer)",
+        empty_composer_only: true,
+        matches: |k| plain(k, KeyCode::Home),
+    },
+    Binding {
+        keys: "End",
+        context: Context::Pane,
+        action: Action::ScrollBottom,
+        description: "go to the end and follow new output (empty composer)",
+        empty_composer_only: true,
+        matches: |k| plain(k, KeyCode::End),
+    },
+    Binding {
+        keys: "Shift-Up",
+        context: Context::Pane,
+        action: Action::ScrollUp,
+        description: "scroll up a line",
+        empty_composer_only: false,
+        matches: |k| k.code == KeyCode::Up && k.modifiers.contains(KeyModifiers::SHIFT),
+    },
+    Binding {
+        keys: "Shift-Down",
+        context: Context::Pane,
+        action: Action::ScrollDown,
+        description: "scroll down a line",
+        empty_composer_only: false,
+        matches: |k| k.code == KeyCode::Down && k.modifiers.contains(KeyModifiers::SHIFT),
+    },
+    Binding {
+        keys: "Ctrl-R",
+        context: Context::Pane,
+        action: Action::ToggleReasoning,
+        description: "expand / collapse the last reasoning",
+        empty_composer_only: false,
+        matches: |k| ctrl(k, 'r'),
+    },
+    Binding {
+        keys: "Ctrl-O",
+        context: Context::Pane,
+        action: Action::ToggleToolDetails,
+        description: "expand / collapse the last tool call",
+        empty_composer_only: false,
+        matches: |k| ctrl(k, 'o'),
+    },
+    Binding {
+        keys: "Alt-Y",
+        context: Context::Pane,
+        action: Action::CopyLast,
+        description: "copy the last answer to the clipboard (OSC 52)",
+        empty_composer_only: false,
+        matches: |k| k.modifiers.contains(KeyModifiers::ALT) && k.code == KeyCode::Char('y'),
+    },
+    Binding {
+        keys: "y",
+        context: Context::Approval,
+        action: Action::ApproveOnce,
+        description: "yes, run it once",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('y')),
+    },
+    Binding {
+        keys: "a",
+        context: Context::Approval,
+        action: Action::ApproveAlways,
+        description: "yes, and always for this pattern in this session",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('a')),
+    },
+    Binding {
+        keys: "n / Esc",
+        context: Context::Approval,
+        action: Action::Deny,
+        description: "no",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('n')) || plain(k, KeyCode::Esc),
+    },
+    Binding {
+        keys: "e",
+        context: Context::Approval,
+        action: Action::DenyWithMessage,
+        description: "no, and tell the agent why (type, then Enter)",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('e')),
+    },
+    Binding {
+        keys: "Esc / q / F1",
+        context: Context::Help,
+        action: Action::CloseOverlay,
+        description: "close the help",
+        empty_composer_only: false,
+        matches: |k| {
+            plain(k, KeyCode::Esc)
+                || plain(k, KeyCode::Char('q'))
+                || k.code == KeyCode::F(1)
+                || plain(k, KeyCode::Char('?'))
+        },
+    },
 ];
 
-/// The action bound to `key` in `context`, if any.
-pub fn lookup(context: Context, key: &KeyEvent) -> Option<Action> {
+/// The action bound to `key` in `context`, if any, given whether the
+/// composer is empty.
+pub fn lookup(context: Context, key: &KeyEvent, composer_empty: bool) -> Option<Action> {
     BINDINGS
         .iter()
-        .find(|b| b.context == context && (b.matches)(key))
+        .find(|b| {
+            b.context == context && (b.matches)(key) && (composer_empty || !b.empty_composer_only)
+        })
         .map(|b| b.action)
 }
 
@@ -135,13 +304,33 @@ mod tests {
     #[test]
     fn lookup_respects_context() {
         let y = key(KeyCode::Char('y'), KeyModifiers::NONE);
-        assert_eq!(lookup(Context::Approval, &y), Some(Action::ApproveOnce));
-        assert_eq!(lookup(Context::Pane, &y), None, "y is text in the composer");
+        assert_eq!(
+            lookup(Context::Approval, &y, true),
+            Some(Action::ApproveOnce)
+        );
+        assert_eq!(
+            lookup(Context::Pane, &y, true),
+            None,
+            "y is text in the composer"
+        );
         let tab = key(KeyCode::Tab, KeyModifiers::NONE);
-        assert_eq!(lookup(Context::Global, &tab), Some(Action::FocusNext));
+        assert_eq!(
+            lookup(Context::Global, &tab, false),
+            Some(Action::FocusNext)
+        );
         let esc = key(KeyCode::Esc, KeyModifiers::NONE);
-        assert_eq!(lookup(Context::Pane, &esc), Some(Action::Interrupt));
-        assert_eq!(lookup(Context::Approval, &esc), Some(Action::Deny));
+        assert_eq!(lookup(Context::Pane, &esc, false), Some(Action::Interrupt));
+        assert_eq!(lookup(Context::Approval, &esc, true), Some(Action::Deny));
+        let ctrl_w = key(KeyCode::Char('w'), KeyModifiers::CONTROL);
+        assert_eq!(
+            lookup(Context::Global, &ctrl_w, true),
+            Some(Action::WindowChord)
+        );
+        assert_eq!(
+            lookup(Context::Global, &ctrl_w, false),
+            None,
+            "deletes a word instead"
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@ use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 
 use super::app::{App, Effect, PaneSlot};
+use super::composer::FileIndex;
 use super::history::NoticeKind;
 use super::terminal::{self, Guard};
 use super::theme::{ColorDepth, Theme};
@@ -98,8 +99,18 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         let env = |k: &str| secrets::env_var(k);
         let mut panes = Vec::new();
         for (pane, provider, model, pane_config) in [
-            (Pane::Chat, opts.chat_provider.clone(), opts.chat_model.clone(), &config.panes.chat),
-            (Pane::Run, opts.run_provider.clone(), opts.run_model.clone(), &config.panes.run),
+            (
+                Pane::Chat,
+                opts.chat_provider.clone(),
+                opts.chat_model.clone(),
+                &config.panes.chat,
+            ),
+            (
+                Pane::Run,
+                opts.run_provider.clone(),
+                opts.run_model.clone(),
+                &config.panes.run,
+            ),
         ] {
             let provider = provider.unwrap_or_else(|| pane_config.provider.clone());
             let mode: ApprovalMode = pane_config.mode;
@@ -112,7 +123,7 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
             );
             let client = resolve(&config, &provider, &env)
                 .map_err(anyhow::Error::from)
-                .and_then(|c| HttpModelClient::new(c));
+                .and_then(HttpModelClient::new);
             match (client, model_name) {
                 (Ok(client), Ok(model)) => {
                     slot.context_window = config.context_window(&provider, &model);
@@ -134,7 +145,10 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
                         },
                     ));
                     slot.ops = Some(session.ops);
-                    panes.push(PaneLaunch { slot, events: Some(session.events) });
+                    panes.push(PaneLaunch {
+                        slot,
+                        events: Some(session.events),
+                    });
                 }
                 (Err(e), _) | (_, Err(e)) => {
                     slot.setup_error = Some(format!("{e:#}"));
@@ -145,13 +159,20 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         let run = panes.pop().expect("two panes");
         let chat = panes.pop().expect("two panes");
         let mut app = App::new(chat.slot, run.slot, theme);
+        // One walk of the workspace serves `@` completion in both panes.
+        let files = FileIndex::build(&workspace);
+        for pane in &mut app.panes {
+            pane.composer.set_file_index(files.clone());
+        }
         for warning in warnings {
-            app.panes[0].history.push_notice(warning, NoticeKind::Warning);
+            app.panes[0]
+                .history
+                .push_notice(warning, NoticeKind::Warning);
         }
         event_loop(&mut app, [chat.events, run.events]).await
     });
     runtime.shutdown_timeout(Duration::from_millis(300));
-    Ok(code?)
+    code
 }
 
 async fn recv(rx: &mut Option<mpsc::Receiver<Event>>) -> Option<Event> {
@@ -206,28 +227,41 @@ async fn event_loop(
             break;
         }
         let next_frame = tokio::time::sleep_until((last_frame + FRAME).into());
-        tokio::select! {
-            biased;
-            term_event = input.next() => {
-                match term_event {
-                    Some(Ok(TermEvent::Key(key))) if key.kind != KeyEventKind::Release => app.on_key(key),
-                    Some(Ok(TermEvent::Paste(text))) => app.on_paste(&text),
-                    Some(Ok(TermEvent::Resize(_, _))) => { term.autoresize()?; }
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => return Err(e.into()),
-                    None => break,
+        let wake = {
+            let [chat_events, run_events] = &mut events;
+            tokio::select! {
+                biased;
+                term_event = input.next() => Wake::Terminal(term_event),
+                event = recv(chat_events) => Wake::Session(0, event),
+                event = recv(run_events) => Wake::Session(1, event),
+                _ = tick.tick(), if app.any_busy() || app.flash.is_some() || app.completing() => Wake::Tick,
+                _ = next_frame, if dirty => Wake::Frame,
+                _ = signals.next() => Wake::Signal,
+            }
+        };
+        let frame_only = matches!(wake, Wake::Frame);
+        match wake {
+            Wake::Terminal(Some(Ok(TermEvent::Key(key)))) if key.kind != KeyEventKind::Release => {
+                app.on_key(key)
+            }
+            Wake::Terminal(Some(Ok(TermEvent::Paste(text)))) => app.on_paste(&text),
+            Wake::Terminal(Some(Ok(TermEvent::Resize(_, _)))) => term.autoresize()?,
+            Wake::Terminal(Some(Ok(_))) => {}
+            Wake::Terminal(Some(Err(e))) => return Err(e.into()),
+            Wake::Terminal(None) | Wake::Signal => break,
+            Wake::Session(index, Some(event)) => app.on_session_event(index, &event),
+            Wake::Session(index, None) => {
+                events[index] = None;
+                app.panes[index].ops = None;
+            }
+            Wake::Tick => {
+                for pane in &mut app.panes {
+                    pane.composer.poll();
                 }
-                dirty = true;
             }
-            event = recv(&mut events[0]) => { on_event(app, &mut events, 0, event); dirty = true; }
-            event = recv(&mut events[1]) => { on_event(app, &mut events, 1, event); dirty = true; }
-            _ = tick.tick(), if app.any_busy() || app.flash.is_some() => { dirty = true; }
-            _ = next_frame, if dirty => {}
-            signal = signals.next() => {
-                let _ = signal;
-                break;
-            }
+            Wake::Frame => {}
         }
+        dirty |= !frame_only;
         // Drain whatever else is ready, so one frame shows all of it.
         for (index, rx) in events.iter_mut().enumerate() {
             while let Some(rx_ref) = rx.as_mut() {
@@ -256,19 +290,13 @@ async fn event_loop(
     Ok(crate::headless::exit::OK)
 }
 
-fn on_event(
-    app: &mut App,
-    events: &mut [Option<mpsc::Receiver<Event>>; 2],
-    index: usize,
-    event: Option<Event>,
-) {
-    match event {
-        Some(event) => app.on_session_event(index, &event),
-        None => {
-            events[index] = None;
-            app.panes[index].ops = None;
-        }
-    }
+/// What woke the event loop.
+enum Wake {
+    Terminal(Option<io::Result<TermEvent>>),
+    Session(usize, Option<Event>),
+    Tick,
+    Frame,
+    Signal,
 }
 
 /// SIGTERM and SIGHUP: leave cleanly (the guard restores the terminal).

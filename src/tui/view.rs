@@ -31,7 +31,14 @@ pub fn draw(app: &mut App, frame: &mut Frame) {
         let Some(pane_area) = pane_area else { continue };
         let focused = index == app.focus && app.overlay.is_none();
         let theme = app.theme.clone();
-        if let Some(c) = draw_pane(&mut app.panes[index], pane_area, frame.buffer_mut(), &theme, focused, now) {
+        if let Some(c) = draw_pane(
+            &mut app.panes[index],
+            pane_area,
+            frame.buffer_mut(),
+            &theme,
+            focused,
+            now,
+        ) {
             cursor = Some(c);
         }
     }
@@ -68,10 +75,9 @@ pub fn pane_areas(main: Rect, zoomed: bool, focus: usize) -> [Option<Rect>; 2] {
 
 fn sandbox_span(pane: &PaneSlot, theme: &Theme) -> Span<'static> {
     match &pane.sandbox {
-        Some(s) if !s.enforced => Span::styled(
-            " NO SANDBOX ",
-            theme.error.add_modifier(Modifier::REVERSED),
-        ),
+        Some(s) if !s.enforced => {
+            Span::styled(" NO SANDBOX ", theme.error.add_modifier(Modifier::REVERSED))
+        }
         Some(s) if s.network => Span::styled("net on", theme.warning),
         Some(_) => Span::styled("net off", theme.dim),
         None => Span::styled("…", theme.dim),
@@ -87,7 +93,9 @@ fn status_span(pane: &PaneSlot, theme: &Theme, now: Instant) -> Span<'static> {
         .map(|t| format!(" {}s", now.duration_since(t).as_secs()))
         .unwrap_or_default();
     match &pane.status {
-        PaneStatus::Idle if pane.queued > 0 => Span::styled(format!("{} queued", pane.queued), theme.dim),
+        PaneStatus::Idle if pane.queued > 0 => {
+            Span::styled(format!("{} queued", pane.queued), theme.dim)
+        }
         PaneStatus::Idle => Span::styled("idle", theme.dim),
         PaneStatus::Thinking => {
             let rate = pane
@@ -97,7 +105,10 @@ fn status_span(pane: &PaneSlot, theme: &Theme, now: Instant) -> Span<'static> {
             Span::styled(format!("thinking{elapsed}{rate}"), theme.accent)
         }
         PaneStatus::Running(tool) => Span::styled(format!("running {tool}{elapsed}"), theme.accent),
-        PaneStatus::WaitingApproval => Span::styled("waiting for approval", theme.warning.add_modifier(Modifier::BOLD)),
+        PaneStatus::WaitingApproval => Span::styled(
+            "waiting for approval",
+            theme.warning.add_modifier(Modifier::BOLD),
+        ),
         PaneStatus::Error => Span::styled("error", theme.error),
     }
 }
@@ -105,7 +116,11 @@ fn status_span(pane: &PaneSlot, theme: &Theme, now: Instant) -> Span<'static> {
 /// The title line: name, provider · model, mode, sandbox, state.
 pub fn title_line(pane: &PaneSlot, theme: &Theme, focused: bool, now: Instant) -> Line<'static> {
     let sep = || Span::styled(" │ ", theme.dim);
-    let name_style = if focused { theme.border_focused } else { theme.text.add_modifier(Modifier::BOLD) };
+    let name_style = if focused {
+        theme.border_focused
+    } else {
+        theme.text.add_modifier(Modifier::BOLD)
+    };
     let mut mode = pane.mode.as_str().to_string();
     if pane.planning {
         mode.push_str(" · plan");
@@ -135,8 +150,16 @@ fn draw_pane(
 ) -> Option<(u16, u16)> {
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_type(if focused { BorderType::Thick } else { BorderType::Rounded })
-        .border_style(if focused { theme.border_focused } else { theme.border })
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Rounded
+        })
+        .border_style(if focused {
+            theme.border_focused
+        } else {
+            theme.border
+        })
         .title(title_line(pane, theme, focused, now));
     let inner = block.inner(area);
     block.render(area, buf);
@@ -159,42 +182,75 @@ fn draw_pane(
     } else {
         pane.history.render(history_area, buf, theme);
     }
-    Paragraph::new(Line::styled("─".repeat(usize::from(rule.width)), theme.border)).render(rule, buf);
+    Paragraph::new(Line::styled(
+        "─".repeat(usize::from(rule.width)),
+        theme.border,
+    ))
+    .render(rule, buf);
     let placeholder = match (pane.pane, pane.busy) {
         (_, true) => "type the next task; it runs when this one ends (Esc interrupts)",
-        (crate::agent::Pane::Chat, false) => "ask, plan, review… (/ for commands, @ for files, F1 for keys)",
-        (crate::agent::Pane::Run, false) => "give a well-defined task to run on its own (/handoff sends Chat's plan)",
+        (crate::agent::Pane::Chat, false) => {
+            "ask, plan, review… (/ for commands, @ for files, F1 for keys)"
+        }
+        (crate::agent::Pane::Run, false) => {
+            "give a well-defined task to run on its own (/handoff sends Chat's plan)"
+        }
     };
-    pane.composer.render(composer_area, buf, theme, focused, placeholder);
+    pane.composer
+        .render(composer_area, buf, theme, focused, placeholder);
     if let Some(approval) = &pane.approval {
         draw_approval(approval, history_area, buf, theme);
         return None;
     }
-    if focused { pane.composer.cursor(composer_area) } else { None }
+    if !focused {
+        return None;
+    }
+    pane.composer.render_popup(composer_area, buf, theme);
+    pane.composer.cursor(composer_area)
 }
 
 /// The first-run screen of a pane with no model: what to set.
 fn first_run(label: &str, error: &str, area: Rect, buf: &mut Buffer, theme: &Theme) {
     let lines = vec![
-        Line::styled(format!("{label} is not connected to a model."), theme.heading),
+        Line::styled(
+            format!("{label} is not connected to a model."),
+            theme.heading,
+        ),
         Line::default(),
         Line::styled(error.to_string(), theme.text),
         Line::default(),
         Line::styled("To connect it, set one of:", theme.text),
-        Line::styled("  ANTHROPIC_API_KEY / OPENAI_API_KEY          (the providers' own APIs)", theme.code),
-        Line::styled("  ANTHROPIC_BASE_URL / OPENAI_BASE_URL        (a relay or a local server)", theme.code),
-        Line::styled("  [providers.NAME] in config.toml             (any compatible server)", theme.code),
+        Line::styled(
+            "  ANTHROPIC_API_KEY / OPENAI_API_KEY          (the providers' own APIs)",
+            theme.code,
+        ),
+        Line::styled(
+            "  ANTHROPIC_BASE_URL / OPENAI_BASE_URL        (a relay or a local server)",
+            theme.code,
+        ),
+        Line::styled(
+            "  [providers.NAME] in config.toml             (any compatible server)",
+            theme.code,
+        ),
         Line::default(),
-        Line::styled("Then restart tandem. To see an agent at work with no key: tandem demo", theme.dim),
+        Line::styled(
+            "Then restart tandem. To see an agent at work with no key: tandem demo",
+            theme.dim,
+        ),
     ];
-    Paragraph::new(lines).wrap(Wrap { trim: false }).render(area, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .render(area, buf);
 }
 
 /// The approval dialog, drawn over the lower part of the pane's history.
 fn draw_approval(approval: &PendingApproval, area: Rect, buf: &mut Buffer, theme: &Theme) {
     let mut lines = vec![Line::from(vec![
         Span::styled("Allow ", theme.text),
-        Span::styled(approval.name.clone(), theme.accent.add_modifier(Modifier::BOLD)),
+        Span::styled(
+            approval.name.clone(),
+            theme.accent.add_modifier(Modifier::BOLD),
+        ),
         Span::styled("?", theme.text),
     ])];
     for line in detail_lines(approval) {
@@ -206,7 +262,10 @@ fn draw_approval(approval: &PendingApproval, area: Rect, buf: &mut Buffer, theme
     lines.push(Line::default());
     match &approval.message {
         Some(message) => {
-            lines.push(Line::styled("Tell the agent why (Enter sends, Esc goes back):", theme.text));
+            lines.push(Line::styled(
+                "Tell the agent why (Enter sends, Esc goes back):",
+                theme.text,
+            ));
             lines.push(Line::styled(format!("> {message}▏"), theme.user));
         }
         None => {
@@ -215,13 +274,23 @@ fn draw_approval(approval: &PendingApproval, area: Rect, buf: &mut Buffer, theme
             } else {
                 format!("a  yes, always for {}", approval.always.join(", "))
             };
-            for text in ["y  yes, once", always.as_str(), "n  no", "e  no, and tell the agent why"] {
+            for text in [
+                "y  yes, once",
+                always.as_str(),
+                "n  no",
+                "e  no, and tell the agent why",
+            ] {
                 lines.push(Line::styled(text.to_string(), theme.text));
             }
         }
     }
     let height = (lines.len() as u16 + 2).min(area.height);
-    let dialog = Rect::new(area.x, area.bottom().saturating_sub(height), area.width, height);
+    let dialog = Rect::new(
+        area.x,
+        area.bottom().saturating_sub(height),
+        area.width,
+        height,
+    );
     Clear.render(dialog, buf);
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
@@ -230,7 +299,10 @@ fn draw_approval(approval: &PendingApproval, area: Rect, buf: &mut Buffer, theme
                 .borders(Borders::ALL)
                 .border_type(BorderType::Double)
                 .border_style(theme.warning)
-                .title(Span::styled(" approval needed ", theme.warning.add_modifier(Modifier::BOLD))),
+                .title(Span::styled(
+                    " approval needed ",
+                    theme.warning.add_modifier(Modifier::BOLD),
+                )),
         )
         .render(dialog, buf);
 }
@@ -250,10 +322,17 @@ fn detail_lines(approval: &PendingApproval) -> Vec<String> {
         }
         "write_file" => {
             let content = get("content");
-            vec![format!("write {} ({} lines)", get("path"), content.lines().count())]
+            vec![format!(
+                "write {} ({} lines)",
+                get("path"),
+                content.lines().count()
+            )]
         }
         "apply_patch" => {
-            let patch = approval.input.get("patch").or_else(|| approval.input.get("input"));
+            let patch = approval
+                .input
+                .get("patch")
+                .or_else(|| approval.input.get("input"));
             patch
                 .and_then(|v| v.as_str())
                 .unwrap_or("")
@@ -291,9 +370,16 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer, now: Instant) {
     for pane in &app.panes {
         let u = pane.usage;
         parts.push(vec![
-            Span::styled(format!("{} ", pane.label()), theme.text.add_modifier(Modifier::BOLD)),
             Span::styled(
-                format!("{} in · {} out", tokens(u.prompt_tokens()), tokens(u.output_tokens)),
+                format!("{} ", pane.label()),
+                theme.text.add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(
+                format!(
+                    "{} in · {} out",
+                    tokens(u.prompt_tokens()),
+                    tokens(u.output_tokens)
+                ),
                 theme.dim,
             ),
         ]);
@@ -312,7 +398,13 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer, now: Instant) {
         && limit > 0
     {
         let pct = remaining * 100 / limit;
-        let style = if pct < 10 { theme.error } else if pct < 30 { theme.warning } else { theme.dim };
+        let style = if pct < 10 {
+            theme.error
+        } else if pct < 30 {
+            theme.warning
+        } else {
+            theme.dim
+        };
         parts.push(vec![Span::styled(format!("rate {pct}% left"), style)]);
     }
     let flash = app
@@ -322,7 +414,9 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer, now: Instant) {
         .map(|(text, _)| text.clone());
     let hint = match flash {
         Some(text) => Span::styled(text, theme.warning),
-        None if focused.approval.is_some() => Span::styled("y yes · a always · n no · e no+why", theme.dim),
+        None if focused.approval.is_some() => {
+            Span::styled("y yes · a always · n no · e no+why", theme.dim)
+        }
         None => Span::styled(
             format!(
                 "{} switch · Esc interrupt · {} help",
@@ -354,48 +448,105 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer, now: Instant) {
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
-    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
 }
 
-/// The help overlay, generated from the keymap and command tables.
+/// The help overlay, generated from the keymap and command tables: one
+/// column when it fits, two when the screen is short.
 fn draw_help(area: Rect, buf: &mut Buffer, theme: &Theme) {
-    let mut lines: Vec<Line<'static>> = Vec::new();
-    for context in [Context::Global, Context::Pane, Context::Approval, Context::Help] {
-        lines.push(Line::styled(context.title(), theme.heading));
-        for b in keymap::bindings(context) {
+    let section = |title: &str, rows: Vec<(String, String)>| -> Vec<Line<'static>> {
+        let key_width = rows
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0)
+            + 2;
+        let mut lines = vec![Line::styled(title.to_string(), theme.heading)];
+        for (keys, what) in rows {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {:<24}", b.keys), theme.accent),
-                Span::styled(b.description, theme.text),
+                Span::styled(format!("  {keys:<key_width$}"), theme.accent),
+                Span::styled(what, theme.text),
             ]));
         }
         lines.push(Line::default());
-    }
-    lines.push(Line::styled("Composer", theme.heading));
-    for (keys, what) in super::composer::KEYS {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {keys:<24}"), theme.accent),
-            Span::styled(*what, theme.text),
-        ]));
-    }
-    lines.push(Line::default());
-    lines.push(Line::styled("Commands", theme.heading));
-    for c in COMMANDS {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  /{:<23}", format!("{} {}", c.name, c.args)), theme.accent),
-            Span::styled(c.description, theme.text),
-        ]));
-    }
-    let rect = centered(area, 96, lines.len() as u16 + 2);
+        lines
+    };
+    let mut sections: Vec<Vec<Line<'static>>> = [
+        Context::Global,
+        Context::Pane,
+        Context::Approval,
+        Context::Help,
+    ]
+    .into_iter()
+    .map(|context| {
+        let rows = keymap::bindings(context)
+            .map(|b| (b.keys.to_string(), b.description.to_string()))
+            .collect();
+        section(context.title(), rows)
+    })
+    .collect();
+    sections.push(section(
+        "Composer",
+        super::composer::KEY_BINDINGS
+            .iter()
+            .map(|(k, w)| (k.to_string(), w.to_string()))
+            .collect(),
+    ));
+    sections.push(section(
+        "Commands",
+        COMMANDS
+            .iter()
+            .map(|c| {
+                (
+                    format!("/{} {}", c.name, c.args).trim_end().to_string(),
+                    c.description.to_string(),
+                )
+            })
+            .collect(),
+    ));
+    let total: usize = sections.iter().map(Vec::len).sum();
+    let fits = total as u16 + 2 <= area.height;
+    let columns: Vec<Vec<Line<'static>>> = if fits {
+        vec![sections.into_iter().flatten().collect()]
+    } else {
+        let mut left = Vec::new();
+        let mut right = Vec::new();
+        for s in sections {
+            if left.len() + s.len() <= total / 2 + 4 || left.is_empty() {
+                left.extend(s);
+            } else {
+                right.extend(s);
+            }
+        }
+        vec![left, right]
+    };
+    let column_width = columns
+        .iter()
+        .flatten()
+        .map(|l| l.width() as u16)
+        .max()
+        .unwrap_or(40)
+        + 2;
+    let height = columns.iter().map(Vec::len).max().unwrap_or(0) as u16 + 2;
+    let rect = centered(area, column_width * columns.len() as u16 + 2, height);
     Clear.render(rect, buf);
-    Paragraph::new(lines)
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_type(BorderType::Rounded)
-                .border_style(theme.border_focused)
-                .title(Span::styled(" keys (Esc closes) ", theme.heading)),
-        )
-        .render(rect, buf);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border_focused)
+        .title(Span::styled(" keys (Esc closes) ", theme.heading));
+    let inner = block.inner(rect);
+    block.render(rect, buf);
+    let constraints = vec![Constraint::Ratio(1, columns.len() as u32); columns.len()];
+    let areas = Layout::horizontal(constraints).split(inner);
+    for (lines, column) in columns.into_iter().zip(areas.iter()) {
+        Paragraph::new(lines).render(*column, buf);
+    }
 }
 
 fn draw_confirm_quit(area: Rect, buf: &mut Buffer, theme: &Theme) {

@@ -63,7 +63,7 @@ pub const COMMANDS: &[SlashCommand] = &[
     SlashCommand {
         name: "plan",
         args: "",
-        description: "Show the current plan",
+        description: "Toggle planning mode in Chat: read and plan, change nothing",
     },
 ];
 
