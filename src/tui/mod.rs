@@ -27,3 +27,6 @@ pub mod run;
 pub mod terminal;
 pub mod theme;
 pub mod view;
+
+#[cfg(test)]
+mod view_tests;
