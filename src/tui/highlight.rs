@@ -4,7 +4,7 @@
 //! Both sets are binary dumps deserialised lazily on first use (tens of
 //! milliseconds, never paid at start-up). Highlighting is capped so a
 //! minified file or a huge paste cannot stall a frame: lines longer than
-//! [`MAX_LINE_BYTES`] and everything past [`MAX_LINES`] are drawn plain.
+//! 500 bytes and everything past 2,000 lines of a block are drawn plain.
 //!
 //! Markdown rendering re-highlights the same code blocks on every frame of a
 //! stream, so finished blocks are kept in a small cache and a growing block
@@ -22,10 +22,10 @@ use super::theme::{ColorDepth, Theme};
 
 /// Lines longer than this (in bytes) are drawn plain: minified code would
 /// cost milliseconds per line and its colours help nobody.
-pub const MAX_LINE_BYTES: usize = 500;
+const MAX_LINE_BYTES: usize = 500;
 
 /// Lines of one block highlighted at most; the rest is drawn plain.
-pub const MAX_LINES: usize = 2_000;
+const MAX_LINES: usize = 2_000;
 
 /// The syntect theme used when the UI theme names one that does not exist.
 const FALLBACK_THEME: &str = "base16-ocean.dark";
