@@ -3,13 +3,13 @@
 //!
 //! # Architecture map
 //!
-//! The engine knows no terminal. Front ends (`headless` today, `tui` later)
-//! send [`agent::Op`]s to one [`agent::Session`] per pane and render the
+//! The engine knows no terminal. Front ends (`tui`, `headless`) send
+//! [`agent::Op`]s to one [`agent::Session`] per pane and render the
 //! [`agent::Event`]s it emits. Everything below the front ends is shared,
-//! terminal-free code:
+//! terminal-free code (only `tui` imports ratatui and crossterm):
 //!
 //! ```text
-//!   cli ──▶ headless (tandem exec, tandem demo)
+//!   cli ──▶ tui (tandem: Chat + Run panes)   headless (tandem exec, demo)
 //!              │ Op ▲ Event            (typed enums over tokio channels)
 //!              ▼    │
 //!           agent::Session  ── one tokio task per pane: history, turn loop,
@@ -28,10 +28,11 @@
 //! | [`logging`] | tracing to a daily file under the state dir, never the terminal |
 //! | [`config`] | `config.toml` layering over `assets/defaults.toml`, provider definitions and their model table, resolving a provider to a client config (`providers`), `AGENTS.md`/`CLAUDE.md` discovery (`instructions`) |
 //! | [`provider`] | provider-neutral conversation and stream types (`types`), the [`provider::ModelClient`] trait, the one HTTP driver (`client`: retries with `retry`, idle timeout, rate limits from `ratelimit`, no duplicated output on retry), the SSE decoder (`sse`), the wire seam (`wire`) and one pure file per protocol (`anthropic`, `openai_responses`, `openai_chat`), and folding a stream into a message (`accumulate`) |
-//! | [`agent`] | [`agent::Session`] (`session`: history, turn loop, tool dispatch, approvals, interrupts, redaction), its `Op`/`Event` protocol (`protocol`), whether a call runs, asks or is refused (`gate`: rules, then the mode), system prompts (`prompt`), capping tool output for the model (`truncate`) |
+//! | [`agent`] | building a session from the config for any front end (`setup`), [`agent::Session`] (`session`: history, turn loop, tool dispatch, approvals, interrupts, redaction), its `Op`/`Event` protocol (`protocol`), whether a call runs, asks or is refused (`gate`: rules, then the mode), system prompts (`prompt`), capping tool output for the model (`truncate`) |
 //! | [`tools`] | the [`tools::Tool`] trait and [`tools::Registry`]; one file per tool (`read`, `list`, `glob`, `grep`, `edit`, `write`, `patch/` with its grammar, `shell`, `plan`); workspace path rules (`paths`) and atomic writes (`atomic`) |
 //! | [`exec`] | PTY processes that never outlive their command (`pty`); the kernel sandbox (`sandbox`: Landlock + seccomp applied by `tandem sandbox-exec`, a re-exec of this binary that then execs the command, plus the `doctor` probe); permission rules (`rules`, with command-line analysis in `shell_split`); approval modes (`approval`); credentials kept out of children, `/proc` and transcripts (`secrets`) |
 //! | [`mockserver`] | the scripted model server on loopback: backs `tandem demo` and the integration tests, speaks all three wire protocols, injects faults |
+//! | [`tui`] | the full-screen workbench: start-up and event loop (`run`), state (`app`), drawing (`view`), each pane's history (`history`), the composer (`composer`), markdown and highlighting, the keymap table, terminal hygiene, themes |
 //! | [`headless`] | `tandem exec` (`run`: resolves provider, rules and sandbox from config and flags), `tandem demo` (`demo`), text/JSONL rendering (`output`), exit codes (`exit`) |
 //! | [`cli`] | command-line parsing and dispatch |
 //!

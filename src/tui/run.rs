@@ -2,7 +2,7 @@
 //!
 //! One loop on the async runtime multiplexes terminal input, both panes'
 //! session events and a slow tick. It drains everything that is ready before
-//! drawing once, and never draws more often than every [`FRAME`]: a burst of
+//! drawing once, and never draws more often than every `FRAME` (16 ms): a burst of
 //! tokens costs one frame, not one per token. Each frame is wrapped in
 //! synchronized output so terminals never show half of it.
 

@@ -56,8 +56,18 @@ fn finished(turns: u32) -> Event {
 fn app() -> App {
     let theme = Theme::built_in("dark", ColorDepth::None).unwrap();
     let mut app = App::new(
-        PaneSlot::new(Pane::Chat, String::new(), String::new(), ApprovalMode::Suggest),
-        PaneSlot::new(Pane::Run, String::new(), String::new(), ApprovalMode::FullAuto),
+        PaneSlot::new(
+            Pane::Chat,
+            String::new(),
+            String::new(),
+            ApprovalMode::Suggest,
+        ),
+        PaneSlot::new(
+            Pane::Run,
+            String::new(),
+            String::new(),
+            ApprovalMode::FullAuto,
+        ),
         theme,
     );
     app.panes[0].context_window = Some(200_000);
@@ -75,7 +85,9 @@ fn app() -> App {
     }
     let run = [
         started(Pane::Run, "openai", "gpt-5", ApprovalMode::FullAuto, false),
-        Event::TaskStarted { text: "Carry out the plan".into() },
+        Event::TaskStarted {
+            text: "Carry out the plan".into(),
+        },
         Event::ToolCall {
             id: "c1".into(),
             name: "shell".into(),
@@ -90,7 +102,9 @@ fn app() -> App {
             exit_code: Some(0),
             duration: Duration::from_millis(420),
         },
-        Event::AssistantMessage { text: "All four tests pass.".into() },
+        Event::AssistantMessage {
+            text: "All four tests pass.".into(),
+        },
         usage(30_100, 1_200),
         finished(2),
     ];
@@ -147,7 +161,11 @@ fn the_help_overlay_lists_every_binding() {
     app.overlay = Some(super::app::Overlay::Help);
     let text = frame(&mut app, 160, 48);
     for binding in super::keymap::BINDINGS {
-        assert!(text.contains(binding.keys), "{} missing from the help", binding.keys);
+        assert!(
+            text.contains(binding.keys),
+            "{} missing from the help",
+            binding.keys
+        );
     }
     insta::assert_snapshot!(text);
 }
@@ -161,16 +179,29 @@ fn the_status_bar_shortens_instead_of_wrapping() {
     let status_narrow = narrow.lines().last().unwrap().to_string();
     assert!(status_wide.contains("Chat 12.4k in · 310 out") && status_wide.contains("ctx 6%"));
     assert!(status_wide.contains("F1 help"));
-    assert!(status_narrow.contains("F1 help"), "the hint survives: {status_narrow}");
+    assert!(
+        status_narrow.contains("F1 help"),
+        "the hint survives: {status_narrow}"
+    );
     insta::assert_snapshot!(format!("{status_wide}\n{status_narrow}"));
 }
 
 #[test]
 fn a_pane_without_a_model_shows_what_to_set() {
     let theme = Theme::built_in("dark", ColorDepth::None).unwrap();
-    let mut chat = PaneSlot::new(Pane::Chat, "anthropic".into(), "claude-sonnet-4-5".into(), ApprovalMode::Suggest);
+    let mut chat = PaneSlot::new(
+        Pane::Chat,
+        "anthropic".into(),
+        "claude-sonnet-4-5".into(),
+        ApprovalMode::Suggest,
+    );
     chat.setup_error = Some("provider `anthropic` needs an API key: set ANTHROPIC_API_KEY".into());
-    let run = PaneSlot::new(Pane::Run, "openai".into(), "gpt-5".into(), ApprovalMode::FullAuto);
+    let run = PaneSlot::new(
+        Pane::Run,
+        "openai".into(),
+        "gpt-5".into(),
+        ApprovalMode::FullAuto,
+    );
     let mut app = App::new(chat, run, theme);
     let text = frame(&mut app, 160, 30);
     assert!(text.contains("Chat is not connected to a model"));

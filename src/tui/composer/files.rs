@@ -123,7 +123,7 @@ impl FileIndex {
     /// lists the top of the tree.
     ///
     /// Two passes keep this fast on large trees: a linear greedy match over
-    /// every path keeps the best [`CANDIDATES`], then nucleo's optimal
+    /// every path keeps the best `CANDIDATES`, then nucleo's optimal
     /// matcher re-scores those and finds the characters to highlight.
     pub fn search(&self, query: &str, limit: usize) -> Vec<FileMatch> {
         if limit == 0 {
