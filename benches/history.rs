@@ -127,10 +127,10 @@ fn bench_history(c: &mut Criterion) {
         b.iter(|| {
             // A new answer every 200 deltas (4 KB), a paragraph every 20.
             deltas += 1;
-            if deltas % 200 == 0 {
+            if deltas.is_multiple_of(200) {
                 h.apply(&Event::TurnStarted { turn: 1 });
             }
-            let delta = if deltas % 20 == 0 {
+            let delta = if deltas.is_multiple_of(20) {
                 "end.\n\nAnd then, ok "
             } else {
                 "twenty chars of it. "
