@@ -46,10 +46,7 @@ impl Cell {
                 blank(),
                 theme.user,
             ),
-            Cell::Assistant(text) if text.trim().is_empty() => Vec::new(),
-            Cell::Assistant(text) => {
-                render_markdown(text, u16::try_from(width).unwrap_or(u16::MAX), theme)
-            }
+            Cell::Assistant(text) => return answer_lines(text, width, theme),
             Cell::Reasoning { text, expanded } => {
                 let words = text.split_whitespace().count();
                 if words == 0 {
@@ -87,6 +84,15 @@ impl Cell {
         };
         fit(lines, width)
     }
+}
+
+/// An answer's markdown at `width` columns (nothing for blank text).
+pub(super) fn answer_lines(text: &str, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
+    let lines = render_markdown(text, u16::try_from(width).unwrap_or(u16::MAX), theme);
+    fit(lines, width)
 }
 
 /// The plan as a checklist under a heading.

@@ -16,6 +16,7 @@
 //! the anchor cell stays at the top, so the view does not jump.
 
 mod cell;
+mod streaming;
 mod terminal;
 mod tool;
 mod wrap;
@@ -36,6 +37,7 @@ use crate::tools::PlanStep;
 use crate::tui::theme::Theme;
 
 use cell::Cell;
+use streaming::Stable;
 use terminal::LiveScreen;
 use tool::{ToolCell, ToolStatus, format_duration};
 
@@ -56,6 +58,9 @@ struct Rendered {
     width: u16,
     epoch: u64,
     lines: Vec<Line<'static>>,
+    /// For the streaming answer: the part of `lines` that stays valid as
+    /// text is appended.
+    stable: Option<Stable>,
 }
 
 /// A cell with its version (bumped on every change) and line cache.
@@ -530,8 +535,12 @@ impl History {
         i
     }
 
+    /// Ends the current model call's streams. An answer that was streamed
+    /// (rendered piecewise) is marked for one full render.
     fn close_streams(&mut self) {
-        self.open_answer = None;
+        if let Some(i) = self.open_answer.take() {
+            self.edit(i);
+        }
         self.open_reasoning = None;
     }
 
@@ -583,21 +592,32 @@ impl History {
     /// Cell `i`'s lines at the current layout, rendered if not cached.
     fn lines(&mut self, i: usize) -> &[Line<'static>] {
         let (width, epoch) = (self.width, self.epoch);
+        let streaming = self.open_answer == Some(i);
         let entry = &mut self.cells[i];
         let fresh = entry
             .cache
             .as_ref()
             .is_some_and(|c| c.version == entry.version && c.width == width && c.epoch == epoch);
-        if !fresh {
-            let lines = match &self.theme {
-                Some(theme) => entry.cell.render(usize::from(width), theme),
-                None => Vec::new(),
+        if !fresh && let Some(theme) = &self.theme {
+            let old = entry
+                .cache
+                .take()
+                .filter(|c| c.width == width && c.epoch == epoch);
+            let (lines, stable) = match &entry.cell {
+                Cell::Assistant(text) if streaming => {
+                    let previous = old.and_then(|c| Some((c.lines, c.stable?)));
+                    let (lines, stable) =
+                        streaming::render(text, previous, usize::from(width), theme);
+                    (lines, Some(stable))
+                }
+                cell => (cell.render(usize::from(width), theme), None),
             };
             entry.cache = Some(Rendered {
                 version: entry.version,
                 width,
                 epoch,
                 lines,
+                stable,
             });
         }
         entry.cache.as_ref().map_or(&[], |c| c.lines.as_slice())
@@ -720,32 +740,22 @@ fn tokens(n: u64) -> String {
 /// streaming).
 fn last_fenced_block(text: &str) -> Option<String> {
     let mut last = None;
-    // The open fence (character, length) and the block's lines so far.
-    let mut open: Option<(char, usize, Vec<&str>)> = None;
+    // The open fence and the block's lines so far.
+    let mut open: Option<((char, usize), Vec<&str>)> = None;
     for line in text.lines() {
-        let trimmed = line.trim_start();
-        let fence = trimmed
-            .chars()
-            .next()
-            .filter(|c| (*c == '`' || *c == '~') && line.len() - trimmed.len() < 4)
-            .map(|c| (c, trimmed.chars().take_while(|x| *x == c).count()))
-            .filter(|(_, n)| *n >= 3);
-        open = match (open, fence) {
-            (Some((c, n, body)), Some((fc, fn_)))
-                if fc == c && fn_ >= n && trimmed.trim_end().chars().all(|x| x == c) =>
-            {
+        open = match open {
+            Some((fence, body)) if streaming::closes(line, fence) => {
                 last = Some(body.join("\n"));
                 None
             }
-            (Some((c, n, mut body)), _) => {
+            Some((fence, mut body)) => {
                 body.push(line);
-                Some((c, n, body))
+                Some((fence, body))
             }
-            (None, Some((c, n))) => Some((c, n, Vec::new())),
-            (None, None) => None,
+            None => streaming::opens(line).map(|fence| (fence, Vec::new())),
         };
     }
-    if let Some((_, _, body)) = open {
+    if let Some((_, body)) = open {
         last = Some(body.join("\n"));
     }
     last
