@@ -2,7 +2,9 @@
 //!
 //! One loop on the async runtime multiplexes terminal input, both panes'
 //! session events and a slow tick. It drains everything that is ready before
-//! drawing once, and never draws more often than every `FRAME` (16 ms): a burst of
+//! drawing once. Output from the sessions is drawn at most every `FRAME`
+//! (33 ms, about 30 frames a second: smooth for text, and half the CPU of
+//! 60); the user's own keys are drawn within `FRAME_INPUT` (8 ms). A burst of
 //! tokens costs one frame, not one per token. Each frame is wrapped in
 //! synchronized output so terminals never show half of it.
 
@@ -35,8 +37,10 @@ use crate::exec::secrets;
 use crate::paths::Dirs;
 use crate::provider::HttpModelClient;
 
-/// The shortest time between two frames (about 60 per second).
-const FRAME: Duration = Duration::from_millis(16);
+/// The shortest time between two frames drawn for session output.
+const FRAME: Duration = Duration::from_millis(33);
+/// The shortest time between two frames when the user typed something.
+const FRAME_INPUT: Duration = Duration::from_millis(8);
 /// How often the clock-driven parts (elapsed time, tokens/s) refresh while a
 /// pane works.
 const TICK: Duration = Duration::from_millis(250);
@@ -216,17 +220,21 @@ async fn event_loop(
     let mut tick = tokio::time::interval(TICK);
     let mut signals = Signals::new()?;
     let mut dirty = true;
+    // Set by the user's own input: drawn sooner than streamed output.
+    let mut urgent = false;
     let mut last_frame = Instant::now() - FRAME;
     loop {
-        if dirty && last_frame.elapsed() >= FRAME {
+        let interval = if urgent { FRAME_INPUT } else { FRAME };
+        if dirty && last_frame.elapsed() >= interval {
             io::stdout().execute_sync(|| term.draw(|f| view::draw(app, f)).map(|_| ()))?;
             last_frame = Instant::now();
             dirty = false;
+            urgent = false;
         }
         if app.quit {
             break;
         }
-        let next_frame = tokio::time::sleep_until((last_frame + FRAME).into());
+        let next_frame = tokio::time::sleep_until((last_frame + interval).into());
         let wake = {
             let [chat_events, run_events] = &mut events;
             tokio::select! {
@@ -240,6 +248,7 @@ async fn event_loop(
             }
         };
         let frame_only = matches!(wake, Wake::Frame);
+        urgent |= matches!(wake, Wake::Terminal(_));
         match wake {
             Wake::Terminal(Some(Ok(TermEvent::Key(key)))) if key.kind != KeyEventKind::Release => {
                 app.on_key(key)
