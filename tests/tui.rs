@@ -327,3 +327,32 @@ async fn without_keys_each_pane_says_what_to_set() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_switches_live_and_help_lists_the_keys() {
+    let chat = server("").await;
+    let run = server("[[reply]]\ntext = \"answered over the Responses API\"\n").await;
+    let home = tempfile::tempdir().unwrap();
+    let env = env_for(&chat, &run);
+    let home_path = home.path().to_path_buf();
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &home_path, &env, &[], 160, 48);
+        tui.wait_text("anthropic · claude-sonnet-4-5");
+        tui.send("\x1bOP");
+        tui.wait_text("keys (Esc closes)");
+        tui.send("\x1b");
+        tui.wait_for("the help closed", |s| {
+            !s.contents().contains("keys (Esc closes)")
+        });
+        tui.type_line("/provider openai");
+        tui.wait_text("now on openai · gpt-5");
+        tui.type_line("which api?");
+        tui.wait_text("answered over the Responses API");
+    })
+    .await;
+    assert!(
+        chat.requests().is_empty(),
+        "nothing went to the old provider"
+    );
+    assert_eq!(run.requests()[0].path, "/v1/responses");
+}

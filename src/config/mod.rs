@@ -30,6 +30,7 @@ pub struct Config {
     pub retry: RetryConfig,
     pub shell: ShellConfig,
     pub sandbox: SandboxConfig,
+    pub ui: UiConfig,
     pub providers: BTreeMap<String, ProviderDef>,
     /// `[permissions]` of every layer, kept apart (not merged) so rules from
     /// the user and the project both apply and each keeps its origin.
@@ -118,6 +119,17 @@ pub struct ShellConfig {
     pub timeout_secs: u64,
     pub max_timeout_secs: u64,
     pub output_cap_bytes: usize,
+}
+
+/// The workbench's look and input (`[ui]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiConfig {
+    /// `dark` or `light`.
+    pub theme: String,
+    /// Capture the mouse for wheel scrolling (the terminal's own selection
+    /// then needs Shift).
+    pub mouse: bool,
 }
 
 /// The kernel sandbox of commands (`[sandbox]`).

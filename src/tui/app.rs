@@ -211,6 +211,8 @@ pub enum Effect {
     Copy(String),
     /// Suspend the process (Ctrl-Z).
     Suspend,
+    /// Start a new session on another provider for a pane (`/provider`).
+    SwitchProvider { pane: usize, provider: String },
 }
 
 /// The whole TUI state.
@@ -224,6 +226,8 @@ pub struct App {
     pub quit: bool,
     /// A one-line message in the status bar (e.g. "press Ctrl-C again").
     pub flash: Option<(String, Instant)>,
+    /// The configured provider names, for `/provider`.
+    pub providers: Vec<String>,
     chord: bool,
     last_ctrl_c: Option<Instant>,
     effects: Vec<Effect>,
@@ -240,6 +244,7 @@ impl App {
             theme,
             quit: false,
             flash: None,
+            providers: Vec::new(),
             chord: false,
             last_ctrl_c: None,
             effects: Vec::new(),
@@ -565,6 +570,28 @@ impl App {
                 );
             }
             "handoff" => self.handoff(args),
+            "provider" => {
+                let known = self.providers.join(", ");
+                let focus = self.focus;
+                let pane = self.focused();
+                if args.is_empty() {
+                    let text = format!(
+                        "provider is {}; /provider NAME switches (configured: {known})",
+                        pane.provider
+                    );
+                    pane.history.push_notice(text, NoticeKind::Info);
+                } else if pane.busy {
+                    pane.history.push_notice(
+                        "a task is running: interrupt it (Esc) before switching providers",
+                        NoticeKind::Warning,
+                    );
+                } else {
+                    self.effects.push(Effect::SwitchProvider {
+                        pane: focus,
+                        provider: args.to_string(),
+                    });
+                }
+            }
             other => {
                 let text = match other {
                     "provider" => {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind, MouseEventKind};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use futures_util::StreamExt;
 use ratatui::Terminal;
@@ -32,10 +32,11 @@ use crate::agent::{Event, Op, Pane, Session};
 use crate::config::Config;
 use crate::config::instructions::repo_root;
 use crate::config::providers::resolve;
-use crate::exec::ApprovalMode;
 use crate::exec::secrets;
+use crate::exec::{ApprovalMode, Permissions};
 use crate::paths::Dirs;
 use crate::provider::HttpModelClient;
+use crate::tools::SandboxLaunch;
 
 /// The shortest time between two frames drawn for session output.
 const FRAME: Duration = Duration::from_millis(33);
@@ -70,10 +71,98 @@ pub fn run(opts: TuiOptions) -> i32 {
     }
 }
 
-/// One pane's session, or why it has none.
-struct PaneLaunch {
-    slot: PaneSlot,
-    events: Option<mpsc::Receiver<Event>>,
+/// Everything needed to start a pane's session. The event loop keeps it so
+/// `/provider` can start a new session for a pane.
+struct Launcher {
+    config: Config,
+    config_dir: PathBuf,
+    workspace: PathBuf,
+    permissions: Permissions,
+    sandbox: SandboxLaunch,
+}
+
+/// A started session: its channels and what the pane shows of it.
+struct Started {
+    ops: mpsc::UnboundedSender<Op>,
+    events: mpsc::Receiver<Event>,
+    provider: String,
+    model: String,
+    context_window: Option<u64>,
+}
+
+impl Launcher {
+    /// The configured settings of `pane`.
+    fn pane_config(&self, pane: Pane) -> &crate::config::PaneConfig {
+        match pane {
+            Pane::Chat => &self.config.panes.chat,
+            Pane::Run => &self.config.panes.run,
+        }
+    }
+
+    /// Starts a session for `pane` on `provider` (the pane's configured one
+    /// when `None`) with `model` (else the configured or default model).
+    fn start(
+        &self,
+        pane: Pane,
+        provider: Option<String>,
+        model: Option<String>,
+        mode: ApprovalMode,
+    ) -> anyhow::Result<Started> {
+        let pane_config = self.pane_config(pane);
+        let provider = provider.unwrap_or_else(|| pane_config.provider.clone());
+        let model = setup::resolve_model(&self.config, &provider, pane_config, model)?;
+        let env = |k: &str| secrets::env_var(k);
+        let client = HttpModelClient::new(resolve(&self.config, &provider, &env)?)?;
+        let session = Session::spawn(setup::session_config(
+            &self.config,
+            &self.config_dir,
+            SessionParams {
+                pane,
+                client: Arc::new(client),
+                model: model.clone(),
+                mode,
+                workspace: self.workspace.clone(),
+                max_turns: self.config.agent.max_turns,
+                reasoning: self.config.agent.reasoning,
+                can_approve: true,
+                live_output: true,
+                permissions: self.permissions.clone(),
+                sandbox: self.sandbox.clone(),
+            },
+        ));
+        Ok(Started {
+            ops: session.ops,
+            events: session.events,
+            context_window: self.config.context_window(&provider, &model),
+            provider,
+            model,
+        })
+    }
+
+    /// A pane with its session, or with the reason it has none.
+    fn pane(
+        &self,
+        pane: Pane,
+        provider: Option<String>,
+        model: Option<String>,
+    ) -> (PaneSlot, Option<mpsc::Receiver<Event>>) {
+        let pane_config = self.pane_config(pane);
+        let mode = pane_config.mode;
+        match self.start(pane, provider.clone(), model, mode) {
+            Ok(started) => {
+                let mut slot = PaneSlot::new(pane, started.provider, started.model, mode);
+                slot.context_window = started.context_window;
+                slot.ops = Some(started.ops);
+                (slot, Some(started.events))
+            }
+            Err(e) => {
+                let provider = provider.unwrap_or_else(|| pane_config.provider.clone());
+                let mut slot = PaneSlot::new(pane, provider, String::new(), mode);
+                slot.setup_error = Some(format!("{e:#}"));
+                (slot, None)
+            }
+        }
+    }
 }
 
 fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
@@ -89,8 +178,12 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
     let (permissions, warnings) = setup::permissions(&config, &workspace)?;
     let sandbox = setup::sandbox_launch(&config, &workspace, opts.sandbox)?;
     let depth = ColorDepth::detect(|k| std::env::var(k).ok());
-    let theme_name = opts.theme.clone().unwrap_or_else(|| "dark".into());
+    let theme_name = opts
+        .theme
+        .clone()
+        .unwrap_or_else(|| config.ui.theme.clone());
     let theme = Theme::built_in(&theme_name, depth)?;
+    let mouse = config.ui.mouse;
     // Single-threaded still: move keys out of our environment block first.
     secrets::take_from_environment(&setup::secret_policy(&config));
     let _log = crate::logging::init(&dirs.log_dir());
@@ -99,70 +192,18 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let launcher = Launcher {
+        config,
+        config_dir: dirs.config.clone(),
+        workspace: workspace.clone(),
+        permissions,
+        sandbox,
+    };
     let code = runtime.block_on(async move {
-        let env = |k: &str| secrets::env_var(k);
-        let mut panes = Vec::new();
-        for (pane, provider, model, pane_config) in [
-            (
-                Pane::Chat,
-                opts.chat_provider.clone(),
-                opts.chat_model.clone(),
-                &config.panes.chat,
-            ),
-            (
-                Pane::Run,
-                opts.run_provider.clone(),
-                opts.run_model.clone(),
-                &config.panes.run,
-            ),
-        ] {
-            let provider = provider.unwrap_or_else(|| pane_config.provider.clone());
-            let mode: ApprovalMode = pane_config.mode;
-            let model_name = setup::resolve_model(&config, &provider, pane_config, model);
-            let mut slot = PaneSlot::new(
-                pane,
-                provider.clone(),
-                model_name.as_ref().map(String::clone).unwrap_or_default(),
-                mode,
-            );
-            let client = resolve(&config, &provider, &env)
-                .map_err(anyhow::Error::from)
-                .and_then(HttpModelClient::new);
-            match (client, model_name) {
-                (Ok(client), Ok(model)) => {
-                    slot.context_window = config.context_window(&provider, &model);
-                    let session = Session::spawn(setup::session_config(
-                        &config,
-                        &dirs.config,
-                        SessionParams {
-                            pane,
-                            client: Arc::new(client),
-                            model,
-                            mode,
-                            workspace: workspace.clone(),
-                            max_turns: config.agent.max_turns,
-                            reasoning: config.agent.reasoning,
-                            can_approve: true,
-                            live_output: true,
-                            permissions: permissions.clone(),
-                            sandbox: sandbox.clone(),
-                        },
-                    ));
-                    slot.ops = Some(session.ops);
-                    panes.push(PaneLaunch {
-                        slot,
-                        events: Some(session.events),
-                    });
-                }
-                (Err(e), _) | (_, Err(e)) => {
-                    slot.setup_error = Some(format!("{e:#}"));
-                    panes.push(PaneLaunch { slot, events: None });
-                }
-            }
-        }
-        let run = panes.pop().expect("two panes");
-        let chat = panes.pop().expect("two panes");
-        let mut app = App::new(chat.slot, run.slot, theme);
+        let (chat, chat_events) = launcher.pane(Pane::Chat, opts.chat_provider, opts.chat_model);
+        let (run, run_events) = launcher.pane(Pane::Run, opts.run_provider, opts.run_model);
+        let mut app = App::new(chat, run, theme);
+        app.providers = launcher.config.providers.keys().cloned().collect();
         // One walk of the workspace serves `@` completion in both panes.
         let files = FileIndex::build(&workspace);
         for pane in &mut app.panes {
@@ -173,7 +214,7 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
                 .history
                 .push_notice(warning, NoticeKind::Warning);
         }
-        event_loop(&mut app, [chat.events, run.events]).await
+        event_loop(&mut app, [chat_events, run_events], &launcher, mouse).await
     });
     runtime.shutdown_timeout(Duration::from_millis(300));
     code
@@ -212,8 +253,10 @@ fn osc52(text: &str) -> io::Result<()> {
 async fn event_loop(
     app: &mut App,
     mut events: [Option<mpsc::Receiver<Event>>; 2],
+    launcher: &Launcher,
+    mouse: bool,
 ) -> anyhow::Result<i32> {
-    let _guard = Guard::new().context("cannot set up the terminal")?;
+    let _guard = Guard::new(mouse).context("cannot set up the terminal")?;
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     term.clear()?;
     let mut input = EventStream::new();
@@ -254,6 +297,11 @@ async fn event_loop(
                 app.on_key(key)
             }
             Wake::Terminal(Some(Ok(TermEvent::Paste(text)))) => app.on_paste(&text),
+            Wake::Terminal(Some(Ok(TermEvent::Mouse(m)))) => match m.kind {
+                MouseEventKind::ScrollUp => app.focused().history.scroll_up(3),
+                MouseEventKind::ScrollDown => app.focused().history.scroll_down(3),
+                _ => {}
+            },
             Wake::Terminal(Some(Ok(TermEvent::Resize(_, _)))) => term.autoresize()?,
             Wake::Terminal(Some(Ok(_))) => {}
             Wake::Terminal(Some(Err(e))) => return Err(e.into()),
@@ -284,8 +332,37 @@ async fn event_loop(
             match effect {
                 Effect::Copy(text) => osc52(&text)?,
                 Effect::Suspend => {
-                    terminal::suspend()?;
+                    terminal::suspend(mouse)?;
                     term.clear()?;
+                    dirty = true;
+                }
+                Effect::SwitchProvider { pane, provider } => {
+                    let slot = &mut app.panes[pane];
+                    match launcher.start(slot.pane, Some(provider.clone()), None, slot.mode) {
+                        Ok(started) => {
+                            if let Some(old) = slot.ops.replace(started.ops) {
+                                let _ = old.send(Op::Shutdown);
+                            }
+                            events[pane] = Some(started.events);
+                            slot.provider = started.provider;
+                            slot.model = started.model;
+                            slot.context_window = started.context_window;
+                            slot.setup_error = None;
+                            slot.busy = false;
+                            slot.queued = 0;
+                            slot.history.push_notice(
+                                format!(
+                                    "now on {} · {}; the conversation starts fresh",
+                                    slot.provider, slot.model
+                                ),
+                                NoticeKind::Info,
+                            );
+                        }
+                        Err(e) => slot.history.push_notice(
+                            format!("cannot switch to `{provider}`: {e:#}"),
+                            NoticeKind::Error,
+                        ),
+                    }
                     dirty = true;
                 }
             }

@@ -8,8 +8,9 @@ use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::event::{
-    DisableBracketedPaste, DisableFocusChange, EnableBracketedPaste, EnableFocusChange,
-    KeyboardEnhancementFlags, PopKeyboardEnhancementFlags, PushKeyboardEnhancementFlags,
+    DisableBracketedPaste, DisableFocusChange, DisableMouseCapture, EnableBracketedPaste,
+    EnableFocusChange, EnableMouseCapture, KeyboardEnhancementFlags, PopKeyboardEnhancementFlags,
+    PushKeyboardEnhancementFlags,
 };
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -22,8 +23,12 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 /// Whether keyboard enhancement (Shift-Enter as its own key) was pushed.
 static ENHANCED: AtomicBool = AtomicBool::new(false);
 
-/// Puts the terminal into the TUI's state.
-pub fn enter() -> io::Result<()> {
+/// Whether mouse capture was enabled (wheel scrolling; `ui.mouse`).
+static MOUSE: AtomicBool = AtomicBool::new(false);
+
+/// Puts the terminal into the TUI's state. With `mouse`, the wheel scrolls
+/// the history (and the terminal's own text selection then needs Shift).
+pub fn enter(mouse: bool) -> io::Result<()> {
     enable_raw_mode()?;
     let mut out = io::stdout();
     execute!(
@@ -42,6 +47,10 @@ pub fn enter() -> io::Result<()> {
         )?;
         ENHANCED.store(true, Ordering::SeqCst);
     }
+    if mouse {
+        execute!(out, EnableMouseCapture)?;
+        MOUSE.store(true, Ordering::SeqCst);
+    }
     ACTIVE.store(true, Ordering::SeqCst);
     Ok(())
 }
@@ -55,6 +64,9 @@ pub fn restore() {
     let mut out = io::stdout();
     if ENHANCED.swap(false, Ordering::SeqCst) {
         let _ = execute!(out, PopKeyboardEnhancementFlags);
+    }
+    if MOUSE.swap(false, Ordering::SeqCst) {
+        let _ = execute!(out, DisableMouseCapture);
     }
     let _ = execute!(
         out,
@@ -72,9 +84,9 @@ pub struct Guard;
 
 impl Guard {
     /// Enters the TUI state and installs the panic hook.
-    pub fn new() -> io::Result<Self> {
+    pub fn new(mouse: bool) -> io::Result<Self> {
         install_panic_hook();
-        enter()?;
+        enter(mouse)?;
         Ok(Guard)
     }
 }
@@ -97,12 +109,12 @@ fn install_panic_hook() {
 
 /// Suspends the process like a shell's Ctrl-Z: restores the terminal, stops
 /// with SIGTSTP, and on `fg` re-enters the TUI state. The caller redraws.
-pub fn suspend() -> io::Result<()> {
+pub fn suspend(mouse: bool) -> io::Result<()> {
     restore();
     // SAFETY: raising a signal on ourselves; SIGTSTP's default action stops
     // the process until SIGCONT, then execution continues here.
     unsafe {
         libc::raise(libc::SIGTSTP);
     }
-    enter()
+    enter(mouse)
 }
