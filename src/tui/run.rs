@@ -8,7 +8,7 @@
 //! tokens costs one frame, not one per token. Each frame is wrapped in
 //! synchronized output so terminals never show half of it.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -227,27 +227,13 @@ async fn recv(rx: &mut Option<mpsc::Receiver<Event>>) -> Option<Event> {
     }
 }
 
-/// Writes an OSC 52 sequence that puts `text` on the clipboard (works over
-/// SSH and in tmux with `set-clipboard on`).
+/// Puts `text` on the clipboard with OSC 52 (works over SSH, and in tmux
+/// with `set-clipboard on`).
 fn osc52(text: &str) -> io::Result<()> {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let bytes = text.as_bytes();
-    let mut encoded = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16)
-            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*chunk.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                encoded.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                encoded.push('=');
-            }
-        }
-    }
-    let mut out = io::stdout();
-    write!(out, "\x1b]52;c;{encoded}\x07")?;
-    out.flush()
+    crossterm::execute!(
+        io::stdout(),
+        crossterm::clipboard::CopyToClipboard::to_clipboard_from(text)
+    )
 }
 
 async fn event_loop(
