@@ -31,6 +31,22 @@ pub struct SandboxFlags {
     pub bypass: bool,
 }
 
+/// The workspace: `dir` (or the current directory), absolute and with
+/// symlinks resolved, which every path rule and the sandbox compare against.
+pub fn workspace(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let dir = match dir {
+        Some(dir) => dir.to_path_buf(),
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    let workspace = dir
+        .canonicalize()
+        .with_context(|| format!("workspace {} does not exist", dir.display()))?;
+    if !workspace.is_dir() {
+        bail!("workspace {} is not a directory", workspace.display());
+    }
+    Ok(workspace)
+}
+
 /// Which variables are credentials: built-in name rules, the providers' key
 /// variables, minus what the user passes through.
 pub fn secret_policy(config: &Config) -> SecretPolicy {

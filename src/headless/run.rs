@@ -141,16 +141,7 @@ fn read_prompt(prompt: Option<String>) -> anyhow::Result<String> {
 
 fn prepare(opts: ExecOptions) -> anyhow::Result<RunSpec> {
     let dirs = Dirs::from_env()?;
-    let workspace = match &opts.cwd {
-        Some(dir) => dir.clone(),
-        None => std::env::current_dir().context("cannot read the current directory")?,
-    };
-    let workspace = workspace
-        .canonicalize()
-        .with_context(|| format!("workspace {} does not exist", workspace.display()))?;
-    if !workspace.is_dir() {
-        bail!("workspace {} is not a directory", workspace.display());
-    }
+    let workspace = setup::workspace(opts.cwd.as_deref())?;
     let config = Config::load(&dirs.config, Some(&repo_root(&workspace)), &[])?;
     let env = |k: &str| secrets::env_var(k);
     let provider = opts

@@ -87,13 +87,9 @@ impl Tool for EditFile {
 
     fn run<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
         Box::pin(async move {
-            let args: Args = match serde_json::from_value(input) {
+            let args: Args = match super::parse_args(input, "edit_file", SHAPE) {
                 Ok(a) => a,
-                Err(e) => {
-                    return ToolOutput::err(format!(
-                        "invalid arguments for edit_file: {e}. Expected {SHAPE}"
-                    ));
-                }
+                Err(output) => return output,
             };
             if args.old_string == args.new_string {
                 return ToolOutput::err(

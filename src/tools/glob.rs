@@ -109,13 +109,9 @@ impl Tool for Glob {
 
     fn run<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
         Box::pin(async move {
-            let args: Args = match serde_json::from_value(input) {
+            let args: Args = match super::parse_args(input, "glob", SHAPE) {
                 Ok(a) => a,
-                Err(e) => {
-                    return ToolOutput::err(format!(
-                        "invalid arguments for glob: {e}. Expected {SHAPE}"
-                    ));
-                }
+                Err(output) => return output,
             };
             let root = match resolve_for_read(&ctx.workspace, args.path.as_deref().unwrap_or(".")) {
                 Ok(p) => p,

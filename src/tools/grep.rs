@@ -99,13 +99,9 @@ impl Tool for Grep {
 
     fn run<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
         Box::pin(async move {
-            let args: Args = match serde_json::from_value(input) {
+            let args: Args = match super::parse_args(input, "grep", SHAPE) {
                 Ok(a) => a,
-                Err(e) => {
-                    return ToolOutput::err(format!(
-                        "invalid arguments for grep: {e}. Expected {SHAPE}"
-                    ));
-                }
+                Err(output) => return output,
             };
             let matcher = match RegexMatcherBuilder::new()
                 .case_insensitive(args.case_insensitive.unwrap_or(false))

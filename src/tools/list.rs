@@ -89,13 +89,9 @@ impl Tool for ListDir {
 
     fn run<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
         Box::pin(async move {
-            let args: Args = match serde_json::from_value(input) {
+            let args: Args = match super::parse_args(input, "list_dir", SHAPE) {
                 Ok(a) => a,
-                Err(e) => {
-                    return ToolOutput::err(format!(
-                        "invalid arguments for list_dir: {e}. Expected {SHAPE}"
-                    ));
-                }
+                Err(output) => return output,
             };
             let raw = args.path.unwrap_or_else(|| ".".into());
             let dir = match resolve_for_read(&ctx.workspace, &raw) {

@@ -242,6 +242,20 @@ pub trait Tool: Send + Sync {
     fn run<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput>;
 }
 
+/// Parses a tool's arguments, or explains to the model what was wrong and
+/// what shape was expected (`shape` is a one-line JSON sketch).
+pub(crate) fn parse_args<T: serde::de::DeserializeOwned>(
+    input: Value,
+    tool: &str,
+    shape: &str,
+) -> Result<T, ToolOutput> {
+    serde_json::from_value(input).map_err(|e| {
+        ToolOutput::err(format!(
+            "invalid arguments for {tool}: {e}. Expected {shape}"
+        ))
+    })
+}
+
 /// The rule target of a tool's path argument `key` (the workspace root
 /// when absent).
 pub(crate) fn path_target(input: &Value, key: &str, workspace: &std::path::Path) -> Vec<String> {

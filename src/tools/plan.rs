@@ -73,13 +73,9 @@ impl Tool for UpdatePlan {
 
     fn run<'a>(&'a self, input: Value, _ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
         Box::pin(async move {
-            let args: Args = match serde_json::from_value(input) {
+            let args: Args = match super::parse_args(input, "update_plan", SHAPE) {
                 Ok(a) => a,
-                Err(e) => {
-                    return ToolOutput::err(format!(
-                        "invalid arguments for update_plan: {e}. Expected {SHAPE}"
-                    ));
-                }
+                Err(output) => return output,
             };
             if let Err(msg) = validate(&args.plan) {
                 return ToolOutput::err(msg);

@@ -85,13 +85,9 @@ impl Tool for ReadFile {
 
     fn run<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
         Box::pin(async move {
-            let args: Args = match serde_json::from_value(input) {
+            let args: Args = match super::parse_args(input, "read_file", SHAPE) {
                 Ok(a) => a,
-                Err(e) => {
-                    return ToolOutput::err(format!(
-                        "invalid arguments for read_file: {e}. Expected {SHAPE}"
-                    ));
-                }
+                Err(output) => return output,
             };
             let path = match resolve_for_read(&ctx.workspace, &args.path) {
                 Ok(p) => p,

@@ -167,13 +167,7 @@ impl Launcher {
 
 fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
     let dirs = Dirs::from_env()?;
-    let workspace = match &opts.cwd {
-        Some(dir) => dir.clone(),
-        None => std::env::current_dir().context("cannot read the current directory")?,
-    };
-    let workspace = workspace
-        .canonicalize()
-        .with_context(|| format!("workspace {} does not exist", workspace.display()))?;
+    let workspace = setup::workspace(opts.cwd.as_deref())?;
     let config = Config::load(&dirs.config, Some(&repo_root(&workspace)), &[])?;
     let (permissions, warnings) = setup::permissions(&config, &workspace)?;
     let sandbox = setup::sandbox_launch(&config, &workspace, opts.sandbox)?;

@@ -134,13 +134,9 @@ impl Tool for ApplyPatch {
 
     fn run<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
         Box::pin(async move {
-            let args: Args = match serde_json::from_value(input) {
+            let args: Args = match crate::tools::parse_args(input, "apply_patch", SHAPE) {
                 Ok(a) => a,
-                Err(e) => {
-                    return ToolOutput::err(format!(
-                        "invalid arguments for apply_patch: {e}. Expected {SHAPE}"
-                    ));
-                }
+                Err(output) => return output,
             };
             let workspace = ctx.workspace.clone();
             tokio::task::spawn_blocking(move || apply_patch(&workspace, &args.patch))
