@@ -125,18 +125,24 @@ pub fn title_line(pane: &PaneSlot, theme: &Theme, focused: bool, now: Instant) -
     if pane.planning {
         mode.push_str(" · plan");
     }
-    Line::from(vec![
+    let model = if pane.model.is_empty() {
+        pane.provider.clone()
+    } else {
+        format!("{} · {}", pane.provider, pane.model)
+    };
+    let mut spans = vec![
         Span::styled(format!(" {} ", pane.label()), name_style),
         sep(),
-        Span::styled(format!("{} · {}", pane.provider, pane.model), theme.text),
+        Span::styled(model, theme.text),
         sep(),
         Span::styled(mode, theme.text),
         sep(),
-        sandbox_span(pane, theme),
-        sep(),
-        status_span(pane, theme, now),
-        Span::raw(" "),
-    ])
+    ];
+    if pane.setup_error.is_none() {
+        spans.extend([sandbox_span(pane, theme), sep()]);
+    }
+    spans.extend([status_span(pane, theme, now), Span::raw(" ")]);
+    Line::from(spans)
 }
 
 /// Draws one pane; returns the cursor position when it is focused.
