@@ -113,9 +113,31 @@ fn status_span(pane: &PaneSlot, theme: &Theme, now: Instant) -> Span<'static> {
     }
 }
 
-/// The title line: name, provider · model, mode, sandbox, state.
-pub fn title_line(pane: &PaneSlot, theme: &Theme, focused: bool, now: Instant) -> Line<'static> {
-    let sep = || Span::styled(" │ ", theme.dim);
+/// The title line: name, provider · model, mode, sandbox, state. When it
+/// does not fit in `width` columns it drops the provider name and tightens
+/// the separators, so the state (the part that changes) stays visible.
+pub fn title_line(
+    pane: &PaneSlot,
+    theme: &Theme,
+    focused: bool,
+    now: Instant,
+    width: u16,
+) -> Line<'static> {
+    let full = title_spans(pane, theme, focused, now, false);
+    if full.width() <= usize::from(width) {
+        return full;
+    }
+    title_spans(pane, theme, focused, now, true)
+}
+
+fn title_spans(
+    pane: &PaneSlot,
+    theme: &Theme,
+    focused: bool,
+    now: Instant,
+    compact: bool,
+) -> Line<'static> {
+    let sep = || Span::styled(if compact { " " } else { " │ " }, theme.dim);
     let name_style = if focused {
         theme.border_focused
     } else {
@@ -127,6 +149,8 @@ pub fn title_line(pane: &PaneSlot, theme: &Theme, focused: bool, now: Instant) -
     }
     let model = if pane.model.is_empty() {
         pane.provider.clone()
+    } else if compact {
+        pane.model.clone()
     } else {
         format!("{} · {}", pane.provider, pane.model)
     };
@@ -166,7 +190,13 @@ fn draw_pane(
         } else {
             theme.border
         })
-        .title(title_line(pane, theme, focused, now));
+        .title(title_line(
+            pane,
+            theme,
+            focused,
+            now,
+            area.width.saturating_sub(2),
+        ));
     let inner = block.inner(area);
     block.render(area, buf);
     if inner.height < 3 || inner.width < 10 {
