@@ -99,7 +99,7 @@ pub fn diff_texts(old: &[u8], new: &[u8], opts: &DiffOptions) -> FileDiff {
         (Ok(o), Ok(n)) if !is_binary(old) && !is_binary(new) => {
             file.hunks = compute_hunks(o, n, opts);
         }
-        _ => file.binary = old != new || is_binary(old),
+        _ => file.binary = true,
     }
     file
 }

@@ -373,3 +373,22 @@ fn git_applies_mode_change() {
     let dir = git_apply(&[("run.sh", b"echo\n")], &patch);
     assert_eq!(read(&dir, "run.sh"), b"echo\n");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn git_applies_random_subsets(
+        e in edits(),
+        ctx in 1usize..4,
+        mask in prop::collection::vec(any::<bool>(), 64),
+    ) {
+        let (old, new) = build(&e);
+        let f = diff_modified("f.txt", &old, &new, &opts(ctx));
+        let chosen = |i: usize| mask[i % mask.len()];
+        prop_assume!((0..f.hunks.len()).any(chosen));
+        let patch = to_unified(&[&f], |_, h| chosen(h));
+        let dir = git_apply(&[("f.txt", &old)], &patch);
+        prop_assert_eq!(read(&dir, "f.txt"), oracle(&old, &f.hunks, chosen));
+    }
+}
