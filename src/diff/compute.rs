@@ -593,6 +593,17 @@ mod tests {
     }
 
     #[test]
+    fn emphasis_on_huge_blocks_pairs_by_offset() {
+        let old: String = (0..150).map(|i| format!("item {i} old\n")).collect();
+        let new: String = (0..150).map(|i| format!("item {i} new\n")).collect();
+        let f = d(&old, &new);
+        let h = &f.hunks[0];
+        assert_eq!(h.lines.len(), 300);
+        assert!(h.lines.iter().all(|l| l.emphasis.len() == 1));
+        assert_eq!(&h.lines[150].text[h.lines[150].emphasis[0].clone()], "new");
+    }
+
+    #[test]
     fn emphasis_skips_long_lines() {
         let long = "word ".repeat(300);
         let f = d(&format!("{long}a\n"), &format!("{long}b\n"));
