@@ -45,6 +45,7 @@ pub enum WorkspaceError {
         what: &'static str,
         /// The path involved.
         path: PathBuf,
+        /// The underlying failure.
         #[source]
         source: std::io::Error,
     },
