@@ -85,8 +85,9 @@ pub struct Checkpoint {
     pub parent: Option<String>,
     /// What changed since `parent` (everything recorded, for the first one).
     pub changed: Vec<ChangedPath>,
-    /// Files left out because they exceed `max_file_bytes`, relative to the
-    /// workspace root; the checkpoint keeps their last recorded version.
+    /// Files left out because they exceed `max_file_bytes`, and nested git
+    /// repositories (their history is their own), relative to the workspace
+    /// root; the checkpoint keeps the last recorded version of such a file.
     pub skipped: Vec<PathBuf>,
 }
 
@@ -206,7 +207,7 @@ impl Checkpoints {
     pub fn checkpoint(&self, label: &CheckpointLabel) -> Result<Checkpoint, WorkspaceError> {
         let mut state = self.lock();
         self.write_excludes(&mut state)?;
-        let skipped = self.oversized()?;
+        let skipped = self.left_out()?;
         let mut pathspecs: Vec<u8> = b".\0".to_vec();
         for path in &skipped {
             use std::os::unix::ffi::OsStrExt;
@@ -286,10 +287,12 @@ impl Checkpoints {
         Ok(())
     }
 
-    /// Files git would add (untracked or modified, not ignored) that are
-    /// larger than `max_file_bytes`. Files git already knows unchanged are
-    /// not listed by git and cost nothing here.
-    fn oversized(&self) -> Result<Vec<PathBuf>, WorkspaceError> {
+    /// What `git add` must leave out: files it would add (untracked or
+    /// modified, not ignored) larger than `max_file_bytes`, and nested git
+    /// repositories (listed by git as `dir/`; adding one would record a
+    /// gitlink, or fail outright when it has no commit yet). Files git
+    /// already knows unchanged are not listed and cost nothing here.
+    fn left_out(&self) -> Result<Vec<PathBuf>, WorkspaceError> {
         let out = self.git.run(
             &[
                 "ls-files",
@@ -305,8 +308,10 @@ impl Checkpoints {
             .filter(|p| !p.is_empty())
             .map(path_from_bytes)
             .filter(|p| {
-                std::fs::symlink_metadata(self.git.workspace.join(p))
-                    .is_ok_and(|m| m.is_file() && m.len() > self.opts.max_file_bytes)
+                use std::os::unix::ffi::OsStrExt;
+                p.as_os_str().as_bytes().ends_with(b"/")
+                    || std::fs::symlink_metadata(self.git.workspace.join(p))
+                        .is_ok_and(|m| m.is_file() && m.len() > self.opts.max_file_bytes)
             })
             .collect();
         skipped.sort();

@@ -260,6 +260,18 @@ fn ignores_and_size_limit() {
 }
 
 #[test]
+fn nested_repositories_are_skipped() {
+    let f = fixture();
+    write(&f.ws, "top.txt", "top");
+    write(&f.ws, "vendor/lib/f.txt", "f");
+    user_git(&f.ws.join("vendor/lib"), &["init", "-q"]);
+    let c = open(&f);
+    let first = c.checkpoint(&label(1)).unwrap();
+    assert_eq!(first.changed, vec![cp("top.txt", ChangeStatus::Added)]);
+    assert_eq!(first.skipped, vec![PathBuf::from("vendor/lib")]);
+}
+
+#[test]
 fn odd_names_and_restore() {
     let f = fixture();
     let names = [
