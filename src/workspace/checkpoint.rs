@@ -392,25 +392,67 @@ impl Checkpoints {
     }
 
     /// Puts `paths` back as they were in checkpoint `id`: each file is
-    /// rewritten atomically, and a path that did not exist then is removed.
+    /// rewritten atomically (an executable gets its execute bits back, a
+    /// symbolic link is recreated as one), and a path that did not exist
+    /// then is removed.
     pub fn restore(&self, id: &str, paths: &[PathBuf]) -> Result<(), WorkspaceError> {
+        use std::os::unix::fs::PermissionsExt;
         for path in paths {
             let rel = self.relative(path)?;
             let target = self.git.workspace.join(&rel);
-            match self.file_at(id, &rel)? {
-                Some(bytes) => {
-                    crate::tools::atomic::write_atomic(&target, &bytes).map_err(|e| {
-                        WorkspaceError::io("restoring", &target, std::io::Error::other(e))
-                    })?
-                }
-                None => match std::fs::symlink_metadata(&target) {
+            let Some(bytes) = self.file_at(id, &rel)? else {
+                match std::fs::symlink_metadata(&target) {
                     Ok(m) if !m.is_dir() => std::fs::remove_file(&target)
                         .map_err(|e| WorkspaceError::io("removing", &target, e))?,
                     _ => {}
-                },
+                }
+                continue;
+            };
+            let mode = self.mode_at(id, &rel)?;
+            if mode.as_deref() == Some("120000") {
+                restore_symlink(&target, &bytes)?;
+                continue;
+            }
+            if std::fs::symlink_metadata(&target).is_ok_and(|m| m.file_type().is_symlink()) {
+                std::fs::remove_file(&target)
+                    .map_err(|e| WorkspaceError::io("removing", &target, e))?;
+            }
+            crate::tools::atomic::write_atomic(&target, &bytes)
+                .map_err(|e| WorkspaceError::io("restoring", &target, std::io::Error::other(e)))?;
+            if mode.as_deref() == Some("100755") {
+                let meta = std::fs::metadata(&target)
+                    .map_err(|e| WorkspaceError::io("reading", &target, e))?;
+                let bits = meta.permissions().mode();
+                // Execute wherever read is allowed, like git checkout.
+                let exec = (bits & 0o444) >> 2;
+                std::fs::set_permissions(&target, std::fs::Permissions::from_mode(bits | exec))
+                    .map_err(|e| WorkspaceError::io("setting permissions of", &target, e))?;
             }
         }
         Ok(())
+    }
+
+    /// The git mode (`100644`, `100755`, `120000`) of `rel` in checkpoint
+    /// `id`, read from its directory's listing (no pathspec, so any name is
+    /// matched exactly).
+    fn mode_at(&self, id: &str, rel: &Path) -> Result<Option<String>, WorkspaceError> {
+        use std::os::unix::ffi::OsStrExt;
+        let (Some(parent), Some(name)) = (rel.parent(), rel.file_name()) else {
+            return Ok(None);
+        };
+        let mut spec = std::ffi::OsString::from(format!("{id}:"));
+        spec.push(parent.as_os_str());
+        let out = self.git.run(
+            &[std::ffi::OsStr::new("ls-tree"), "-z".as_ref(), &spec],
+            None,
+        )?;
+        Ok(out.split(|&b| b == 0).find_map(|entry| {
+            let (meta, entry_name) = entry.split_at(entry.iter().position(|&b| b == b'\t')?);
+            (&entry_name[1..] == name.as_bytes()).then(|| {
+                let meta = String::from_utf8_lossy(meta);
+                meta.split(' ').next().unwrap_or("").to_string()
+            })
+        }))
     }
 
     /// `path` relative to the workspace root, refusing anything outside it.
@@ -438,6 +480,20 @@ impl Git {
         };
         bare.run_without_worktree(&["init", "--bare", "-q"])
     }
+}
+
+/// Replaces `target` by a symbolic link to `dest`, atomically: the link is
+/// made under a temporary name in the same directory and renamed over it.
+fn restore_symlink(target: &Path, dest: &[u8]) -> Result<(), WorkspaceError> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| WorkspaceError::io("creating", dir, e))?;
+    let tmp = dir.join(format!(".tandem-restore-{}", fastrand::u64(..)));
+    std::os::unix::fs::symlink(path_from_bytes(dest), &tmp)
+        .map_err(|e| WorkspaceError::io("creating link", &tmp, e))?;
+    std::fs::rename(&tmp, target).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        WorkspaceError::io("restoring link", target, e)
+    })
 }
 
 fn check_id(id: &str) -> Result<(), WorkspaceError> {

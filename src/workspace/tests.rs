@@ -260,6 +260,35 @@ fn ignores_and_size_limit() {
 }
 
 #[test]
+fn restore_keeps_modes_and_links() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fixture();
+    write(&f.ws, "bin/run.sh", "#!/bin/sh\n");
+    fs::set_permissions(f.ws.join("bin/run.sh"), fs::Permissions::from_mode(0o755)).unwrap();
+    write(&f.ws, "target.txt", "t");
+    std::os::unix::fs::symlink("target.txt", f.ws.join("link")).unwrap();
+    let c = open(&f);
+    let first = c.checkpoint(&label(1)).unwrap();
+    fs::remove_file(f.ws.join("bin/run.sh")).unwrap();
+    fs::remove_file(f.ws.join("link")).unwrap();
+    write(&f.ws, "link", "now a file");
+    c.restore(
+        &first.id,
+        &[PathBuf::from("bin/run.sh"), PathBuf::from("link")],
+    )
+    .unwrap();
+    let mode = fs::metadata(f.ws.join("bin/run.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o100, 0o100, "{mode:o}");
+    assert_eq!(
+        fs::read_link(f.ws.join("link")).unwrap(),
+        Path::new("target.txt")
+    );
+}
+
+#[test]
 fn nested_repositories_are_skipped() {
     let f = fixture();
     write(&f.ws, "top.txt", "top");
