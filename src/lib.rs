@@ -32,6 +32,7 @@
 //! | [`tools`] | the [`tools::Tool`] trait and [`tools::Registry`]; one file per tool (`read`, `list`, `glob`, `grep`, `edit`, `write`, `patch/` with its grammar, `shell`, `plan`); workspace path rules (`paths`) and atomic writes (`atomic`) |
 //! | [`exec`] | PTY processes that never outlive their command (`pty`); the kernel sandbox (`sandbox`: Landlock + seccomp applied by `tandem sandbox-exec`, a re-exec of this binary that then execs the command, plus the `doctor` probe); permission rules (`rules`, with command-line analysis in `shell_split`); approval modes (`approval`); credentials kept out of children, `/proc` and transcripts (`secrets`) |
 //! | [`diff`] | the pure diff model behind the review pane: files, hunks and lines with word-level emphasis (`model`), computing them with `similar` under a deadline plus binary and rename detection (`compute`), exporting selected hunks as a patch `git apply` accepts (`patch`), and the byte-exact per-hunk accept/revert the viewer runs (`apply`) |
+//! | [`workspace`] | checkpoints of the work tree in a private shadow git repository under the state dir (never the user's `.git`; `.gitignore`, `.tandemignore`, size limit), file contents at a checkpoint, restore, and attribution of changes to pane, turn and tool (`ChangeLog`) |
 //! | [`mockserver`] | the scripted model server on loopback: backs `tandem demo` and the integration tests, speaks all three wire protocols, injects faults |
 //! | [`tui`] | the full-screen workbench: start-up and event loop (`run`), state (`app`), drawing (`view`), each pane's history (`history`), the composer (`composer`), markdown and highlighting, the keymap table, terminal hygiene, themes |
 //! | [`headless`] | `tandem exec` (`run`: resolves provider, rules and sandbox from config and flags), `tandem demo` (`demo`), text/JSONL rendering (`output`), exit codes (`exit`) |
@@ -61,3 +62,4 @@ pub mod paths;
 pub mod provider;
 pub mod tools;
 pub mod tui;
+pub mod workspace;
