@@ -267,34 +267,42 @@ pub(crate) fn path_target(input: &Value, key: &str, workspace: &std::path::Path)
 #[derive(Clone)]
 pub struct Registry {
     tools: Vec<Arc<dyn Tool>>,
+    /// The tools' specs, built once: a spec is a JSON schema, and the
+    /// session looks tools up and offers the specs on every model call.
+    specs: Arc<Vec<ToolSpec>>,
 }
 
 impl Registry {
     /// The core tools every session has.
     pub fn core() -> Self {
-        Self {
-            tools: vec![
-                Arc::new(read::ReadFile),
-                Arc::new(list::ListDir),
-                Arc::new(glob::Glob),
-                Arc::new(grep::Grep),
-                Arc::new(edit::EditFile),
-                Arc::new(write::WriteFile),
-                Arc::new(patch::ApplyPatch),
-                Arc::new(shell::Shell),
-                Arc::new(plan::UpdatePlan),
-            ],
-        }
+        Self::new(vec![
+            Arc::new(read::ReadFile),
+            Arc::new(list::ListDir),
+            Arc::new(glob::Glob),
+            Arc::new(grep::Grep),
+            Arc::new(edit::EditFile),
+            Arc::new(write::WriteFile),
+            Arc::new(patch::ApplyPatch),
+            Arc::new(shell::Shell),
+            Arc::new(plan::UpdatePlan),
+        ])
+    }
+
+    /// A registry of these tools.
+    pub fn new(tools: Vec<Arc<dyn Tool>>) -> Self {
+        let specs = Arc::new(tools.iter().map(|t| t.spec()).collect());
+        Self { tools, specs }
     }
 
     /// Looks a tool up by name.
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Tool>> {
-        self.tools.iter().find(|t| t.spec().name == name)
+        let index = self.specs.iter().position(|s| s.name == name)?;
+        self.tools.get(index)
     }
 
     /// The specs offered to the model.
     pub fn specs(&self) -> Vec<ToolSpec> {
-        self.tools.iter().map(|t| t.spec()).collect()
+        self.specs.as_ref().clone()
     }
 }
 
