@@ -19,6 +19,7 @@
 
 pub mod app;
 pub mod composer;
+pub mod diffview;
 pub mod highlight;
 pub mod history;
 pub mod keymap;

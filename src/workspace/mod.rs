@@ -11,12 +11,16 @@
 mod attribution;
 mod checkpoint;
 mod git;
+pub mod review;
+pub mod tracker;
 
 pub use attribution::{Actor, Attribution, ChangeLog, ToolTouch, attribute};
 pub use checkpoint::{
     ChangeStatus, ChangedPath, Checkpoint, CheckpointInfo, CheckpointLabel, CheckpointOptions,
     Checkpoints,
 };
+pub use review::{Review, ReviewCommand, ReviewSnapshot};
+pub use tracker::{Tracker, TrackerEvent, TrackerOptions};
 
 use std::path::PathBuf;
 

@@ -1,0 +1,206 @@
+//! The review: what the agents (and the user) changed, as diffs the user
+//! accepts or reverts hunk by hunk.
+//!
+//! Two modes, chosen by the workspace:
+//! - **git**: the diff is the user's index against the working tree (what
+//!   `git diff` shows, plus untracked files that are not ignored). Accepting
+//!   a hunk stages it in the user's index (the only write to the user's git
+//!   state Tandem makes, and only on this explicit key); an accepted hunk
+//!   leaves the diff. Reverting restores the index side of the hunk in the
+//!   working file.
+//! - **plain directory**: the diff is the session's baseline checkpoint
+//!   (or the content the user accepted since) against the working tree.
+//!   Accepting marks the hunk reviewed by moving it into that in-memory
+//!   reviewed content; reverting restores the old side in the working file.
+//!
+//! Every operation is exact (byte for byte, CRLF and missing final newline
+//! kept) and refused with [`ReviewError::Changed`] when the file changed
+//! again since the diff was computed. Each is undoable ([`Review::undo`]).
+//! Everything here blocks on the file system and git: front ends call it off
+//! their UI thread.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{Attribution, Checkpoints, WorkspaceError};
+use crate::diff::{ApplyError, DiffOptions, FileDiff, Hunk};
+
+/// Which review mode the workspace is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReviewMode {
+    /// A git work tree: accept stages into the index.
+    Git {
+        /// The repository's top-level directory.
+        repo_root: PathBuf,
+    },
+    /// A plain directory: accept marks reviewed.
+    Plain,
+}
+
+/// Who changed a file (one entry per attribution that mentions it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileOrigin {
+    /// `chat`, `run`, or empty for the user.
+    pub pane: String,
+    /// The pane's turn (0 for the user).
+    pub turn: u32,
+    /// The tool (`edit_file`, `shell: cargo fmt`), `None` for the user.
+    pub tool: Option<String>,
+    /// No tool of an agent made it (the user's editor, a build).
+    pub external: bool,
+    /// The checkpoint that recorded it.
+    pub checkpoint: String,
+}
+
+/// One file of the review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewFile {
+    /// The diff still to review (index or reviewed content → working tree).
+    /// No hunks when everything was accepted.
+    pub diff: FileDiff,
+    /// Who changed it this session, oldest first; empty when the change
+    /// predates the session (e.g. uncommitted work in a git repository).
+    pub origins: Vec<FileOrigin>,
+    /// Nothing left to review: every change was accepted.
+    pub reviewed: bool,
+}
+
+impl ReviewFile {
+    /// The path shown for the file (the new path; the old one of a deletion).
+    pub fn path(&self) -> &str {
+        if self.diff.new_path.is_empty() {
+            &self.diff.old_path
+        } else {
+            &self.diff.new_path
+        }
+    }
+
+    /// Lines added and removed in the remaining hunks.
+    pub fn counts(&self) -> (usize, usize) {
+        let mut added = 0;
+        let mut removed = 0;
+        for line in self.diff.hunks.iter().flat_map(|h| &h.lines) {
+            match line.kind {
+                crate::diff::LineKind::Added => added += 1,
+                crate::diff::LineKind::Removed => removed += 1,
+                crate::diff::LineKind::Context => {}
+            }
+        }
+        (added, removed)
+    }
+}
+
+/// The whole review at one moment, computed by [`Review::snapshot`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewSnapshot {
+    /// Git or plain.
+    pub mode: ReviewMode,
+    /// The files, sorted by path.
+    pub files: Vec<ReviewFile>,
+    /// Some diff hit its deadline and is coarser than usual (shown as a
+    /// note; the hunks are still exact).
+    pub coarse: bool,
+    /// More files changed than a review can show; the rest were left out.
+    pub truncated: bool,
+}
+
+/// One action on the review; front ends send these to a worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReviewCommand {
+    /// Accept (stage / mark reviewed) one hunk of `path`.
+    AcceptHunk {
+        /// The file's path as in [`ReviewFile::path`].
+        path: String,
+        /// The hunk as shown.
+        hunk: Hunk,
+    },
+    /// Accept every remaining hunk of `path` (a new or deleted file too).
+    AcceptFile {
+        /// The file's path.
+        path: String,
+    },
+    /// Restore the old side of one hunk in the working file.
+    RevertHunk {
+        /// The file's path.
+        path: String,
+        /// The hunk as shown.
+        hunk: Hunk,
+    },
+    /// Restore the whole file (delete it when it was added).
+    RevertFile {
+        /// The file's path.
+        path: String,
+    },
+    /// Undo the last accept or revert.
+    Undo,
+}
+
+/// Why a review action failed; the text says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    /// The file changed since the diff was computed.
+    #[error("{path}: {source}")]
+    Changed {
+        /// The file.
+        path: String,
+        /// Which hunk no longer applies.
+        #[source]
+        source: ApplyError,
+    },
+    /// The path is not part of the review (refreshed away meanwhile).
+    #[error("{0} has no changes to review any more; the list was refreshed")]
+    NotInReview(String),
+    /// Nothing to undo.
+    #[error("nothing to undo")]
+    NothingToUndo,
+    /// A git or file operation failed.
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+}
+
+/// The review engine of one workspace.
+pub struct Review {
+    // Filled in by the implementation.
+    _private: (),
+}
+
+impl Review {
+    /// Opens the review of `checkpoints`' workspace. `baseline` is the
+    /// session's first checkpoint (the old side in plain mode). Detects git
+    /// mode with the real `git` (a workspace inside a work tree).
+    pub fn open(checkpoints: Arc<Checkpoints>, baseline: String) -> Result<Self, WorkspaceError> {
+        let _ = (checkpoints, baseline);
+        todo!()
+    }
+
+    /// The mode in use.
+    pub fn mode(&self) -> &ReviewMode {
+        todo!()
+    }
+
+    /// Computes the review now. `head` is the newest checkpoint (plain mode
+    /// lists the paths changed from the baseline to it); `attributions`
+    /// give each file its origins; files an attribution mentions stay
+    /// listed (as reviewed) after all their hunks were accepted.
+    pub fn snapshot(
+        &self,
+        head: &str,
+        attributions: &[Attribution],
+        opts: &DiffOptions,
+    ) -> Result<ReviewSnapshot, WorkspaceError> {
+        let _ = (head, attributions, opts);
+        todo!()
+    }
+
+    /// Carries out `command`; returns a one-line description for the status
+    /// bar ("staged hunk 2 of src/lib.rs", "undid: revert of ...").
+    pub fn execute(&mut self, command: &ReviewCommand) -> Result<String, ReviewError> {
+        let _ = command;
+        todo!()
+    }
+
+    /// The workspace root, to resolve a file for `$EDITOR`.
+    pub fn workspace(&self) -> &Path {
+        todo!()
+    }
+}
