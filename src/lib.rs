@@ -20,6 +20,12 @@
 //!                              rules, approval modes, secrets)
 //!  (ModelClient: SSE decoding, retries, idle timeout, rate limits;
 //!   one wire file per protocol: anthropic, openai_responses, openai_chat)
+//!
+//!   sessions ──begin/end call, turn ended──▶ workspace::Tracker ◀── file watcher
+//!                                            │ checkpoints (shadow git) +
+//!                                            │ attribution ──▶ TrackerEvent
+//!   tui diff viewer ◀── review worker thread ◀┘ (workspace::Review: diffs,
+//!                        accept = stage / mark reviewed, revert, undo)
 //! ```
 //!
 //! | module | owns |
@@ -31,10 +37,10 @@
 //! | [`agent`] | building a session from the config for any front end (`setup`), [`agent::Session`] (`session`: history, turn loop, tool dispatch, approvals, interrupts, redaction), its `Op`/`Event` protocol (`protocol`), whether a call runs, asks or is refused (`gate`: rules, then the mode), system prompts (`prompt`), capping tool output for the model (`truncate`) |
 //! | [`tools`] | the [`tools::Tool`] trait and [`tools::Registry`]; one file per tool (`read`, `list`, `glob`, `grep`, `edit`, `write`, `patch/` with its grammar, `shell`, `plan`); workspace path rules (`paths`) and atomic writes (`atomic`) |
 //! | [`exec`] | PTY processes that never outlive their command (`pty`); the kernel sandbox (`sandbox`: Landlock + seccomp applied by `tandem sandbox-exec`, a re-exec of this binary that then execs the command, plus the `doctor` probe); permission rules (`rules`, with command-line analysis in `shell_split`); approval modes (`approval`); credentials kept out of children, `/proc` and transcripts (`secrets`) |
-//! | [`diff`] | the pure diff model behind the review pane: files, hunks and lines with word-level emphasis (`model`), computing them with `similar` under a deadline plus binary and rename detection (`compute`), exporting selected hunks as a patch `git apply` accepts (`patch`), and the byte-exact per-hunk accept/revert the viewer runs (`apply`); no front end uses it yet |
-//! | [`workspace`] | checkpoints of the work tree in a private shadow git repository under the state dir (never the user's `.git`; `.gitignore`, `.tandemignore`, size limit), file contents at a checkpoint, restore, and attribution of changes to pane, turn and tool (`ChangeLog`); sessions do not take checkpoints yet |
+//! | [`diff`] | the pure diff model behind the review pane: files, hunks and lines with word-level emphasis (`model`), computing them with `similar` under a deadline plus binary and rename detection (`compute`), exporting selected hunks as a patch `git apply` accepts (`patch`), and the byte-exact per-hunk accept/revert the review runs (`apply`) |
+//! | [`workspace`] | checkpoints of the work tree in a private shadow git repository under the state dir (never the user's `.git`; `.gitignore`, `.tandemignore`, size limit), file contents at a checkpoint, restore, and attribution of changes to pane, turn and tool (`ChangeLog`); the `tracker` that sessions and a debounced file watcher (`watcher`) drive, checkpointing at session start and after every turn that ran tools and attributing each change across both panes; the `review` engine (index or baseline → working tree diffs; accept stages in the user's index in a git repository or marks reviewed otherwise; revert; undo) |
 //! | [`mockserver`] | the scripted model server on loopback: backs `tandem demo` and the integration tests, speaks all three wire protocols, injects faults |
-//! | [`tui`] | the full-screen workbench: start-up and event loop (`run`), state (`app`), drawing (`view`), each pane's history (`history`), the composer (`composer`), markdown and highlighting, the keymap table, terminal hygiene, themes |
+//! | [`tui`] | the full-screen workbench: start-up and event loop (`run`), state (`app`, `app_review`), drawing (`view`), each pane's history (`history`), the composer (`composer`), the diff viewer (`diffview`) and its worker thread (`review_worker`), markdown and highlighting, the keymap table, terminal hygiene, themes |
 //! | [`headless`] | `tandem exec` (`run`: resolves provider, rules and sandbox from config and flags), `tandem demo` (`demo`), text/JSONL rendering (`output`), exit codes (`exit`) |
 //! | [`cli`] | command-line parsing and dispatch |
 //!

@@ -64,6 +64,7 @@ async fn session_with(
         shell: Arc::new(ShellSettings::default()),
         redactor: Arc::new(Redactor::default()),
         permissions,
+        tracker: None,
     });
     (server, handle)
 }

@@ -356,3 +356,127 @@ async fn provider_switches_live_and_help_lists_the_keys() {
     );
     assert_eq!(run.requests()[0].path, "/v1/responses");
 }
+
+/// Runs `git` in `dir` with the developer's own configuration kept out.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Polls `pred` for up to [`WAIT`].
+fn eventually(what: &str, pred: impl Fn() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        if pred() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_run_changes_accept_revert_and_comment_to_chat() {
+    let chat = server("[[reply]]\ntext = \"Thanks, I will look at that hunk.\"\n").await;
+    let run = server(
+        r#"
+[[reply]]
+text = "Editing both files."
+[[reply.tool_calls]]
+name = "edit_file"
+input = { path = "alpha.txt", old_string = "line 3\n", new_string = "line three\n" }
+[[reply.tool_calls]]
+name = "edit_file"
+input = { path = "beta.txt", old_string = "beta 5\n", new_string = "beta five\n" }
+
+[[reply]]
+text = "Both files edited."
+"#,
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let lines = |prefix: &str| (1..=9).map(|i| format!("{prefix} {i}\n")).collect::<String>();
+    let alpha = lines("line");
+    let beta = lines("beta");
+    std::fs::write(work.path().join("alpha.txt"), &alpha).unwrap();
+    std::fs::write(work.path().join("beta.txt"), &beta).unwrap();
+    git(work.path(), &["init", "-q"]);
+    git(work.path(), &["add", "."]);
+    git(work.path(), &["commit", "-qm", "start"]);
+    let env = env_for(&chat, &run);
+    let (home_path, work_path) = (home.path().to_path_buf(), work.path().to_path_buf());
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &work_path, &env, &[], 160, 48);
+        tui.wait_text("Chat");
+        tui.send("\t");
+        tui.type_line("edit both files");
+        tui.wait_text("Both files edited.");
+        tui.wait_text("Run changed 2 files");
+        // Ctrl-G opens the viewer on the Run task's changes.
+        tui.send("\x07");
+        tui.wait_text("alpha.txt");
+        tui.wait_text("beta.txt");
+        tui.wait_text("line three");
+        tui.wait_for("both files attributed to Run", |s| {
+            let text = s.contents();
+            text.lines()
+                .filter(|l| (l.contains("alpha.txt") || l.contains("beta.txt")) && l.contains("Run"))
+                .count()
+                >= 2
+        });
+        // Accept alpha's hunk: it is staged in the user's index.
+        tui.send(" ");
+        eventually("alpha.txt staged", || {
+            git(&work_path, &["diff", "--cached", "--name-only"]).trim() == "alpha.txt"
+        });
+        let staged = git(&work_path, &["diff", "--cached"]);
+        assert!(staged.contains("+line three") && staged.contains("-line 3"), "{staged}");
+        // Next file: comment on beta's hunk to Chat, then revert it.
+        tui.send("J");
+        tui.wait_text("beta five");
+        tui.send("c");
+        std::thread::sleep(Duration::from_millis(100));
+        for c in "please double-check this".chars() {
+            tui.send(&c.to_string());
+        }
+        tui.send("\r");
+        tui.wait_text("comment sent to Chat");
+        tui.send("d");
+        tui.wait_text("y/n");
+        tui.send("y");
+        eventually("beta.txt reverted", || {
+            std::fs::read_to_string(work_path.join("beta.txt")).unwrap() == beta
+        });
+        // The comment is in Chat's history, and Chat answered it.
+        tui.send("\t");
+        tui.wait_text("please double-check this");
+        tui.wait_text("Thanks, I will look at that hunk.");
+    })
+    .await;
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("alpha.txt")).unwrap(),
+        alpha.replace("line 3\n", "line three\n"),
+        "accepting does not change the working file"
+    );
+    let asked = serde_json::to_string(&chat.requests()[0].body).unwrap();
+    assert!(
+        asked.contains("please double-check this") && asked.contains("beta.txt"),
+        "Chat got the comment with its file: {asked}"
+    );
+}

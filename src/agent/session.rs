@@ -31,6 +31,7 @@ use crate::provider::{
 use crate::tools::{
     ReadFilter, Registry, ShellSettings, Tool, ToolContext, ToolKind, ToolOutput, ToolProgress,
 };
+use crate::workspace::Tracker;
 
 /// Events buffered between a session and a slow front end before the
 /// session waits (backpressure instead of unbounded memory).
@@ -69,6 +70,11 @@ pub struct SessionConfig {
     /// output, model text, errors), so a key a tool prints never reaches the
     /// model, the front end or a transcript.
     pub redactor: Arc<Redactor>,
+    /// The workspace's change tracker, shared by both panes: told about
+    /// every tool call and the end of every turn that ran tools, so each
+    /// change is checkpointed and attributed to this pane, task and tool.
+    /// `None` where nobody reviews (headless runs).
+    pub tracker: Option<Arc<Tracker>>,
 }
 
 /// A front end's end of a running session.
@@ -118,6 +124,14 @@ pub struct Session {
     read_filter: ReadFilter,
     /// Planning mode (`Op::SetPlanning`): edits and commands are refused.
     planning: bool,
+    /// Tasks started in this session, counting from 1: the "turn" changes
+    /// are attributed to (one user message and everything the agent did
+    /// for it). Front ends count [`Event::TaskStarted`] the same way.
+    task_no: u32,
+    /// A tool that may change files ran in the current model turn.
+    turn_touched: bool,
+    /// ... in the current task.
+    task_touched: bool,
 }
 
 impl Session {
@@ -137,6 +151,9 @@ impl Session {
         let session = Session {
             read_filter,
             planning: false,
+            task_no: 0,
+            turn_touched: false,
+            task_touched: false,
             cfg,
             history: Vec::new(),
             total: Usage::default(),
@@ -222,6 +239,8 @@ impl Session {
 
     async fn run_task(&mut self, text: String) {
         tracing::info!(session = %self.cfg.session_id, pane = ?self.cfg.pane, model = %self.cfg.model, "task started");
+        self.task_no += 1;
+        self.task_touched = false;
         self.emit(Event::TaskStarted { text: text.clone() }).await;
         self.history.push(Message::User { text });
         let mut turns = 0;
@@ -255,6 +274,7 @@ impl Session {
                 break TaskStatus::MaxTurns;
             }
         };
+        self.settle_checkpoints().await;
         tracing::info!(session = %self.cfg.session_id, ?status, turns, total = ?self.total, "task ended");
         self.emit(Event::TaskComplete {
             status,
@@ -263,6 +283,47 @@ impl Session {
             last_message,
         })
         .await;
+    }
+
+    /// The pane's name as the change tracker records it.
+    fn pane_name(&self) -> &'static str {
+        match self.cfg.pane {
+            Pane::Chat => "chat",
+            Pane::Run => "run",
+        }
+    }
+
+    /// Ends a model turn for the change tracker: a checkpoint when a tool
+    /// that may change files ran.
+    fn checkpoint_turn(&mut self) {
+        if let Some(tracker) = &self.cfg.tracker
+            && std::mem::take(&mut self.turn_touched)
+        {
+            self.task_touched = true;
+            let note = format!("{} task {}", self.pane_name(), self.task_no);
+            tracker.turn_ended(self.pane_name(), self.task_no, &note);
+        }
+    }
+
+    /// Waits until the task's checkpoints are taken, so a front end that
+    /// sees [`Event::TaskComplete`] finds every change of the task in
+    /// [`Tracker::attributions`] (the run summary lists them).
+    async fn settle_checkpoints(&mut self) {
+        let Some(tracker) = self.cfg.tracker.clone() else {
+            return;
+        };
+        if !std::mem::take(&mut self.task_touched) {
+            return;
+        }
+        match tokio::task::spawn_blocking(move || tracker.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(session = %self.cfg.session_id, error = %e, "checkpoint failed")
+            }
+            Err(e) => {
+                tracing::warn!(session = %self.cfg.session_id, error = %e, "checkpoint task failed")
+            }
+        }
     }
 
     fn request(&self) -> ModelRequest {
@@ -470,6 +531,7 @@ impl Session {
         {
             interrupted = true;
         }
+        self.checkpoint_turn();
         for (call, result) in calls.iter().zip(results) {
             let message = match result {
                 Some(output) => Message::ToolResult {
@@ -610,9 +672,27 @@ impl Session {
             .drain(..)
             .map(|(i, tool, input)| {
                 let ctx = self.tool_context(&calls[i].id, cancel);
+                let tracker = self.cfg.tracker.clone();
+                if let Some(tracker) = &tracker {
+                    let summary = tool.summary(&input);
+                    tracker.begin_call(
+                        &calls[i].id,
+                        self.pane_name(),
+                        self.task_no,
+                        &calls[i].name,
+                        &summary,
+                    );
+                    if tool.kind() != ToolKind::Read {
+                        self.turn_touched = true;
+                    }
+                }
+                let call_id = calls[i].id.clone();
                 async move {
                     let started = Instant::now();
                     let output = tool.run(input, &ctx).await;
+                    if let Some(tracker) = &tracker {
+                        tracker.end_call(&call_id, &output.changed);
+                    }
                     (i, output, started.elapsed())
                 }
             })

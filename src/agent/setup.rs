@@ -19,6 +19,7 @@ use crate::exec::secrets::SecretPolicy;
 use crate::exec::{ApprovalMode, Permissions};
 use crate::provider::{ModelClient, ReasoningEffort};
 use crate::tools::{Registry, SandboxLaunch, ShellSettings};
+use crate::workspace::Tracker;
 
 /// Command-line choices about the sandbox.
 #[derive(Debug, Clone, Copy, Default)]
@@ -164,6 +165,8 @@ pub struct SessionParams {
     pub live_output: bool,
     pub permissions: Permissions,
     pub sandbox: SandboxLaunch,
+    /// The workspace's change tracker (the TUI's review); `None` headless.
+    pub tracker: Option<Arc<Tracker>>,
 }
 
 /// A complete session configuration: persona prompt with the instruction
@@ -197,5 +200,6 @@ pub fn session_config(config: &Config, config_dir: &Path, params: SessionParams)
         shell: Arc::new(shell),
         redactor: Arc::new(secrets.redactor_from_env()),
         permissions: params.permissions,
+        tracker: params.tracker,
     }
 }

@@ -31,6 +31,7 @@ pub struct Config {
     pub shell: ShellConfig,
     pub sandbox: SandboxConfig,
     pub ui: UiConfig,
+    pub review: ReviewConfig,
     pub providers: BTreeMap<String, ProviderDef>,
     /// `[permissions]` of every layer, kept apart (not merged) so rules from
     /// the user and the project both apply and each keeps its origin.
@@ -130,6 +131,30 @@ pub struct UiConfig {
     /// Capture the mouse for wheel scrolling (the terminal's own selection
     /// then needs Shift).
     pub mouse: bool,
+}
+
+/// Change tracking and the diff viewer (`[review]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewConfig {
+    /// Track changes with checkpoints (the diff viewer needs it).
+    pub track: bool,
+    /// Files larger than this are left out of checkpoints and the review.
+    pub max_file_bytes: u64,
+    /// `myers` (git's default) or `patience`.
+    pub algorithm: DiffAlgorithm,
+    /// Unchanged lines shown around each change.
+    pub context: usize,
+}
+
+/// The line-diff algorithm named in `[review] algorithm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffAlgorithm {
+    /// Myers' O(ND) diff.
+    Myers,
+    /// Patience diff (anchors on unique lines).
+    Patience,
 }
 
 /// The kernel sandbox of commands (`[sandbox]`).

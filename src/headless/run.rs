@@ -227,6 +227,7 @@ async fn drive(spec: RunSpec) -> i32 {
             live_output: false,
             permissions: spec.permissions,
             sandbox: spec.sandbox,
+            tracker: None,
         },
     ));
     let _ = handle.ops.send(Op::UserMessage(spec.prompt));

@@ -4,12 +4,14 @@
 //! on the panes' channels; [`super::view`] draws the state. So every
 //! interaction can be tested by feeding keys and events to an [`App`].
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::composer::{Composer, ComposerAction};
+use super::diffview::{DiffViewer, Filter};
 use super::history::{History, NoticeKind};
 use super::keymap::{self, Action, Context};
 use super::theme::Theme;
@@ -17,6 +19,7 @@ use crate::agent::{ApprovalDecision, Event, Op, Pane, TaskStatus};
 use crate::exec::ApprovalMode;
 use crate::provider::{RateLimitSnapshot, Usage};
 use crate::tools::SandboxSummary;
+use crate::workspace::{ReviewCommand, Tracker};
 
 /// A second Ctrl-C within this time quits.
 const CTRL_C_WINDOW: Duration = Duration::from_millis(1500);
@@ -75,6 +78,10 @@ pub struct PaneSlot {
     pub task_started: Option<Instant>,
     /// Answer characters streamed in the current task (for tokens/s).
     pub streamed_chars: usize,
+    /// Tasks started in the pane's session, counting from 1: the number
+    /// the change tracker attributes the task's changes to (the session
+    /// counts its tasks the same way).
+    pub tasks: u32,
     /// Esc was pressed once with nothing to interrupt: the next clears.
     esc_armed: bool,
 }
@@ -103,6 +110,7 @@ impl PaneSlot {
             queued: 0,
             task_started: None,
             streamed_chars: 0,
+            tasks: 0,
             esc_armed: false,
         }
     }
@@ -146,6 +154,7 @@ impl PaneSlot {
                 self.sandbox = Some(sandbox.clone());
             }
             Event::TaskStarted { .. } => {
+                self.tasks += 1;
                 self.busy = true;
                 self.queued = self.queued.saturating_sub(1);
                 self.status = PaneStatus::Thinking;
@@ -213,6 +222,12 @@ pub enum Effect {
     Suspend,
     /// Start a new session on another provider for a pane (`/provider`).
     SwitchProvider { pane: usize, provider: String },
+    /// Run a review command (accept, revert, undo) on the review worker.
+    Review(ReviewCommand),
+    /// Recompute the review (the viewer opened, or asked for it).
+    RefreshReview,
+    /// Open a workspace file at a line in `$EDITOR`, handing it the terminal.
+    Edit { path: String, line: usize },
 }
 
 /// The whole TUI state.
@@ -228,9 +243,23 @@ pub struct App {
     pub flash: Option<(String, Instant)>,
     /// The configured provider names, for `/provider`.
     pub providers: Vec<String>,
+    /// The diff viewer (kept while the panes have focus).
+    pub viewer: DiffViewer,
+    /// The viewer has the screen and the keyboard.
+    pub viewer_focused: bool,
+    /// The viewer is open: Tab reaches it after the Run pane.
+    pub viewer_open: bool,
+    /// The workspace's change tracker (`None` when tracking is off or
+    /// could not start); read for the run summary.
+    pub tracker: Option<Arc<Tracker>>,
+    /// Compare lines ignoring whitespace in the review (`w`).
+    pub review_ignore_whitespace: bool,
+    /// The filter the viewer gets when next opened (the last Run task's
+    /// changes, offered by its summary).
+    pub(super) pending_filter: Option<Filter>,
     chord: bool,
     last_ctrl_c: Option<Instant>,
-    effects: Vec<Effect>,
+    pub(super) effects: Vec<Effect>,
 }
 
 impl App {
@@ -245,6 +274,12 @@ impl App {
             quit: false,
             flash: None,
             providers: Vec::new(),
+            viewer: DiffViewer::new(),
+            viewer_focused: false,
+            viewer_open: false,
+            tracker: None,
+            review_ignore_whitespace: false,
+            pending_filter: None,
             chord: false,
             last_ctrl_c: None,
             effects: Vec::new(),
@@ -261,7 +296,7 @@ impl App {
         std::mem::take(&mut self.effects)
     }
 
-    fn flash(&mut self, text: impl Into<String>) {
+    pub(super) fn flash(&mut self, text: impl Into<String>) {
         self.flash = Some((text.into(), Instant::now()));
     }
 
@@ -278,11 +313,16 @@ impl App {
     /// A session event of pane `index`.
     pub fn on_session_event(&mut self, index: usize, event: &Event) {
         self.panes[index].apply(event);
+        if self.panes[index].pane == Pane::Run && matches!(event, Event::TaskComplete { .. }) {
+            self.run_summary();
+        }
     }
 
     /// Bracketed paste into the focused composer.
     pub fn on_paste(&mut self, text: &str) {
-        if self.overlay.is_none() {
+        if self.overlay.is_none() && self.viewer_focused {
+            self.viewer.on_paste(text);
+        } else if self.overlay.is_none() {
             let pane = self.focused();
             match &mut pane.approval {
                 Some(PendingApproval {
@@ -318,6 +358,10 @@ impl App {
                 KeyCode::Char('w') => self.focus = 1 - self.focus,
                 _ => {}
             }
+            return;
+        }
+        if self.viewer_focused {
+            self.viewer_key(key);
             return;
         }
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
@@ -362,6 +406,11 @@ impl App {
             pane.composer.clear();
             return;
         }
+        self.ctrl_c_twice();
+    }
+
+    /// The second Ctrl-C within [`CTRL_C_WINDOW`] quits.
+    pub(super) fn ctrl_c_twice(&mut self) {
         let now = Instant::now();
         if self
             .last_ctrl_c
@@ -374,7 +423,7 @@ impl App {
         }
     }
 
-    fn request_quit(&mut self) {
+    pub(super) fn request_quit(&mut self) {
         if self.any_busy() {
             self.overlay = Some(Overlay::ConfirmQuit);
         } else {
@@ -382,9 +431,11 @@ impl App {
         }
     }
 
-    fn global(&mut self, action: Action) {
+    pub(super) fn global(&mut self, action: Action) {
         match action {
-            Action::FocusNext | Action::FocusPrev => self.focus = 1 - self.focus,
+            Action::FocusNext => self.cycle_focus(true),
+            Action::FocusPrev => self.cycle_focus(false),
+            Action::OpenDiff => self.toggle_viewer(),
             Action::WindowChord => self.chord = true,
             Action::ToggleZoom => self.zoomed = !self.zoomed,
             Action::Suspend => self.effects.push(Effect::Suspend),
@@ -478,20 +529,26 @@ impl App {
     }
 
     fn submit(&mut self, text: String) {
-        let pane = self.focused();
+        self.submit_to(self.focus, text);
+    }
+
+    /// Sends `text` to pane `index` as a user message (queued when busy).
+    /// Returns whether the pane has a session to take it.
+    pub(super) fn submit_to(&mut self, index: usize, text: String) -> bool {
+        let pane = &mut self.panes[index];
         if let Some(error) = pane.setup_error.clone() {
             pane.history.push_notice(
                 format!("{} is not connected to a model: {error}", pane.label()),
                 NoticeKind::Error,
             );
-            return;
+            return false;
         }
         if pane.busy {
             pane.queued += 1;
             pane.history
                 .push_notice("queued: runs when the current task ends", NoticeKind::Info);
         }
-        pane.send(Op::UserMessage(text));
+        pane.send(Op::UserMessage(text))
     }
 
     /// Runs a slash command typed in the focused pane.
@@ -570,6 +627,7 @@ impl App {
                 );
             }
             "handoff" => self.handoff(args),
+            "diff" => self.diff_command(args),
             "provider" => {
                 let known = self.providers.join(", ");
                 let focus = self.focus;
@@ -597,7 +655,6 @@ impl App {
                     "provider" => {
                         "switching a pane's provider: restart with --chat-provider / --run-provider (live switching comes with saved sessions)"
                     }
-                    "diff" => "the diff viewer is not built yet (it is the next piece of work)",
                     "quota" => {
                         "the full quota view is not built yet; the status bar shows each pane's tokens"
                     }

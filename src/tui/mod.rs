@@ -9,6 +9,9 @@
 //! |---|---|
 //! | `run` | start-up (sessions from the config) and the event loop: input, session events, coalesced frames |
 //! | `app` | the state and how keys, pastes and session events change it |
+//! | `app_review` | opening the diff viewer, its keys and actions, the Run summary of changed files |
+//! | `diffview` | the diff viewer: file list, unified / side-by-side diff, lazy highlighting, review keys |
+//! | `review_worker` | the thread that computes review snapshots and runs accept / revert / undo off the UI thread |
 //! | `view` | drawing the state: layout, pane titles, status bar, approval dialog, help |
 //! | `history` | one pane's scrollable history of cells, rendering only the visible lines |
 //! | `composer` | the input: editing, history, slash commands, `@` file completion |
@@ -18,12 +21,14 @@
 //! | `theme` | themes and colour-depth fallback |
 
 pub mod app;
+mod app_review;
 pub mod composer;
 pub mod diffview;
 pub mod highlight;
 pub mod history;
 pub mod keymap;
 pub mod markdown;
+mod review_worker;
 pub mod run;
 pub mod terminal;
 pub mod theme;

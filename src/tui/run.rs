@@ -9,7 +9,7 @@
 //! synchronized output so terminals never show half of it.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,6 +22,7 @@ use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 
 use super::app::{App, Effect, PaneSlot};
+use super::review_worker::{ReviewDone, ReviewWorker};
 use super::composer::FileIndex;
 use super::history::NoticeKind;
 use super::terminal::{self, Guard};
@@ -36,7 +37,12 @@ use crate::exec::secrets;
 use crate::exec::{ApprovalMode, Permissions};
 use crate::paths::Dirs;
 use crate::provider::HttpModelClient;
+use crate::config::DiffAlgorithm;
+use crate::diff::{Algorithm, DiffOptions};
 use crate::tools::SandboxLaunch;
+use crate::workspace::{
+    ChangeLog, CheckpointOptions, Checkpoints, Tracker, TrackerEvent, TrackerOptions,
+};
 
 /// The shortest time between two frames drawn for session output.
 const FRAME: Duration = Duration::from_millis(33);
@@ -79,6 +85,9 @@ struct Launcher {
     workspace: PathBuf,
     permissions: Permissions,
     sandbox: SandboxLaunch,
+    /// The shared change tracker; `None` when `[review] track` is off or it
+    /// could not start (the reason is shown in the Chat pane).
+    tracker: Option<Arc<Tracker>>,
 }
 
 /// A started session: its channels and what the pane shows of it.
@@ -128,6 +137,7 @@ impl Launcher {
                 live_output: true,
                 permissions: self.permissions.clone(),
                 sandbox: self.sandbox.clone(),
+                tracker: self.tracker.clone(),
             },
         ));
         Ok(Started {
@@ -186,18 +196,34 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let mut warnings: Vec<String> = warnings;
+    let (tracker, tracker_events) = if config.review.track {
+        match start_tracker(&dirs, &workspace, &config) {
+            Ok((tracker, events)) => (Some(tracker), Some(events)),
+            Err(e) => {
+                warnings.push(format!(
+                    "change tracking is off: {e:#}. The diff viewer needs it; set [review] track = false to silence this"
+                ));
+                (None, None)
+            }
+        }
+    } else {
+        (None, None)
+    };
     let launcher = Launcher {
         config,
         config_dir: dirs.config.clone(),
         workspace: workspace.clone(),
         permissions,
         sandbox,
+        tracker,
     };
     let code = runtime.block_on(async move {
         let (chat, chat_events) = launcher.pane(Pane::Chat, opts.chat_provider, opts.chat_model);
         let (run, run_events) = launcher.pane(Pane::Run, opts.run_provider, opts.run_model);
         let mut app = App::new(chat, run, theme);
         app.providers = launcher.config.providers.keys().cloned().collect();
+        app.tracker = launcher.tracker.clone();
         // One walk of the workspace serves `@` completion in both panes.
         let files = FileIndex::build(&workspace);
         for pane in &mut app.panes {
@@ -208,7 +234,13 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
                 .history
                 .push_notice(warning, NoticeKind::Warning);
         }
-        event_loop(&mut app, [chat_events, run_events], &launcher, mouse).await
+        let review = launcher.tracker.clone().map(ReviewWorker::start);
+        let channels = Channels {
+            sessions: [chat_events, run_events],
+            tracker: tracker_events,
+            review,
+        };
+        event_loop(&mut app, channels, &launcher, mouse).await
     });
     runtime.shutdown_timeout(Duration::from_millis(300));
     code
@@ -219,6 +251,91 @@ async fn recv(rx: &mut Option<mpsc::Receiver<Event>>) -> Option<Event> {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
+}
+
+async fn recv_unbounded<T>(rx: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Opens the workspace's checkpoint history and starts tracking changes.
+fn start_tracker(
+    dirs: &Dirs,
+    workspace: &Path,
+    config: &Config,
+) -> anyhow::Result<(Arc<Tracker>, mpsc::UnboundedReceiver<TrackerEvent>)> {
+    let checkpoints = Checkpoints::open(
+        &dirs.state,
+        workspace,
+        CheckpointOptions {
+            max_file_bytes: config.review.max_file_bytes,
+        },
+    )?;
+    let log_path = ChangeLog::path_for(checkpoints.shadow_dir());
+    let log = match ChangeLog::open(&log_path) {
+        Ok(log) => log,
+        Err(e) => {
+            // The log is history for the review, not the work itself: keep
+            // the unreadable file aside for inspection and start a new one.
+            let aside = log_path.with_extension(format!("corrupt-{}", std::process::id()));
+            std::fs::rename(&log_path, &aside).with_context(|| {
+                format!("{e}; and it could not be moved aside to {}", aside.display())
+            })?;
+            tracing::warn!(error = %e, aside = %aside.display(), "change log moved aside");
+            ChangeLog::open(&log_path)?
+        }
+    };
+    Ok(Tracker::start(
+        Arc::new(checkpoints),
+        log,
+        TrackerOptions::default(),
+    ))
+}
+
+/// The diff options the review uses: the configured algorithm and context,
+/// and the viewer's whitespace toggle.
+fn diff_options(config: &Config, ignore_whitespace: bool) -> DiffOptions {
+    DiffOptions {
+        algorithm: match config.review.algorithm {
+            DiffAlgorithm::Myers => Algorithm::Myers,
+            DiffAlgorithm::Patience => Algorithm::Patience,
+        },
+        context: config.review.context,
+        ignore_whitespace,
+        deadline: None,
+    }
+}
+
+/// Hands the terminal to `$VISUAL` / `$EDITOR` (else `vi`) on `path` at
+/// `line`, and waits for it. The editor string may carry arguments
+/// (`code -w`), so it goes through `sh` like git's `core.editor`.
+fn run_editor(path: &Path, line: usize) -> anyhow::Result<()> {
+    let editor = std::env::var("VISUAL")
+        .ok()
+        .filter(|e| !e.trim().is_empty())
+        .or_else(|| std::env::var("EDITOR").ok().filter(|e| !e.trim().is_empty()))
+        .unwrap_or_else(|| "vi".to_string());
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$@\""))
+        .arg(&editor)
+        .arg(format!("+{line}"))
+        .arg(path)
+        .status()
+        .with_context(|| format!("cannot start the editor `{editor}`"))?;
+    if !status.success() {
+        anyhow::bail!("the editor `{editor}` exited with {status}");
+    }
+    Ok(())
+}
+
+/// Every channel the event loop listens to besides the terminal.
+struct Channels {
+    sessions: [Option<mpsc::Receiver<Event>>; 2],
+    tracker: Option<mpsc::UnboundedReceiver<TrackerEvent>>,
+    review: Option<(ReviewWorker, mpsc::UnboundedReceiver<ReviewDone>)>,
 }
 
 /// Puts `text` on the clipboard with OSC 52 (works over SSH, and in tmux
@@ -232,10 +349,19 @@ fn osc52(text: &str) -> io::Result<()> {
 
 async fn event_loop(
     app: &mut App,
-    mut events: [Option<mpsc::Receiver<Event>>; 2],
+    channels: Channels,
     launcher: &Launcher,
     mouse: bool,
 ) -> anyhow::Result<i32> {
+    let Channels {
+        sessions: mut events,
+        tracker: mut tracker_events,
+        review,
+    } = channels;
+    let (review, mut review_done) = match review {
+        Some((worker, done)) => (Some(worker), Some(done)),
+        None => (None, None),
+    };
     let _guard = Guard::new(mouse).context("cannot set up the terminal")?;
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     term.clear()?;
@@ -263,6 +389,8 @@ async fn event_loop(
             tokio::select! {
                 biased;
                 term_event = input.next() => Wake::Terminal(term_event),
+                event = recv_unbounded(&mut tracker_events) => Wake::Tracker(event),
+                done = recv_unbounded(&mut review_done) => Wake::Review(done),
                 event = recv(chat_events) => Wake::Session(0, event),
                 event = recv(run_events) => Wake::Session(1, event),
                 _ = tick.tick(), if app.any_busy() || app.flash.is_some() || app.completing() => Wake::Tick,
@@ -286,6 +414,16 @@ async fn event_loop(
             Wake::Terminal(Some(Ok(_))) => {}
             Wake::Terminal(Some(Err(e))) => return Err(e.into()),
             Wake::Terminal(None) | Wake::Signal => break,
+            Wake::Tracker(Some(event)) => app.on_tracker_event(&event),
+            Wake::Tracker(None) => tracker_events = None,
+            Wake::Review(Some(ReviewDone::Snapshot(Ok(snapshot)))) => {
+                app.on_review_snapshot(snapshot)
+            }
+            Wake::Review(Some(ReviewDone::Snapshot(Err(message)))) => {
+                app.flash = Some((format!("review: {message}"), Instant::now()))
+            }
+            Wake::Review(Some(ReviewDone::Executed(outcome))) => app.on_review_done(outcome),
+            Wake::Review(None) => review_done = None,
             Wake::Session(index, Some(event)) => app.on_session_event(index, &event),
             Wake::Session(index, None) => {
                 events[index] = None;
@@ -299,7 +437,11 @@ async fn event_loop(
             Wake::Frame => {}
         }
         dirty |= !frame_only;
-        // Drain whatever else is ready, so one frame shows all of it.
+        // Drain whatever else is ready, so one frame shows all of it. The
+        // tracker first: a Run summary reads the attributions it reports.
+        while let Some(Ok(event)) = tracker_events.as_mut().map(|rx| rx.try_recv()) {
+            app.on_tracker_event(&event);
+        }
         for (index, rx) in events.iter_mut().enumerate() {
             while let Some(rx_ref) = rx.as_mut() {
                 match rx_ref.try_recv() {
@@ -316,6 +458,35 @@ async fn event_loop(
                     term.clear()?;
                     dirty = true;
                 }
+                Effect::Review(command) => {
+                    if let Some(review) = &review {
+                        review.execute(command);
+                    }
+                }
+                Effect::RefreshReview => {
+                    if let Some(review) = &review {
+                        review.refresh(diff_options(
+                            &launcher.config,
+                            app.review_ignore_whitespace,
+                        ));
+                    }
+                }
+                Effect::Edit { path, line } => {
+                    terminal::restore();
+                    let result = run_editor(&launcher.workspace.join(&path), line);
+                    terminal::enter(mouse)?;
+                    term.clear()?;
+                    if let Err(e) = result {
+                        app.flash = Some((format!("{e:#}"), Instant::now()));
+                    }
+                    if let Some(review) = &review {
+                        review.refresh(diff_options(
+                            &launcher.config,
+                            app.review_ignore_whitespace,
+                        ));
+                    }
+                    dirty = true;
+                }
                 Effect::SwitchProvider { pane, provider } => {
                     let slot = &mut app.panes[pane];
                     match launcher.start(slot.pane, Some(provider.clone()), None, slot.mode) {
@@ -330,6 +501,8 @@ async fn event_loop(
                             slot.setup_error = None;
                             slot.busy = false;
                             slot.queued = 0;
+                            // The new session counts its tasks from 1 again.
+                            slot.tasks = 0;
                             slot.history.push_notice(
                                 format!(
                                     "now on {} · {}; the conversation starts fresh",
@@ -360,6 +533,8 @@ async fn event_loop(
 enum Wake {
     Terminal(Option<io::Result<TermEvent>>),
     Session(usize, Option<Event>),
+    Tracker(Option<TrackerEvent>),
+    Review(Option<ReviewDone>),
     Tick,
     Frame,
     Signal,

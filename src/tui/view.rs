@@ -25,7 +25,15 @@ pub fn draw(app: &mut App, frame: &mut Frame) {
     let area = frame.area();
     let now = Instant::now();
     let [main, status] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
-    let areas = pane_areas(main, app.zoomed, app.focus);
+    let areas = if app.viewer_focused {
+        // The review takes the whole body, like a zoomed pane; Tab goes
+        // back to the panes with the viewer kept as it was.
+        let theme = app.theme.clone();
+        app.viewer.render(frame, main, &theme);
+        [None, None]
+    } else {
+        pane_areas(main, app.zoomed, app.focus)
+    };
     let mut cursor = None;
     for (index, pane_area) in areas.into_iter().enumerate() {
         let Some(pane_area) = pane_area else { continue };
@@ -450,6 +458,13 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer, now: Instant) {
         .map(|(text, _)| text.clone());
     let hint = match flash {
         Some(text) => Span::styled(text, theme.warning),
+        None if app.viewer_focused => Span::styled(
+            format!(
+                "{} panes · q close · F1 help",
+                keymap::keys_for(Action::FocusNext)
+            ),
+            theme.dim,
+        ),
         None if focused.approval.is_some() => {
             Span::styled("y yes · a always · n no · e no+why", theme.dim)
         }
@@ -516,6 +531,7 @@ fn draw_help(area: Rect, buf: &mut Buffer, theme: &Theme) {
         Context::Global,
         Context::Pane,
         Context::Approval,
+        Context::Diff,
         Context::Help,
     ]
     .into_iter()

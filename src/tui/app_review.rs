@@ -1,0 +1,217 @@
+//! The app's side of the review: opening and closing the diff viewer,
+//! routing its keys and actions, and the Run pane's summary of what a task
+//! changed. The review work itself (diffs, staging, reverting) happens on
+//! the review worker; this only turns keys into effects and results into
+//! state.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::app::{App, Effect, Overlay};
+use super::diffview::{Filter, ViewerAction};
+use super::history::NoticeKind;
+use super::keymap::{self, Action, Context};
+use crate::agent::Pane;
+use crate::workspace::{ReviewSnapshot, TrackerEvent};
+
+/// How many paths the run summary names before "+N more".
+const SUMMARY_PATHS: usize = 3;
+
+impl App {
+    /// Opens the viewer (Ctrl-G), or gives the screen back to the panes when
+    /// it has it.
+    pub(super) fn toggle_viewer(&mut self) {
+        if self.viewer_focused {
+            self.viewer_focused = false;
+        } else {
+            self.open_viewer(None);
+        }
+    }
+
+    /// Opens the viewer with `filter` (else the one the last run summary
+    /// offered, else as it was).
+    pub(super) fn open_viewer(&mut self, filter: Option<Filter>) {
+        if self.tracker.is_none() {
+            self.flash("change tracking is off ([review] track) or could not start; see the Chat pane");
+            return;
+        }
+        if let Some(filter) = filter.or_else(|| self.pending_filter.take()) {
+            self.viewer.set_filter(filter);
+        }
+        self.viewer_open = true;
+        self.viewer_focused = true;
+        self.effects.push(Effect::RefreshReview);
+    }
+
+    /// Tab / Shift-Tab: Chat → Run → diff viewer (when open) → Chat.
+    pub(super) fn cycle_focus(&mut self, forward: bool) {
+        // Positions: 0 Chat, 1 Run, 2 viewer.
+        let count = if self.viewer_open { 3 } else { 2 };
+        let at = if self.viewer_focused { 2 } else { self.focus };
+        let next = if forward {
+            (at + 1) % count
+        } else {
+            (at + count - 1) % count
+        };
+        self.viewer_focused = next == 2;
+        if next < 2 {
+            self.focus = next;
+        }
+    }
+
+    /// `/diff [all|chat|run|you|unreviewed|last]`.
+    pub(super) fn diff_command(&mut self, args: &str) {
+        let filter = match args {
+            "" => None,
+            "all" => Some(Filter::All),
+            "chat" | "run" => Some(Filter::Pane {
+                pane: args.to_string(),
+                turns: Vec::new(),
+            }),
+            "you" => Some(Filter::External),
+            "unreviewed" => Some(Filter::Unreviewed),
+            "last" => Some(Filter::Pane {
+                pane: "run".into(),
+                turns: vec![self.panes[1].tasks],
+            }),
+            other => {
+                self.focused().history.push_notice(
+                    format!("/diff {other}: choose all, chat, run, you, unreviewed or last (the last Run task)"),
+                    NoticeKind::Warning,
+                );
+                return;
+            }
+        };
+        self.open_viewer(filter);
+    }
+
+    /// A key while the viewer has the keyboard.
+    pub(super) fn viewer_key(&mut self, key: KeyEvent) {
+        if !self.viewer.typing() {
+            if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+                self.ctrl_c_twice();
+                return;
+            }
+            if let Some(action) = keymap::lookup(Context::Global, &key, true) {
+                self.global(action);
+                return;
+            }
+            if key.code == KeyCode::Char('?') && key.modifiers.is_empty() {
+                self.overlay = Some(Overlay::Help);
+                return;
+            }
+        }
+        let action = self.viewer.handle_key(key);
+        self.viewer_action(action);
+    }
+
+    fn viewer_action(&mut self, action: ViewerAction) {
+        match action {
+            ViewerAction::None => {}
+            ViewerAction::Close => {
+                self.viewer_focused = false;
+                self.viewer_open = false;
+            }
+            ViewerAction::Review(command) => self.effects.push(Effect::Review(command)),
+            ViewerAction::Copy(text) => {
+                self.effects.push(Effect::Copy(text));
+                self.flash("hunk copied to the clipboard as a patch");
+            }
+            ViewerAction::OpenEditor { path, line } => {
+                self.effects.push(Effect::Edit { path, line })
+            }
+            ViewerAction::Comment { pane, text } => {
+                let index = match pane {
+                    Pane::Chat => 0,
+                    Pane::Run => 1,
+                };
+                let label = self.panes[index].label();
+                if self.submit_to(index, text) {
+                    self.flash(format!("comment sent to {label}"));
+                } else {
+                    self.flash(format!("{label} has no session: the comment was not sent"));
+                }
+            }
+            ViewerAction::Recompute { ignore_whitespace } => {
+                self.review_ignore_whitespace = ignore_whitespace;
+                self.effects.push(Effect::RefreshReview);
+            }
+            ViewerAction::Flash(text) => self.flash(text),
+        }
+    }
+
+    /// News from the change tracker.
+    pub fn on_tracker_event(&mut self, event: &TrackerEvent) {
+        match event {
+            TrackerEvent::Checkpointed { .. } | TrackerEvent::Refresh => {
+                if self.viewer_open {
+                    self.effects.push(Effect::RefreshReview);
+                }
+            }
+            TrackerEvent::Error(message) => self.panes[0].history.push_notice(
+                format!("change tracking: {message}"),
+                NoticeKind::Warning,
+            ),
+            TrackerEvent::WatchUnavailable(message) => self.panes[0].history.push_notice(
+                format!(
+                    "not watching files ({message}); the review refreshes after each agent turn"
+                ),
+                NoticeKind::Warning,
+            ),
+        }
+    }
+
+    /// A freshly computed review.
+    pub fn on_review_snapshot(&mut self, snapshot: ReviewSnapshot) {
+        self.viewer.set_snapshot(Arc::new(snapshot));
+    }
+
+    /// The outcome of a review command: a line in the status bar, and a
+    /// fresh review either way (a refused revert means the file moved on).
+    pub fn on_review_done(&mut self, outcome: Result<String, String>) {
+        match outcome {
+            Ok(text) => self.flash(text),
+            Err(text) => self.flash(text),
+        }
+        self.effects.push(Effect::RefreshReview);
+    }
+
+    /// After a Run task: which files it changed, and how to review them.
+    pub(super) fn run_summary(&mut self) {
+        let Some(tracker) = &self.tracker else {
+            return;
+        };
+        let task = self.panes[1].tasks;
+        let paths: BTreeSet<String> = tracker
+            .attributions()
+            .iter()
+            .filter(|a| a.pane == "run" && a.turn == task)
+            .flat_map(|a| a.paths.iter().map(|p| p.to_string_lossy().into_owned()))
+            .collect();
+        if paths.is_empty() {
+            return;
+        }
+        let mut names: Vec<&str> = paths.iter().map(String::as_str).take(SUMMARY_PATHS).collect();
+        let more = paths.len().saturating_sub(SUMMARY_PATHS);
+        let more = if more > 0 {
+            format!(", +{more} more")
+        } else {
+            String::new()
+        };
+        let files = if paths.len() == 1 { "file" } else { "files" };
+        let keys = keymap::keys_for(Action::OpenDiff);
+        names.sort_unstable();
+        let text = format!(
+            "Run changed {} {files}: {}{more} · {keys} (or /diff last) reviews them",
+            paths.len(),
+            names.join(", "),
+        );
+        self.panes[1].history.push_notice(text, NoticeKind::Info);
+        self.pending_filter = Some(Filter::Pane {
+            pane: "run".into(),
+            turns: vec![task],
+        });
+    }
+}
