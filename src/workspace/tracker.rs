@@ -12,16 +12,15 @@
 //! the change was seen (a shell command writes what it likes; the most
 //! recently started running `shell` call wins, then any running call);
 //! otherwise it is the user's (external).
-
 //!
 //! Precisely, each checkpoint after the baseline gives every changed path
-//! (see [`attribute_calls`]):
+//! (see `attribute_calls`):
 //! 1. to every ended call not yet settled by a checkpoint that declared it
 //!    (or, for a rename, its old path);
 //! 2. else to the most recently started `shell` call that is running or
-//!    ended since the previous checkpoint (a quick command often ends
-//!    before the watcher's debounce is over), else to the most recently
-//!    started running call;
+//!    ended but not yet settled (a quick command often ends before the
+//!    watcher's debounce is over, and shell declares no paths), else to the
+//!    most recently started running call;
 //! 3. else to the user (external).
 //!
 //! An ended call is settled by the first checkpoint that began after it
