@@ -13,6 +13,7 @@ mod checkpoint;
 mod git;
 pub mod review;
 pub mod tracker;
+mod watcher;
 
 pub use attribution::{Actor, Attribution, ChangeLog, ToolTouch, attribute};
 pub use checkpoint::{
