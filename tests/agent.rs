@@ -15,6 +15,7 @@ use tandem::exec::{ApprovalMode, Permissions, RuleLists};
 use tandem::mockserver::{MockServer, Script};
 use tandem::provider::{HttpClientConfig, HttpModelClient, Wire};
 use tandem::tools::{Registry, ShellSettings};
+use tandem::workspace::{ChangeLog, CheckpointOptions, Checkpoints, Tracker, TrackerOptions};
 
 async fn session(
     script: &str,
@@ -22,7 +23,15 @@ async fn session(
     mode: ApprovalMode,
     can_approve: bool,
 ) -> (MockServer, SessionHandle) {
-    session_with(script, workspace, mode, can_approve, Permissions::default()).await
+    session_with(
+        script,
+        workspace,
+        mode,
+        can_approve,
+        Permissions::default(),
+        None,
+    )
+    .await
 }
 
 async fn session_with(
@@ -31,6 +40,7 @@ async fn session_with(
     mode: ApprovalMode,
     can_approve: bool,
     permissions: Permissions,
+    tracker: Option<Arc<Tracker>>,
 ) -> (MockServer, SessionHandle) {
     let server = MockServer::start(Script::from_toml_str(script).unwrap())
         .await
@@ -64,7 +74,7 @@ async fn session_with(
         shell: Arc::new(ShellSettings::default()),
         redactor: Arc::new(Redactor::default()),
         permissions,
-        tracker: None,
+        tracker,
     });
     (server, handle)
 }
@@ -411,6 +421,7 @@ text = "done"
         ApprovalMode::FullAuto,
         false,
         permissions,
+        None,
     )
     .await;
     h.ops.send(Op::UserMessage("look".into())).unwrap();
@@ -438,4 +449,60 @@ text = "done"
     );
     let (_, list) = output("l");
     assert!(list.contains("app.txt") && !list.contains(".env"), "{list}");
+}
+
+#[tokio::test]
+async fn every_change_of_a_task_is_checkpointed_and_attributed_to_its_tool() {
+    let script = r#"
+[[reply]]
+[[reply.tool_calls]]
+name = "edit_file"
+input = { path = "a.txt", old_string = "one", new_string = "uno" }
+[[reply.tool_calls]]
+name = "shell"
+input = { command = "printf made-by-shell > b.txt" }
+
+[[reply]]
+text = "done"
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "one\n").unwrap();
+    let checkpoints = Checkpoints::open(state.path(), dir.path(), CheckpointOptions::default())
+        .unwrap();
+    let log = ChangeLog::open(&ChangeLog::path_for(checkpoints.shadow_dir())).unwrap();
+    let (tracker, _events) = Tracker::start(
+        Arc::new(checkpoints),
+        log,
+        TrackerOptions {
+            watch: false,
+            ..TrackerOptions::default()
+        },
+    );
+    let (_server, mut h) = session_with(
+        script,
+        dir.path(),
+        ApprovalMode::FullAuto,
+        false,
+        Permissions::default(),
+        Some(tracker.clone()),
+    )
+    .await;
+    h.ops.send(Op::UserMessage("edit".into())).unwrap();
+    let events = until_done(&mut h).await;
+    assert_eq!(status(&events), TaskStatus::Ok);
+    // The session waits for its checkpoints before reporting the task done.
+    let attributions = tracker.attributions();
+    let find = |path: &str| {
+        attributions
+            .iter()
+            .find(|a| a.paths.iter().any(|p| p == Path::new(path)))
+            .unwrap_or_else(|| panic!("{path} attributed: {attributions:?}"))
+    };
+    let a = find("a.txt");
+    assert_eq!((a.pane.as_str(), a.turn, a.tool.as_deref()), ("chat", 1, Some("edit_file")));
+    let b = find("b.txt");
+    assert_eq!(b.pane, "chat");
+    assert_eq!(b.tool.as_deref(), Some("shell: printf made-by-shell > b.txt"));
+    assert!(!a.external && !b.external);
 }
