@@ -101,7 +101,10 @@ fn index_side(
     let Some(entry) = git.index_entries(&[full.to_vec()])?.remove(full) else {
         return Ok((None, None));
     };
-    match git.read_blobs(std::slice::from_ref(&entry.oid), u64::MAX)?.pop() {
+    match git
+        .read_blobs(std::slice::from_ref(&entry.oid), u64::MAX)?
+        .pop()
+    {
         Some(Blob::Bytes(bytes)) => Ok((Some(entry), Some(bytes))),
         _ => Err(WorkspaceError::io(
             "reading the index entry of",
@@ -130,7 +133,9 @@ fn git_action(
         new: work.as_ref().map(|w| w.bytes.clone()),
     };
     let same_mode = entry.as_ref().map(|e| e.mode) == work.as_ref().map(|w| w.mode);
-    if matches!(action, Action::AcceptFile | Action::RevertFile) && sides.old == sides.new && same_mode
+    if matches!(action, Action::AcceptFile | Action::RevertFile)
+        && sides.old == sides.new
+        && same_mode
     {
         return Err(ReviewError::NotInReview(path.to_string()));
     }
@@ -182,12 +187,18 @@ fn git_action(
 
 /// An action in plain mode: accepts move content into the reviewed side,
 /// reverts write the work tree.
-fn plain_action(review: &mut Review, path: &str, action: Action<'_>) -> Result<UndoEntry, ReviewError> {
+fn plain_action(
+    review: &mut Review,
+    path: &str,
+    action: Action<'_>,
+) -> Result<UndoEntry, ReviewError> {
     let abs = review.workspace().join(path);
     let before_review = review.reviewed.get(path).cloned();
     let old = match &before_review {
         Some(content) => content.clone(),
-        None => review.checkpoints.file_at(&review.baseline, Path::new(path))?,
+        None => review
+            .checkpoints
+            .file_at(&review.baseline, Path::new(path))?,
     };
     let work = worktree::read(&abs)?;
     let sides = Sides {
@@ -216,7 +227,10 @@ fn plain_action(review: &mut Review, path: &str, action: Action<'_>) -> Result<U
             .restore(&review.baseline, &[path.into()])?;
     } else {
         let mode = work.as_ref().map_or(MODE_REGULAR, |w| w.mode);
-        put_worktree(&abs, after.new.map(|bytes| WorkFile { bytes, mode }).as_ref())?;
+        put_worktree(
+            &abs,
+            after.new.map(|bytes| WorkFile { bytes, mode }).as_ref(),
+        )?;
     }
     Ok(UndoEntry {
         path: path.to_string(),
@@ -266,7 +280,9 @@ fn undo_entry(review: &mut Review, entry: &UndoEntry) -> Result<(), ReviewError>
                 return Ok(());
             };
             let full = git.full_path(&entry.path);
-            let current = git.index_entries(std::slice::from_ref(&full))?.remove(&full);
+            let current = git
+                .index_entries(std::slice::from_ref(&full))?
+                .remove(&full);
             if current != *after {
                 return Err(changed_since("staged version"));
             }

@@ -131,7 +131,9 @@ fn run(dir: &Path, args: &[&OsStr], input: Option<&[u8]>) -> Result<Vec<u8>, Wor
         .wait_with_output()
         .map_err(|e| WorkspaceError::io("waiting for git in", dir, e))?;
     if let Some(w) = writer {
-        let written = w.join().unwrap_or_else(|_| Err(std::io::Error::other("writer panicked")));
+        let written = w
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("writer panicked")));
         if let Err(e) = written
             && out.status.success()
         {
@@ -357,7 +359,11 @@ impl UserGit {
 
     /// Reads blobs by id with one `git cat-file --batch` process; blobs
     /// larger than `limit` bytes are skipped over, not kept.
-    pub(crate) fn read_blobs(&self, oids: &[String], limit: u64) -> Result<Vec<Blob>, WorkspaceError> {
+    pub(crate) fn read_blobs(
+        &self,
+        oids: &[String],
+        limit: u64,
+    ) -> Result<Vec<Blob>, WorkspaceError> {
         if oids.is_empty() {
             return Ok(Vec::new());
         }
