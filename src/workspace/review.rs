@@ -19,11 +19,28 @@
 //! Everything here blocks on the file system and git: front ends call it off
 //! their UI thread.
 
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{Attribution, Checkpoints, WorkspaceError};
 use crate::diff::{ApplyError, DiffOptions, FileDiff, Hunk};
+use user_git::UserGit;
+
+#[path = "review_exec.rs"]
+mod actions;
+#[path = "review_core.rs"]
+mod exact;
+#[path = "review_snapshot.rs"]
+mod listing;
+#[path = "review_git.rs"]
+mod user_git;
+#[path = "review_fs.rs"]
+mod worktree;
+
+#[cfg(test)]
+#[path = "review_tests.rs"]
+mod tests;
 
 /// Which review mode the workspace is in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,8 +177,16 @@ pub enum ReviewError {
 
 /// The review engine of one workspace.
 pub struct Review {
-    // Filled in by the implementation.
-    _private: (),
+    checkpoints: Arc<Checkpoints>,
+    baseline: String,
+    mode: ReviewMode,
+    /// The user's repository in git mode.
+    git: Option<UserGit>,
+    /// Plain mode: the content accepted so far per path (`None`: accepted
+    /// as absent); paths without an entry compare against the baseline.
+    reviewed: HashMap<String, Option<Vec<u8>>>,
+    /// Undoable actions, oldest first.
+    undo: Vec<actions::UndoEntry>,
 }
 
 impl Review {
@@ -169,38 +194,104 @@ impl Review {
     /// session's first checkpoint (the old side in plain mode). Detects git
     /// mode with the real `git` (a workspace inside a work tree).
     pub fn open(checkpoints: Arc<Checkpoints>, baseline: String) -> Result<Self, WorkspaceError> {
-        let _ = (checkpoints, baseline);
-        todo!()
+        if !super::git::is_commit_id(&baseline) {
+            return Err(WorkspaceError::BadId(baseline));
+        }
+        let git = UserGit::detect(checkpoints.workspace());
+        let mode = match &git {
+            Some(g) => ReviewMode::Git {
+                repo_root: g.root.clone(),
+            },
+            None => ReviewMode::Plain,
+        };
+        Ok(Self {
+            checkpoints,
+            baseline,
+            mode,
+            git,
+            reviewed: HashMap::new(),
+            undo: Vec::new(),
+        })
     }
 
     /// The mode in use.
     pub fn mode(&self) -> &ReviewMode {
-        todo!()
+        &self.mode
     }
 
     /// Computes the review now. `head` is the newest checkpoint (plain mode
     /// lists the paths changed from the baseline to it); `attributions`
     /// give each file its origins; files an attribution mentions stay
     /// listed (as reviewed) after all their hunks were accepted.
+    ///
+    /// Files over 8 MiB are not read: they are listed as binary changes.
+    /// At most 2,000 files are listed (`truncated` says when more changed).
     pub fn snapshot(
         &self,
         head: &str,
         attributions: &[Attribution],
         opts: &DiffOptions,
     ) -> Result<ReviewSnapshot, WorkspaceError> {
-        let _ = (head, attributions, opts);
-        todo!()
+        let attributed: BTreeSet<String> = attributions
+            .iter()
+            .flat_map(|a| &a.paths)
+            .filter(|p| super::git::is_inner(p))
+            .filter_map(|p| p.to_str().map(str::to_owned))
+            .collect();
+        let listing = match &self.git {
+            Some(git) => listing::git_listing(git, self.workspace(), &attributed, opts)?,
+            None => listing::plain_listing(
+                &self.checkpoints,
+                &self.baseline,
+                head,
+                &self.reviewed,
+                &attributed,
+                opts,
+            )?,
+        };
+        let files = listing
+            .files
+            .into_iter()
+            .map(|c| {
+                let path = Path::new(if c.diff.new_path.is_empty() {
+                    &c.diff.old_path
+                } else {
+                    &c.diff.new_path
+                });
+                let origins = attributions
+                    .iter()
+                    .filter(|a| a.paths.iter().any(|p| p == path))
+                    .map(|a| FileOrigin {
+                        pane: a.pane.clone(),
+                        turn: a.turn,
+                        tool: a.tool.clone(),
+                        external: a.external,
+                        checkpoint: a.checkpoint.clone(),
+                    })
+                    .collect();
+                ReviewFile {
+                    diff: c.diff,
+                    origins,
+                    reviewed: c.reviewed,
+                }
+            })
+            .collect();
+        Ok(ReviewSnapshot {
+            mode: self.mode.clone(),
+            files,
+            coarse: listing.coarse,
+            truncated: listing.truncated,
+        })
     }
 
     /// Carries out `command`; returns a one-line description for the status
-    /// bar ("staged hunk 2 of src/lib.rs", "undid: revert of ...").
+    /// bar ("staged hunk @@ -3,4 +3,5 @@ of src/lib.rs", "undid: ...").
     pub fn execute(&mut self, command: &ReviewCommand) -> Result<String, ReviewError> {
-        let _ = command;
-        todo!()
+        actions::execute(self, command)
     }
 
     /// The workspace root, to resolve a file for `$EDITOR`.
     pub fn workspace(&self) -> &Path {
-        todo!()
+        self.checkpoints.workspace()
     }
 }

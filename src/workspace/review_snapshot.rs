@@ -1,0 +1,367 @@
+//! Computing the files of a review: which paths to look at in each mode,
+//! reading both sides, and diffing them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::super::{ChangeStatus, Checkpoints, WorkspaceError};
+use super::user_git::{Blob, IndexEntry, UserGit};
+use super::worktree::{self as fs, MODE_REGULAR};
+use crate::diff::model::index_to_start;
+use crate::diff::{
+    DiffLine, DiffOptions, FileDiff, FileStatus, Hunk, diff_added, diff_deleted, diff_modified,
+};
+
+/// Files larger than this are not read: they are shown as binary changes.
+pub(crate) const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+/// At most this many files are listed.
+pub(crate) const MAX_FILES: usize = 2_000;
+/// The time one file's diff may take when the caller set no deadline.
+const FILE_DEADLINE: Duration = Duration::from_secs(1);
+
+/// One side of a file as read for the diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// No such file.
+    Absent,
+    /// Larger than [`MAX_FILE_BYTES`]; not read.
+    TooBig {
+        /// The git mode.
+        mode: u32,
+    },
+    /// The content and git mode.
+    Bytes {
+        /// The exact content (a link's target).
+        bytes: Vec<u8>,
+        /// The git mode.
+        mode: u32,
+    },
+}
+
+impl Side {
+    fn mode(&self) -> u32 {
+        match self {
+            Side::Absent => 0,
+            Side::TooBig { mode } | Side::Bytes { mode, .. } => *mode,
+        }
+    }
+}
+
+/// A computed file before origins are attached.
+#[derive(Debug, Clone)]
+pub(crate) struct Computed {
+    /// The diff.
+    pub diff: FileDiff,
+    /// Nothing is left to accept (both sides equal, mode included).
+    pub reviewed: bool,
+}
+
+/// The files of one snapshot, before origins are attached.
+#[derive(Debug, Default)]
+pub(crate) struct Listing {
+    /// By path order.
+    pub files: Vec<Computed>,
+    /// Some diff hit its deadline.
+    pub coarse: bool,
+    /// Paths were left out beyond [`MAX_FILES`].
+    pub truncated: bool,
+}
+
+/// Diffs `old` against `new` for `path`; `None` when neither exists.
+/// A diff that ran into its deadline sets `coarse`.
+pub(crate) fn compute(
+    path: &str,
+    old: &Side,
+    new: &Side,
+    opts: &DiffOptions,
+    coarse: &mut bool,
+) -> Option<Computed> {
+    let status = match (old, new) {
+        (Side::Absent, Side::Absent) => return None,
+        (Side::Absent, _) => FileStatus::Added,
+        (_, Side::Absent) => FileStatus::Deleted,
+        _ => FileStatus::Modified,
+    };
+    let (old_mode, new_mode) = (old.mode(), new.mode());
+    let bare = |status, binary| FileDiff {
+        old_path: path.to_owned(),
+        new_path: path.to_owned(),
+        status,
+        old_mode,
+        new_mode,
+        binary,
+        hunks: Vec::new(),
+    };
+    let (Some(old_bytes), Some(new_bytes)) = (side_bytes(old), side_bytes(new)) else {
+        return Some(Computed {
+            diff: bare(status, true),
+            reviewed: false,
+        });
+    };
+    if status == FileStatus::Modified && old_bytes == new_bytes {
+        let same_mode = old_mode == new_mode;
+        let status = if same_mode {
+            FileStatus::Modified
+        } else {
+            FileStatus::ModeChanged
+        };
+        return Some(Computed {
+            diff: bare(status, false),
+            reviewed: same_mode,
+        });
+    }
+    let mut opts = opts.clone();
+    let deadline = *opts
+        .deadline
+        .get_or_insert_with(|| Instant::now() + FILE_DEADLINE);
+    let mut diff = match status {
+        FileStatus::Added => diff_added(path, new_bytes, &opts),
+        FileStatus::Deleted => diff_deleted(path, old_bytes, &opts),
+        _ => diff_modified(path, old_bytes, new_bytes, &opts),
+    };
+    if Instant::now() >= deadline {
+        *coarse = true;
+    }
+    diff.old_mode = old_mode;
+    diff.new_mode = new_mode;
+    normalize_headers(&mut diff.hunks);
+    Some(Computed {
+        diff,
+        reviewed: false,
+    })
+}
+
+/// Recomputes each hunk's start and length from its lines' own numbers.
+///
+/// `similar`'s Myers diff can report the position on the other side of an
+/// insert or delete wrongly (e.g. old `a d`, new `d d`), which would give
+/// the hunk a header that does not match its lines; accept and revert
+/// locate a hunk by its header first, so it must be right. A side with no
+/// lines in the hunk gets its position from the preceding hunks' offset.
+pub(crate) fn normalize_headers(hunks: &mut [Hunk]) {
+    let mut offset: isize = 0;
+    for h in hunks {
+        let old_len = h.lines.iter().filter(|l| l.on_old_side()).count();
+        let new_len = h.lines.iter().filter(|l| l.on_new_side()).count();
+        let first = |no: fn(&DiffLine) -> Option<usize>| {
+            h.lines.iter().find_map(no).map(|n| n as isize - 1)
+        };
+        let (old_index, new_index) = match (first(|l| l.old_no), first(|l| l.new_no)) {
+            (Some(o), Some(n)) => (o, n),
+            (Some(o), None) => (o, o + offset),
+            (None, Some(n)) => (n - offset, n),
+            (None, None) => continue,
+        };
+        let at = |i: isize| usize::try_from(i).unwrap_or(0);
+        h.old_start = index_to_start(at(old_index), old_len);
+        h.old_len = old_len;
+        h.new_start = index_to_start(at(new_index), new_len);
+        h.new_len = new_len;
+        offset += new_len as isize - old_len as isize;
+    }
+}
+
+/// The content of a side (empty when absent); `None` when not read.
+fn side_bytes(side: &Side) -> Option<&[u8]> {
+    match side {
+        Side::Absent => Some(&[]),
+        Side::TooBig { .. } => None,
+        Side::Bytes { bytes, .. } => Some(bytes),
+    }
+}
+
+/// The working-tree side of `abs`, read when not too big; `git_mode`, when
+/// given, is git's view of a regular file's mode (it honours
+/// `core.fileMode`).
+pub(crate) fn worktree_side(abs: &Path, git_mode: Option<u32>) -> Result<Side, WorkspaceError> {
+    let Some(st) = fs::stat(abs)? else {
+        return Ok(Side::Absent);
+    };
+    let regular = |m: u32| m == MODE_REGULAR || m == fs::MODE_EXECUTABLE;
+    let mode = match git_mode {
+        Some(g) if regular(g) && regular(st.mode) => g,
+        _ => st.mode,
+    };
+    if st.len > MAX_FILE_BYTES {
+        return Ok(Side::TooBig { mode });
+    }
+    Ok(match fs::read(abs)? {
+        Some(f) => Side::Bytes {
+            bytes: f.bytes,
+            mode,
+        },
+        None => Side::Absent,
+    })
+}
+
+/// What git mode knows of a path before reading it.
+#[derive(Debug, Clone)]
+struct GitCandidate {
+    /// The index entry, if the path is in the index.
+    index: Option<IndexEntry>,
+    /// Git's view of the work-tree mode (0 when unknown or gone).
+    worktree_mode: u32,
+    /// Git lists the path as changed (or untracked); otherwise it is only
+    /// attributed and git says both sides are equal.
+    changed: bool,
+}
+
+/// The files of a git-mode review: the index against the working tree,
+/// untracked files, and files `attributed` names that have no diff left.
+pub(crate) fn git_listing(
+    git: &UserGit,
+    workspace: &Path,
+    attributed: &BTreeSet<String>,
+    opts: &DiffOptions,
+) -> Result<Listing, WorkspaceError> {
+    let mut candidates: BTreeMap<String, GitCandidate> = BTreeMap::new();
+    for change in git.changed()? {
+        if let Some(rel) = git.workspace_path(&change.path) {
+            candidates.insert(
+                rel,
+                GitCandidate {
+                    index: change.index,
+                    worktree_mode: change.worktree_mode,
+                    changed: true,
+                },
+            );
+        }
+    }
+    for full in git.untracked()? {
+        if let Some(rel) = git.workspace_path(&full) {
+            candidates.insert(
+                rel,
+                GitCandidate {
+                    index: None,
+                    worktree_mode: 0,
+                    changed: true,
+                },
+            );
+        }
+    }
+    let quiet: Vec<Vec<u8>> = attributed
+        .iter()
+        .filter(|p| !candidates.contains_key(*p))
+        .map(|p| git.full_path(p))
+        .collect();
+    for (full, entry) in git.index_entries(&quiet)? {
+        if let Some(rel) = git.workspace_path(&full) {
+            candidates.insert(
+                rel,
+                GitCandidate {
+                    worktree_mode: entry.mode,
+                    index: Some(entry),
+                    changed: false,
+                },
+            );
+        }
+    }
+
+    let mut listing = Listing {
+        truncated: candidates.len() > MAX_FILES,
+        ..Listing::default()
+    };
+    let chosen: Vec<(String, GitCandidate)> = candidates.into_iter().take(MAX_FILES).collect();
+    let oids: Vec<String> = chosen
+        .iter()
+        .filter(|(_, c)| c.changed)
+        .filter_map(|(_, c)| c.index.as_ref().map(|e| e.oid.clone()))
+        .collect();
+    let mut blobs = git.read_blobs(&oids, MAX_FILE_BYTES)?.into_iter();
+    for (path, candidate) in chosen {
+        if !candidate.changed {
+            // Git compared both sides already: nothing left to review.
+            let mode = candidate.worktree_mode;
+            let side = Side::Bytes {
+                bytes: Vec::new(),
+                mode,
+            };
+            listing
+                .files
+                .extend(compute(&path, &side, &side, opts, &mut listing.coarse));
+            continue;
+        }
+        let old = match &candidate.index {
+            None => Side::Absent,
+            Some(entry) => match blobs.next() {
+                Some(Blob::Bytes(bytes)) => Side::Bytes {
+                    bytes,
+                    mode: entry.mode,
+                },
+                Some(Blob::TooBig) => Side::TooBig { mode: entry.mode },
+                Some(Blob::Missing) | None => Side::Absent,
+            },
+        };
+        let git_mode = (candidate.worktree_mode != 0).then_some(candidate.worktree_mode);
+        let new = worktree_side(&workspace.join(&path), git_mode)?;
+        let Some(file) = compute(&path, &old, &new, opts, &mut listing.coarse) else {
+            continue;
+        };
+        if file.reviewed && !attributed.contains(&path) {
+            // Equal once read (a filter or a stale stat made git list it).
+            continue;
+        }
+        listing.files.push(file);
+    }
+    Ok(listing)
+}
+
+/// The files of a plain-mode review: paths changed from `baseline` to
+/// `head`, reviewed overrides and attributed paths; old side = the
+/// reviewed content or the baseline, new side = the working tree.
+pub(crate) fn plain_listing(
+    checkpoints: &Checkpoints,
+    baseline: &str,
+    head: &str,
+    reviewed: &HashMap<String, Option<Vec<u8>>>,
+    attributed: &BTreeSet<String>,
+    opts: &DiffOptions,
+) -> Result<Listing, WorkspaceError> {
+    let mut paths: BTreeSet<String> = BTreeSet::new();
+    let as_string = |p: &Path| p.to_str().map(str::to_owned);
+    for change in checkpoints.changes_between(baseline, head)? {
+        paths.extend(as_string(&change.path));
+        if let ChangeStatus::Renamed { from } = &change.status {
+            paths.extend(as_string(from));
+        }
+    }
+    paths.extend(reviewed.keys().cloned());
+    paths.extend(attributed.iter().cloned());
+
+    let mut listing = Listing::default();
+    let workspace = checkpoints.workspace();
+    let mut remaining = paths.len();
+    for path in paths {
+        remaining -= 1;
+        let new = worktree_side(&workspace.join(&path), None)?;
+        let old_bytes = match reviewed.get(&path) {
+            Some(content) => content.clone(),
+            None => checkpoints.file_at(baseline, Path::new(&path))?,
+        };
+        // The baseline's mode is not known here; the working tree's stands
+        // in (a mode-only change shows as no change in plain mode).
+        let old = match old_bytes {
+            None => Side::Absent,
+            Some(bytes) => Side::Bytes {
+                bytes,
+                mode: match new {
+                    Side::Absent => MODE_REGULAR,
+                    ref n => n.mode(),
+                },
+            },
+        };
+        let Some(file) = compute(&path, &old, &new, opts, &mut listing.coarse) else {
+            continue;
+        };
+        if file.reviewed && !attributed.contains(&path) {
+            continue;
+        }
+        listing.files.push(file);
+        if listing.files.len() == MAX_FILES && remaining > 0 {
+            listing.truncated = true;
+            break;
+        }
+    }
+    Ok(listing)
+}
