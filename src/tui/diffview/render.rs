@@ -296,13 +296,19 @@ fn draw_diff(v: &mut DiffViewer, area: Rect, buf: &mut Buffer, theme: &Theme) {
         v.scroll = v.cursor;
     }
     let height = area.height as usize;
-    loop {
-        let used: usize = (v.scroll..=v.cursor).map(|r| view.height(r, content)).sum();
-        if used <= height || v.scroll == v.cursor {
+    // The topmost row that still shows the whole cursor row: walk up from
+    // the cursor (at most a screen of rows, whatever the file's length).
+    let mut top = v.cursor;
+    let mut used = view.height(top, content);
+    while top > v.scroll {
+        let h = view.height(top - 1, content);
+        if used + h > height {
             break;
         }
-        v.scroll += 1;
+        used += h;
+        top -= 1;
     }
+    v.scroll = top;
     let mut y = 0;
     let mut r = v.scroll;
     while y < height && r < rows.rows.len() {

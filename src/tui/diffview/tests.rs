@@ -757,3 +757,23 @@ fn a_frame_highlights_only_the_hunks_it_shows() {
         .collect::<std::collections::HashSet<_>>();
     assert!(coloured.len() >= 2, "syntax colours at the bottom");
 }
+
+#[test]
+fn tiny_areas_and_odd_text_do_not_panic() {
+    let old = "a\tb\nwide 漢字 line\nescape \x1b[2J here\n";
+    let new = "a\tc\nwide 漢字 lines\nescape \x1b[2J there\n";
+    let diff = diff_modified("weird name ✓.txt", old.as_bytes(), new.as_bytes(), &opts());
+    let mut v = viewer(snapshot(vec![file(diff, vec![])]));
+    for (w, h) in [(1, 1), (5, 3), (20, 4), (30, 6), (69, 10), (70, 10)] {
+        for keys in ["", "v", "W", "G", "c"] {
+            press(&mut v, keys);
+            frame(&mut v, w, h);
+            v.handle_key(code(KeyCode::Esc));
+        }
+    }
+    press(&mut v, "g");
+    let text = frame(&mut v, 100, 12);
+    assert!(!text.contains('\u{1b}'), "escape sequences are dropped");
+    assert!(text.contains("a    c"), "tabs are expanded: {text}");
+    assert!(text.contains("漢字"));
+}
