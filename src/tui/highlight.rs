@@ -189,24 +189,78 @@ fn styled_line(ranges: &[(syntect::highlighting::Style, &str)], theme: &Theme) -
             if text.is_empty() {
                 return None;
             }
-            let fg = style.foreground;
-            let mut s = Style::new();
-            if let Some(c) = theme.color(fg.r, fg.g, fg.b) {
-                s = s.fg(c);
-            }
-            if style.font_style.contains(FontStyle::BOLD) {
-                s = s.add_modifier(Modifier::BOLD);
-            }
-            if style.font_style.contains(FontStyle::ITALIC) {
-                s = s.add_modifier(Modifier::ITALIC);
-            }
-            if style.font_style.contains(FontStyle::UNDERLINE) {
-                s = s.add_modifier(Modifier::UNDERLINED);
-            }
-            Some(Span::styled(text, s))
+            Some(Span::styled(text, to_style(style, theme)))
         })
         .collect();
     Line::from(spans)
+}
+
+/// A syntect style as a ratatui style at the theme's colour depth.
+fn to_style(style: &syntect::highlighting::Style, theme: &Theme) -> Style {
+    let fg = style.foreground;
+    let mut s = Style::new();
+    if let Some(c) = theme.color(fg.r, fg.g, fg.b) {
+        s = s.fg(c);
+    }
+    if style.font_style.contains(FontStyle::BOLD) {
+        s = s.add_modifier(Modifier::BOLD);
+    }
+    if style.font_style.contains(FontStyle::ITALIC) {
+        s = s.add_modifier(Modifier::ITALIC);
+    }
+    if style.font_style.contains(FontStyle::UNDERLINE) {
+        s = s.add_modifier(Modifier::UNDERLINED);
+    }
+    s
+}
+
+/// Highlights a sequence of lines (one side of a diff hunk) from a fresh
+/// parser state, line by line, so the diff viewer can highlight only the
+/// hunks it shows and stop wherever it likes. Returns raw style runs rather
+/// than spans because the caller splits them again at word-emphasis ranges.
+pub(crate) struct LineHighlighter {
+    lines: HighlightLines<'static>,
+}
+
+impl LineHighlighter {
+    /// A fresh highlighter for `syntax` in the theme's syntect theme; `None`
+    /// when colour is off or no syntect theme is available.
+    pub(crate) fn new(syntax: &'static SyntaxReference, theme: &Theme) -> Option<Self> {
+        if !theme.colored {
+            return None;
+        }
+        let themes = theme_set();
+        let syn_theme = themes
+            .themes
+            .get(&theme.syntax)
+            .or_else(|| themes.themes.get(FALLBACK_THEME))?;
+        Some(Self {
+            lines: HighlightLines::new(syntax, syn_theme),
+        })
+    }
+
+    /// The style runs `(style, byte length)` covering `text` (one line, no
+    /// line ending). `None` (draw it plain) for lines over 500 bytes, which
+    /// the parser skips, and when the parser fails.
+    pub(crate) fn next_line(&mut self, text: &str, theme: &Theme) -> Option<Vec<(Style, usize)>> {
+        if text.len() > MAX_LINE_BYTES {
+            return None;
+        }
+        let mut raw = String::with_capacity(text.len() + 1);
+        raw.push_str(text);
+        raw.push('\n');
+        let ranges = self.lines.highlight_line(&raw, syntax_set()).ok()?;
+        let mut out = Vec::with_capacity(ranges.len());
+        let mut left = text.len();
+        for (style, piece) in ranges {
+            let len = piece.len().min(left);
+            if len > 0 {
+                out.push((to_style(&style, theme), len));
+                left -= len;
+            }
+        }
+        Some(out)
+    }
 }
 
 /// `code` split into unhighlighted lines of one style.

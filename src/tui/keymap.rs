@@ -14,6 +14,8 @@ pub enum Context {
     Approval,
     /// While the help overlay is open.
     Help,
+    /// In the diff viewer (review of the workspace's changes).
+    Diff,
 }
 
 impl Context {
@@ -24,6 +26,7 @@ impl Context {
             Context::Pane => "In a pane",
             Context::Approval => "Approval dialog",
             Context::Help => "Help",
+            Context::Diff => "Diff viewer",
         }
     }
 }
@@ -54,6 +57,56 @@ pub enum Action {
     Deny,
     DenyWithMessage,
     CloseOverlay,
+    /// Open the diff viewer (global).
+    OpenDiff,
+    /// Diff viewer: cursor down a row.
+    DiffDown,
+    /// Diff viewer: cursor up a row.
+    DiffUp,
+    /// Diff viewer: cursor down a page.
+    DiffPageDown,
+    /// Diff viewer: cursor up a page.
+    DiffPageUp,
+    /// Diff viewer: first row of the file.
+    DiffTop,
+    /// Diff viewer: last row of the file.
+    DiffBottom,
+    /// Diff viewer: next file of the list.
+    DiffNextFile,
+    /// Diff viewer: previous file of the list.
+    DiffPrevFile,
+    /// Diff viewer: next hunk (next match while a search is active).
+    DiffNextHunk,
+    /// Diff viewer: previous hunk (previous match while searching).
+    DiffPrevHunk,
+    /// Diff viewer: accept (stage / mark reviewed) the current hunk.
+    DiffAcceptHunk,
+    /// Diff viewer: accept the whole file.
+    DiffAcceptFile,
+    /// Diff viewer: revert the current hunk (asks first).
+    DiffRevertHunk,
+    /// Diff viewer: revert the whole file (asks first).
+    DiffRevertFile,
+    /// Diff viewer: undo the last accept or revert.
+    DiffUndo,
+    /// Diff viewer: copy the current hunk as a patch.
+    DiffCopyHunk,
+    /// Diff viewer: open the file in `$EDITOR` at the cursor.
+    DiffEdit,
+    /// Diff viewer: comment on the hunk to an agent.
+    DiffComment,
+    /// Diff viewer: search the diff text.
+    DiffSearch,
+    /// Diff viewer: unified / side-by-side.
+    DiffToggleSideBySide,
+    /// Diff viewer: wrap long lines / truncate them.
+    DiffToggleWrap,
+    /// Diff viewer: ignore whitespace changes or not.
+    DiffToggleWhitespace,
+    /// Diff viewer: cycle the file filter.
+    DiffFilter,
+    /// Diff viewer: close (Esc first closes an input or question).
+    DiffClose,
 }
 
 /// One binding: the keys, where, what, and the words the help shows.
@@ -140,6 +193,14 @@ pub const BINDINGS: &[Binding] = &[
         description: "quit (asks first while a task runs)",
         empty_composer_only: false,
         matches: |k| ctrl(k, 'd'),
+    },
+    Binding {
+        keys: "Ctrl-G",
+        context: Context::Global,
+        action: Action::OpenDiff,
+        description: "open the diff viewer (review changes)",
+        empty_composer_only: false,
+        matches: |k| ctrl(k, 'g'),
     },
     Binding {
         keys: "Esc",
@@ -266,6 +327,198 @@ pub const BINDINGS: &[Binding] = &[
                 || plain(k, KeyCode::Char('?'))
         },
     },
+    Binding {
+        keys: "j / Down",
+        context: Context::Diff,
+        action: Action::DiffDown,
+        description: "next row",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('j')) || plain(k, KeyCode::Down),
+    },
+    Binding {
+        keys: "k / Up",
+        context: Context::Diff,
+        action: Action::DiffUp,
+        description: "previous row",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('k')) || plain(k, KeyCode::Up),
+    },
+    Binding {
+        keys: "PageDown",
+        context: Context::Diff,
+        action: Action::DiffPageDown,
+        description: "down a page",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::PageDown),
+    },
+    Binding {
+        keys: "PageUp",
+        context: Context::Diff,
+        action: Action::DiffPageUp,
+        description: "up a page",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::PageUp),
+    },
+    Binding {
+        keys: "g / Home",
+        context: Context::Diff,
+        action: Action::DiffTop,
+        description: "top of the file",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('g')) || plain(k, KeyCode::Home),
+    },
+    Binding {
+        keys: "G / End",
+        context: Context::Diff,
+        action: Action::DiffBottom,
+        description: "bottom of the file",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('G')) || plain(k, KeyCode::End),
+    },
+    Binding {
+        keys: "J / ]",
+        context: Context::Diff,
+        action: Action::DiffNextFile,
+        description: "next file",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('J')) || plain(k, KeyCode::Char(']')),
+    },
+    Binding {
+        keys: "K / [",
+        context: Context::Diff,
+        action: Action::DiffPrevFile,
+        description: "previous file",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('K')) || plain(k, KeyCode::Char('[')),
+    },
+    Binding {
+        keys: "n",
+        context: Context::Diff,
+        action: Action::DiffNextHunk,
+        description: "next hunk (next match while searching)",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('n')),
+    },
+    Binding {
+        keys: "N",
+        context: Context::Diff,
+        action: Action::DiffPrevHunk,
+        description: "previous hunk (previous match while searching)",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('N')),
+    },
+    Binding {
+        keys: "Space / s",
+        context: Context::Diff,
+        action: Action::DiffAcceptHunk,
+        description: "accept the hunk (git: stage; plain: mark reviewed)",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char(' ')) || plain(k, KeyCode::Char('s')),
+    },
+    Binding {
+        keys: "S",
+        context: Context::Diff,
+        action: Action::DiffAcceptFile,
+        description: "accept the whole file",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('S')),
+    },
+    Binding {
+        keys: "d",
+        context: Context::Diff,
+        action: Action::DiffRevertHunk,
+        description: "revert the hunk in the working file (asks y/n)",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('d')),
+    },
+    Binding {
+        keys: "D",
+        context: Context::Diff,
+        action: Action::DiffRevertFile,
+        description: "revert the whole file (asks y/n)",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('D')),
+    },
+    Binding {
+        keys: "u",
+        context: Context::Diff,
+        action: Action::DiffUndo,
+        description: "undo the last accept or revert",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('u')),
+    },
+    Binding {
+        keys: "y",
+        context: Context::Diff,
+        action: Action::DiffCopyHunk,
+        description: "copy the hunk as a patch",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('y')),
+    },
+    Binding {
+        keys: "e",
+        context: Context::Diff,
+        action: Action::DiffEdit,
+        description: "open the file in $EDITOR at the cursor",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('e')),
+    },
+    Binding {
+        keys: "c",
+        context: Context::Diff,
+        action: Action::DiffComment,
+        description: "comment on the hunk to Chat/Run (Tab switches)",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('c')),
+    },
+    Binding {
+        keys: "/",
+        context: Context::Diff,
+        action: Action::DiffSearch,
+        description: "search (Enter jumps, n/N next/previous, Esc clears)",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('/')),
+    },
+    Binding {
+        keys: "v",
+        context: Context::Diff,
+        action: Action::DiffToggleSideBySide,
+        description: "unified / side-by-side",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('v')),
+    },
+    Binding {
+        keys: "W",
+        context: Context::Diff,
+        action: Action::DiffToggleWrap,
+        description: "wrap long lines / truncate them with …",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('W')),
+    },
+    Binding {
+        keys: "w",
+        context: Context::Diff,
+        action: Action::DiffToggleWhitespace,
+        description: "ignore whitespace changes (on/off)",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('w')),
+    },
+    Binding {
+        keys: "f",
+        context: Context::Diff,
+        action: Action::DiffFilter,
+        description: "filter files: all, Chat, Run, you, unreviewed",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('f')),
+    },
+    Binding {
+        keys: "q / Esc",
+        context: Context::Diff,
+        action: Action::DiffClose,
+        description: "close the viewer (Esc first cancels an input)",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('q')) || plain(k, KeyCode::Esc),
+    },
 ];
 
 /// The action bound to `key` in `context`, if any, given whether the
@@ -339,5 +592,66 @@ mod tests {
             assert!(!b.keys.is_empty() && !b.description.is_empty());
         }
         assert_eq!(keys_for(Action::Help), "F1 / ? (empty composer)");
+    }
+
+    #[test]
+    fn ctrl_g_opens_the_diff_viewer_from_anywhere() {
+        let g = key(KeyCode::Char('g'), KeyModifiers::CONTROL);
+        assert_eq!(lookup(Context::Global, &g, false), Some(Action::OpenDiff));
+        assert_eq!(lookup(Context::Global, &g, true), Some(Action::OpenDiff));
+        assert_eq!(Context::Diff.title(), "Diff viewer");
+    }
+
+    #[test]
+    fn diff_keys_tell_lower_from_upper_case() {
+        let k = |c: char| {
+            let m = if c.is_ascii_uppercase() {
+                KeyModifiers::SHIFT
+            } else {
+                KeyModifiers::NONE
+            };
+            lookup(Context::Diff, &key(KeyCode::Char(c), m), true)
+        };
+        assert_eq!(k('s'), Some(Action::DiffAcceptHunk));
+        assert_eq!(k(' '), Some(Action::DiffAcceptHunk));
+        assert_eq!(k('S'), Some(Action::DiffAcceptFile));
+        assert_eq!(k('d'), Some(Action::DiffRevertHunk));
+        assert_eq!(k('D'), Some(Action::DiffRevertFile));
+        assert_eq!(k('w'), Some(Action::DiffToggleWhitespace));
+        assert_eq!(k('W'), Some(Action::DiffToggleWrap));
+        assert_eq!(k('n'), Some(Action::DiffNextHunk));
+        assert_eq!(k('N'), Some(Action::DiffPrevHunk));
+        assert_eq!(k(']'), Some(Action::DiffNextFile));
+        assert_eq!(k('x'), None);
+        let esc = key(KeyCode::Esc, KeyModifiers::NONE);
+        assert_eq!(lookup(Context::Diff, &esc, true), Some(Action::DiffClose));
+        let ctrl_s = key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert_eq!(lookup(Context::Diff, &ctrl_s, true), None);
+    }
+
+    #[test]
+    fn no_two_diff_bindings_share_a_key() {
+        let probes: Vec<KeyEvent> = ('!'..='~')
+            .map(|c| key(KeyCode::Char(c), KeyModifiers::NONE))
+            .chain(
+                [
+                    KeyCode::Up,
+                    KeyCode::Down,
+                    KeyCode::PageUp,
+                    KeyCode::PageDown,
+                    KeyCode::Home,
+                    KeyCode::End,
+                    KeyCode::Esc,
+                ]
+                .map(|c| key(c, KeyModifiers::NONE)),
+            )
+            .collect();
+        for probe in &probes {
+            let hits = bindings(Context::Diff)
+                .filter(|b| (b.matches)(probe))
+                .count();
+            assert!(hits <= 1, "{probe:?} is bound {hits} times");
+        }
+        assert!(bindings(Context::Diff).count() >= 20);
     }
 }
