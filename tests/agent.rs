@@ -468,8 +468,8 @@ text = "done"
     let dir = tempfile::tempdir().unwrap();
     let state = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.txt"), "one\n").unwrap();
-    let checkpoints = Checkpoints::open(state.path(), dir.path(), CheckpointOptions::default())
-        .unwrap();
+    let checkpoints =
+        Checkpoints::open(state.path(), dir.path(), CheckpointOptions::default()).unwrap();
     let log = ChangeLog::open(&ChangeLog::path_for(checkpoints.shadow_dir())).unwrap();
     let (tracker, _events) = Tracker::start(
         Arc::new(checkpoints),
@@ -500,9 +500,15 @@ text = "done"
             .unwrap_or_else(|| panic!("{path} attributed: {attributions:?}"))
     };
     let a = find("a.txt");
-    assert_eq!((a.pane.as_str(), a.turn, a.tool.as_deref()), ("chat", 1, Some("edit_file")));
+    assert_eq!(
+        (a.pane.as_str(), a.turn, a.tool.as_deref()),
+        ("chat", 1, Some("edit_file"))
+    );
     let b = find("b.txt");
     assert_eq!(b.pane, "chat");
-    assert_eq!(b.tool.as_deref(), Some("shell: printf made-by-shell > b.txt"));
+    assert_eq!(
+        b.tool.as_deref(),
+        Some("shell: printf made-by-shell > b.txt")
+    );
     assert!(!a.external && !b.external);
 }

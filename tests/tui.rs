@@ -411,7 +411,11 @@ text = "Both files edited."
     .await;
     let home = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
-    let lines = |prefix: &str| (1..=9).map(|i| format!("{prefix} {i}\n")).collect::<String>();
+    let lines = |prefix: &str| {
+        (1..=9)
+            .map(|i| format!("{prefix} {i}\n"))
+            .collect::<String>()
+    };
     let alpha = lines("line");
     let beta = lines("beta");
     std::fs::write(work.path().join("alpha.txt"), &alpha).unwrap();
@@ -436,7 +440,9 @@ text = "Both files edited."
         tui.wait_for("both files attributed to Run", |s| {
             let text = s.contents();
             text.lines()
-                .filter(|l| (l.contains("alpha.txt") || l.contains("beta.txt")) && l.contains("Run"))
+                .filter(|l| {
+                    (l.contains("alpha.txt") || l.contains("beta.txt")) && l.contains("Run")
+                })
                 .count()
                 >= 2
         });
@@ -446,7 +452,10 @@ text = "Both files edited."
             git(&work_path, &["diff", "--cached", "--name-only"]).trim() == "alpha.txt"
         });
         let staged = git(&work_path, &["diff", "--cached"]);
-        assert!(staged.contains("+line three") && staged.contains("-line 3"), "{staged}");
+        assert!(
+            staged.contains("+line three") && staged.contains("-line 3"),
+            "{staged}"
+        );
         // Next file: comment on beta's hunk to Chat, then revert it.
         tui.send("J");
         tui.wait_text("beta five");

@@ -188,13 +188,12 @@ fn compute_hunks(old: &str, new: &str, opts: &DiffOptions) -> Vec<Hunk> {
     // Lines are slices of valid UTF-8 cut after '\n', so each is valid UTF-8.
     let text = |l: &[u8]| String::from_utf8_lossy(l).into_owned();
     let mut hunks = Vec::new();
+    // Lines added minus lines removed by the hunks so far.
+    let mut delta: isize = 0;
     for group in similar::group_diff_ops(ops, opts.context) {
         if group.iter().all(|op| matches!(op, DiffOp::Equal { .. })) {
             continue;
         }
-        let (first, last) = (&group[0], &group[group.len() - 1]);
-        let old_range = first.old_range().start..last.old_range().end;
-        let new_range = first.new_range().start..last.new_range().end;
         let mut lines = Vec::new();
         for op in &group {
             let (tag, o, n) = op.as_tag_tuple();
@@ -220,11 +219,13 @@ fn compute_hunks(old: &str, new: &str, opts: &DiffOptions) -> Vec<Hunk> {
                 }
             }
         }
+        let (old_index, old_len, new_index, new_len) = hunk_range(&lines, delta);
+        delta += new_len as isize - old_len as isize;
         let mut hunk = Hunk {
-            old_start: index_to_start(old_range.start, old_range.len()),
-            old_len: old_range.len(),
-            new_start: index_to_start(new_range.start, new_range.len()),
-            new_len: new_range.len(),
+            old_start: index_to_start(old_index, old_len),
+            old_len,
+            new_start: index_to_start(new_index, new_len),
+            new_len,
             lines,
         };
         if !deadline_passed(opts.deadline) {
@@ -233,6 +234,29 @@ fn compute_hunks(old: &str, new: &str, opts: &DiffOptions) -> Vec<Hunk> {
         hunks.push(hunk);
     }
     hunks
+}
+
+/// A hunk's 0-based first old and new index and its lengths, from its lines.
+///
+/// Not from the diff ops' ranges: `similar`'s Myers diff sometimes reports
+/// an insert (or delete) at the wrong position on the *other* side (e.g. old
+/// `a d`, new `d d`: an insert at old index 1 instead of 2, the kind of bug
+/// reported upstream as mitsuhiko/similar#78). The lines' own numbers are
+/// right (they index the content shown), and between hunks both sides are
+/// equal, so a side with no lines sits `delta` (the net lines added by the
+/// earlier hunks) away from the other.
+fn hunk_range(lines: &[DiffLine], delta: isize) -> (usize, usize, usize, usize) {
+    let old_len = lines.iter().filter(|l| l.on_old_side()).count();
+    let new_len = lines.iter().filter(|l| l.on_new_side()).count();
+    let first_old = lines.iter().find_map(|l| l.old_no).map(|n| n - 1);
+    let first_new = lines.iter().find_map(|l| l.new_no).map(|n| n - 1);
+    let shift = |index: usize, by: isize| index.checked_add_signed(by).unwrap_or(0);
+    match (first_old, first_new) {
+        (Some(o), Some(n)) => (o, old_len, n, new_len),
+        (Some(o), None) => (o, old_len, shift(o, delta), new_len),
+        (None, Some(n)) => (shift(n, -delta), old_len, n, new_len),
+        (None, None) => (0, 0, 0, 0),
+    }
 }
 
 /// Adds word-level emphasis to every changed block (removed lines directly

@@ -41,6 +41,29 @@ fn accept_and_revert_one_hunk() {
 }
 
 #[test]
+fn hunk_headers_follow_the_lines_even_when_similar_misplaces_an_insert() {
+    // similar's Myers reports this insert at old index 1 instead of 2.
+    let d = diff_texts(b"a\nd\n", b"d\nd\n", &opts(3));
+    let h = &d.hunks[0];
+    assert_eq!(
+        (h.old_start, h.old_len, h.new_start, h.new_len),
+        (1, 2, 1, 2)
+    );
+    assert_eq!(accept_hunk(b"a\nd\n", h).unwrap(), b"d\nd\n");
+    assert_eq!(revert_hunk(b"d\nd\n", h).unwrap(), b"a\nd\n");
+    // With no context, a pure insertion is placed by the earlier hunks' offset.
+    let old = b"x\na\nb\nc\n";
+    let new = b"a\nb\nc\nz\n";
+    let d = diff_texts(old, new, &opts(0));
+    let starts: Vec<_> = d
+        .hunks
+        .iter()
+        .map(|h| (h.old_start, h.old_len, h.new_start, h.new_len))
+        .collect();
+    assert_eq!(starts, vec![(1, 1, 0, 0), (4, 0, 4, 1)]);
+}
+
+#[test]
 fn refuses_when_lines_changed() {
     let f = diff_texts(b"a\nb\nc\n", b"a\nB\nc\n", &opts(1));
     let err = revert_hunk(b"a\nX\nc\n", &f.hunks[0]).unwrap_err();

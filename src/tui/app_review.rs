@@ -34,7 +34,9 @@ impl App {
     /// offered, else as it was).
     pub(super) fn open_viewer(&mut self, filter: Option<Filter>) {
         if self.tracker.is_none() {
-            self.flash("change tracking is off ([review] track) or could not start; see the Chat pane");
+            self.flash(
+                "change tracking is off ([review] track) or could not start; see the Chat pane",
+            );
             return;
         }
         if let Some(filter) = filter.or_else(|| self.pending_filter.take()) {
@@ -150,10 +152,9 @@ impl App {
                     self.effects.push(Effect::RefreshReview);
                 }
             }
-            TrackerEvent::Error(message) => self.panes[0].history.push_notice(
-                format!("change tracking: {message}"),
-                NoticeKind::Warning,
-            ),
+            TrackerEvent::Error(message) => self.panes[0]
+                .history
+                .push_notice(format!("change tracking: {message}"), NoticeKind::Warning),
             TrackerEvent::WatchUnavailable(message) => self.panes[0].history.push_notice(
                 format!(
                     "not watching files ({message}); the review refreshes after each agent turn"
@@ -193,7 +194,11 @@ impl App {
         if paths.is_empty() {
             return;
         }
-        let mut names: Vec<&str> = paths.iter().map(String::as_str).take(SUMMARY_PATHS).collect();
+        let mut names: Vec<&str> = paths
+            .iter()
+            .map(String::as_str)
+            .take(SUMMARY_PATHS)
+            .collect();
         let more = paths.len().saturating_sub(SUMMARY_PATHS);
         let more = if more > 0 {
             format!(", +{more} more")

@@ -73,13 +73,13 @@ fn work(
         for (i, job) in batch.into_iter().enumerate() {
             let report = match job {
                 Job::Snapshot(_) if Some(i) != last_snapshot => continue,
-                Job::Snapshot(opts) => ReviewDone::Snapshot(
-                    opened(&mut review, tracker).and_then(|r| {
+                Job::Snapshot(opts) => {
+                    ReviewDone::Snapshot(opened(&mut review, tracker).and_then(|r| {
                         let head = tracker.head().unwrap_or_default();
                         r.snapshot(&head, &tracker.attributions(), &opts)
                             .map_err(|e| e.to_string())
-                    }),
-                ),
+                    }))
+                }
                 Job::Execute(command) => ReviewDone::Executed(
                     opened(&mut review, tracker)
                         .and_then(|r| r.execute(&command).map_err(|e| e.to_string())),

@@ -22,23 +22,23 @@ use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 
 use super::app::{App, Effect, PaneSlot};
-use super::review_worker::{ReviewDone, ReviewWorker};
 use super::composer::FileIndex;
 use super::history::NoticeKind;
+use super::review_worker::{ReviewDone, ReviewWorker};
 use super::terminal::{self, Guard};
 use super::theme::{ColorDepth, Theme};
 use super::view;
 use crate::agent::setup::{self, SandboxFlags, SessionParams};
 use crate::agent::{Event, Op, Pane, Session};
 use crate::config::Config;
+use crate::config::DiffAlgorithm;
 use crate::config::instructions::repo_root;
 use crate::config::providers::resolve;
+use crate::diff::{Algorithm, DiffOptions};
 use crate::exec::secrets;
 use crate::exec::{ApprovalMode, Permissions};
 use crate::paths::Dirs;
 use crate::provider::HttpModelClient;
-use crate::config::DiffAlgorithm;
-use crate::diff::{Algorithm, DiffOptions};
 use crate::tools::SandboxLaunch;
 use crate::workspace::{
     ChangeLog, CheckpointOptions, Checkpoints, Tracker, TrackerEvent, TrackerOptions,
@@ -281,7 +281,10 @@ fn start_tracker(
             // the unreadable file aside for inspection and start a new one.
             let aside = log_path.with_extension(format!("corrupt-{}", std::process::id()));
             std::fs::rename(&log_path, &aside).with_context(|| {
-                format!("{e}; and it could not be moved aside to {}", aside.display())
+                format!(
+                    "{e}; and it could not be moved aside to {}",
+                    aside.display()
+                )
             })?;
             tracing::warn!(error = %e, aside = %aside.display(), "change log moved aside");
             ChangeLog::open(&log_path)?
@@ -315,7 +318,11 @@ fn run_editor(path: &Path, line: usize) -> anyhow::Result<()> {
     let editor = std::env::var("VISUAL")
         .ok()
         .filter(|e| !e.trim().is_empty())
-        .or_else(|| std::env::var("EDITOR").ok().filter(|e| !e.trim().is_empty()))
+        .or_else(|| {
+            std::env::var("EDITOR")
+                .ok()
+                .filter(|e| !e.trim().is_empty())
+        })
         .unwrap_or_else(|| "vi".to_string());
     let status = std::process::Command::new("sh")
         .arg("-c")
@@ -465,10 +472,8 @@ async fn event_loop(
                 }
                 Effect::RefreshReview => {
                     if let Some(review) = &review {
-                        review.refresh(diff_options(
-                            &launcher.config,
-                            app.review_ignore_whitespace,
-                        ));
+                        review
+                            .refresh(diff_options(&launcher.config, app.review_ignore_whitespace));
                     }
                 }
                 Effect::Edit { path, line } => {
@@ -480,10 +485,8 @@ async fn event_loop(
                         app.flash = Some((format!("{e:#}"), Instant::now()));
                     }
                     if let Some(review) = &review {
-                        review.refresh(diff_options(
-                            &launcher.config,
-                            app.review_ignore_whitespace,
-                        ));
+                        review
+                            .refresh(diff_options(&launcher.config, app.review_ignore_whitespace));
                     }
                     dirty = true;
                 }

@@ -8,10 +8,7 @@ use std::time::{Duration, Instant};
 use super::super::{ChangeStatus, Checkpoints, WorkspaceError};
 use super::user_git::{Blob, IndexEntry, UserGit};
 use super::worktree::{self as fs, MODE_REGULAR};
-use crate::diff::model::index_to_start;
-use crate::diff::{
-    DiffLine, DiffOptions, FileDiff, FileStatus, Hunk, diff_added, diff_deleted, diff_modified,
-};
+use crate::diff::{DiffOptions, FileDiff, FileStatus, diff_added, diff_deleted, diff_modified};
 
 /// Files larger than this are not read: they are shown as binary changes.
 pub(crate) const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
@@ -125,41 +122,10 @@ pub(crate) fn compute(
     }
     diff.old_mode = old_mode;
     diff.new_mode = new_mode;
-    normalize_headers(&mut diff.hunks);
     Some(Computed {
         diff,
         reviewed: false,
     })
-}
-
-/// Recomputes each hunk's start and length from its lines' own numbers.
-///
-/// `similar`'s Myers diff can report the position on the other side of an
-/// insert or delete wrongly (e.g. old `a d`, new `d d`), which would give
-/// the hunk a header that does not match its lines; accept and revert
-/// locate a hunk by its header first, so it must be right. A side with no
-/// lines in the hunk gets its position from the preceding hunks' offset.
-pub(crate) fn normalize_headers(hunks: &mut [Hunk]) {
-    let mut offset: isize = 0;
-    for h in hunks {
-        let old_len = h.lines.iter().filter(|l| l.on_old_side()).count();
-        let new_len = h.lines.iter().filter(|l| l.on_new_side()).count();
-        let first = |no: fn(&DiffLine) -> Option<usize>| {
-            h.lines.iter().find_map(no).map(|n| n as isize - 1)
-        };
-        let (old_index, new_index) = match (first(|l| l.old_no), first(|l| l.new_no)) {
-            (Some(o), Some(n)) => (o, n),
-            (Some(o), None) => (o, o + offset),
-            (None, Some(n)) => (n - offset, n),
-            (None, None) => continue,
-        };
-        let at = |i: isize| usize::try_from(i).unwrap_or(0);
-        h.old_start = index_to_start(at(old_index), old_len);
-        h.old_len = old_len;
-        h.new_start = index_to_start(at(new_index), new_len);
-        h.new_len = new_len;
-        offset += new_len as isize - old_len as isize;
-    }
 }
 
 /// The content of a side (empty when absent); `None` when not read.

@@ -47,8 +47,8 @@ pub const COMMANDS: &[SlashCommand] = &[
     },
     SlashCommand {
         name: "diff",
-        args: "",
-        description: "Review the changes both agents made",
+        args: "[run|chat|you|last]",
+        description: "Review changes (last: the last Run task's)",
     },
     SlashCommand {
         name: "quota",
