@@ -460,7 +460,11 @@ text = "Both files edited."
         tui.send("J");
         tui.wait_text("beta five");
         tui.send("c");
-        std::thread::sleep(Duration::from_millis(100));
+        // The comment goes to the pane that made the change unless the user
+        // picks the other one with Tab.
+        tui.wait_text("comment to Run");
+        tui.send("\t");
+        tui.wait_text("comment to Chat");
         for c in "please double-check this".chars() {
             tui.send(&c.to_string());
         }
