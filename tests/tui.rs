@@ -423,7 +423,17 @@ text = "Both files edited."
     git(work.path(), &["init", "-q"]);
     git(work.path(), &["add", "."]);
     git(work.path(), &["commit", "-qm", "start"]);
-    let env = env_for(&chat, &run);
+    // An "editor" that records how it was called and exits.
+    let editor = home.path().join("editor.sh");
+    let editor_log = home.path().join("editor-args");
+    std::fs::write(
+        &editor,
+        format!("#!/bin/sh\necho \"$@\" > '{}'\n", editor_log.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut env = env_for(&chat, &run);
+    env.push(("VISUAL", editor.display().to_string()));
     let (home_path, work_path) = (home.path().to_path_buf(), work.path().to_path_buf());
     blocking(move || {
         let mut tui = Tui::start(&home_path, &work_path, &env, &[], 160, 48);
@@ -459,6 +469,17 @@ text = "Both files edited."
         // Next file: comment on beta's hunk to Chat, then revert it.
         tui.send("J");
         tui.wait_text("beta five");
+        // e hands the terminal to $VISUAL at the hunk's line, then comes back.
+        tui.send("e");
+        eventually("the editor ran", || editor_log.exists());
+        let args = std::fs::read_to_string(&editor_log).unwrap();
+        assert!(
+            args.starts_with("+") && args.trim_end().ends_with("beta.txt"),
+            "{args}"
+        );
+        tui.wait_for("the viewer redrawn on the alternate screen", |s| {
+            s.alternate_screen() && s.contents().contains("beta five")
+        });
         tui.send("c");
         // The comment goes to the pane that made the change unless the user
         // picks the other one with Tab.
