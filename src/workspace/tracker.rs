@@ -487,6 +487,14 @@ impl Worker {
                 .any(|(pane, turn)| *pane == p.touch.call.pane && *turn == p.touch.call.turn);
             !(claimed || own_turn || p.ended_in <= began)
         });
+        // A call still "running" when its own turn ended was abandoned (the
+        // user interrupted and the session stopped waiting for it): it must
+        // not go on claiming changes made later.
+        shared.running.retain(|(_, call)| {
+            !turns
+                .iter()
+                .any(|(pane, turn)| *pane == call.pane && *turn == call.turn)
+        });
         if baseline {
             shared.baseline = Some(checkpoint.id.clone());
         }

@@ -357,6 +357,25 @@ fn merge(list: Vec<Attribution>) -> Vec<Attribution> {
 }
 
 #[test]
+fn a_call_abandoned_by_an_interrupt_stops_claiming_at_its_turns_end() {
+    let f = fixture();
+    let (t, mut rx) = start(&f);
+    // The session gave up waiting for this command: no end_call comes.
+    t.begin_call("s1", "run", 2, "shell", "sleep 100 && touch x");
+    write(&f.ws, "half.txt", "written before the interrupt\n");
+    t.turn_ended("run", 2, "interrupted");
+    t.flush().unwrap();
+    assert_eq!(
+        who(&attributed(&mut rx)),
+        vec![by("run", 2, "shell: sleep 100 && touch x", &["half.txt"])]
+    );
+    write(&f.ws, "later.txt", "the user's\n");
+    t.refresh();
+    t.flush().unwrap();
+    assert_eq!(who(&attributed(&mut rx)), vec![external(&["later.txt"])]);
+}
+
+#[test]
 fn a_change_nobody_declared_is_external() {
     let f = fixture();
     let (t, mut rx) = start(&f);
