@@ -271,8 +271,9 @@ fn plain_lines(code: &str, style: Style) -> Vec<Line<'static>> {
 }
 
 /// Code text safe to draw: tabs expanded to four columns, control
-/// characters (escape sequences a model may echo) dropped.
-fn clean(text: &str) -> String {
+/// characters (escape sequences a model may echo or a file may hold)
+/// dropped.
+pub(crate) fn clean(text: &str) -> String {
     if !text.chars().any(char::is_control) {
         return text.to_string();
     }

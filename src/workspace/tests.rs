@@ -5,13 +5,15 @@ use std::process::Command;
 
 use super::*;
 
-struct Fixture {
+/// A state dir and a workspace in one temporary directory (shared with the
+/// tracker's tests).
+pub(super) struct Fixture {
     _tmp: tempfile::TempDir,
-    state: PathBuf,
-    ws: PathBuf,
+    pub(super) state: PathBuf,
+    pub(super) ws: PathBuf,
 }
 
-fn fixture() -> Fixture {
+pub(super) fn fixture() -> Fixture {
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
     let ws = tmp.path().join("ws");
@@ -23,7 +25,7 @@ fn fixture() -> Fixture {
     }
 }
 
-fn write(root: &Path, rel: &str, text: &str) {
+pub(super) fn write(root: &Path, rel: &str, text: &str) {
     let p = root.join(rel);
     fs::create_dir_all(p.parent().unwrap()).unwrap();
     fs::write(p, text).unwrap();

@@ -12,29 +12,7 @@ use super::*;
 use crate::workspace::watcher::{Filter, Signal};
 use crate::workspace::{CheckpointOptions, Checkpoints};
 
-struct Fixture {
-    _tmp: tempfile::TempDir,
-    state: PathBuf,
-    ws: PathBuf,
-}
-
-fn fixture() -> Fixture {
-    let tmp = tempfile::tempdir().unwrap();
-    let state = tmp.path().join("state");
-    let ws = tmp.path().join("ws");
-    fs::create_dir_all(&ws).unwrap();
-    Fixture {
-        state,
-        ws: ws.canonicalize().unwrap(),
-        _tmp: tmp,
-    }
-}
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, text).unwrap();
-}
+use crate::workspace::tests::{Fixture, fixture, write};
 
 fn open(f: &Fixture) -> Arc<Checkpoints> {
     Arc::new(Checkpoints::open(&f.state, &f.ws, CheckpointOptions::default()).unwrap())

@@ -9,21 +9,8 @@ use ratatui::text::Span;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Text safe to draw: tabs become four spaces, control characters (escape
-/// sequences in a file) are dropped.
-pub(crate) fn clean(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\t' => out.push_str("    "),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// sequences in a file) are dropped. Shared with code blocks in the history.
+pub(crate) use crate::tui::highlight::clean;
 
 /// Display width of `text` once cleaned.
 pub(crate) fn clean_width(text: &str) -> usize {
