@@ -66,6 +66,7 @@ pub mod logging;
 pub mod mockserver;
 pub mod paths;
 pub mod provider;
+pub mod quota;
 pub mod tools;
 pub mod tui;
 pub mod workspace;

@@ -32,6 +32,11 @@ pub struct Config {
     pub sandbox: SandboxConfig,
     pub ui: UiConfig,
     pub review: ReviewConfig,
+    pub budget: crate::quota::BudgetConfig,
+    /// Prices (USD per million tokens) that override or extend
+    /// assets/pricing.toml, by model name.
+    #[serde(default)]
+    pub pricing: BTreeMap<String, crate::quota::Price>,
     pub providers: BTreeMap<String, ProviderDef>,
     /// `[permissions]` of every layer, kept apart (not merged) so rules from
     /// the user and the project both apply and each keeps its origin.
