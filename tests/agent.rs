@@ -75,6 +75,7 @@ async fn session_with(
         redactor: Arc::new(Redactor::default()),
         permissions,
         tracker,
+        meter: None,
     });
     (server, handle)
 }

@@ -40,6 +40,11 @@ pub enum Op {
     SetPlanning(bool),
     /// Forget the conversation (the next task starts fresh); usage totals stay.
     ClearHistory,
+    /// Answer an [`Event::BudgetPaused`]: `proceed` makes the next model
+    /// call (Chat: this one call, it asks again before the next; Run: every
+    /// call until the task ends, the explicit override), `false` ends the
+    /// task with [`TaskStatus::Budget`].
+    BudgetDecision { proceed: bool },
     /// Stop everything and end the session task.
     Shutdown,
 }
@@ -68,6 +73,9 @@ pub enum TaskStatus {
     Interrupted,
     /// `max_turns` model calls were made and the model still wanted more.
     MaxTurns,
+    /// A budget is spent and the user (or headless mode) stopped the task
+    /// before its next model call.
+    Budget,
 }
 
 /// What a session reports. Front ends render these; nothing else flows back.
@@ -144,6 +152,13 @@ pub enum Event {
         delay: Duration,
         reason: String,
     },
+    /// A budget is spent: the session waits before its next model call
+    /// until [`Op::BudgetDecision`] (or the budget is raised: the session
+    /// re-checks every second and goes on by itself once it is no longer
+    /// spent). Nothing in flight is lost.
+    BudgetPaused { message: String },
+    /// The wait of [`Event::BudgetPaused`] is over (the model call goes on).
+    BudgetResumed,
     /// Something went wrong; the text says what and what to do.
     Error { message: String },
     /// The task ended.

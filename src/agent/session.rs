@@ -28,6 +28,7 @@ use crate::provider::{
     Accumulator, AssistantPart, Message, ModelClient, ModelRequest, ProviderError, ReasoningEffort,
     StreamEvent, ToolCall, Usage,
 };
+use crate::quota::{BudgetKind, BudgetState, Meter};
 use crate::tools::{
     ReadFilter, Registry, ShellSettings, Tool, ToolContext, ToolKind, ToolOutput, ToolProgress,
 };
@@ -75,6 +76,10 @@ pub struct SessionConfig {
     /// change is checkpointed and attributed to this pane, task and tool.
     /// `None` where nobody reviews (headless runs).
     pub tracker: Option<Arc<Tracker>>,
+    /// The shared usage ledger and budgets: every model call is recorded,
+    /// and a spent budget pauses the session before its next call. `None`
+    /// in tests that do not meter.
+    pub meter: Option<Arc<Meter>>,
 }
 
 /// A front end's end of a running session.
@@ -132,6 +137,12 @@ pub struct Session {
     turn_touched: bool,
     /// ... in the current task.
     task_touched: bool,
+    /// The user let this task go on past a spent budget (Run's override).
+    budget_override: bool,
+    /// When the current model call started (its duration goes to the ledger).
+    call_started: Instant,
+    /// The last budget wait ended with an interrupt (not a "stop").
+    interrupted_by_budget_wait: bool,
 }
 
 impl Session {
@@ -154,6 +165,9 @@ impl Session {
             task_no: 0,
             turn_touched: false,
             task_touched: false,
+            budget_override: false,
+            call_started: Instant::now(),
+            interrupted_by_budget_wait: false,
             cfg,
             history: Vec::new(),
             total: Usage::default(),
@@ -210,7 +224,11 @@ impl Session {
             Op::SetModel(model) => self.cfg.model = model,
             Op::SetPlanning(on) => self.planning = on,
             Op::ClearHistory => self.history.clear(),
-            Op::UserMessage(_) | Op::Approval { .. } | Op::Interrupt | Op::Shutdown => {}
+            Op::UserMessage(_)
+            | Op::Approval { .. }
+            | Op::BudgetDecision { .. }
+            | Op::Interrupt
+            | Op::Shutdown => {}
         }
     }
 
@@ -228,7 +246,7 @@ impl Session {
                 self.queued.push_back(text);
                 BusyOp::Continue
             }
-            Some(Op::Approval { .. }) => BusyOp::Continue,
+            Some(Op::Approval { .. } | Op::BudgetDecision { .. }) => BusyOp::Continue,
             Some(Op::Interrupt) => BusyOp::Interrupt,
             Some(Op::Shutdown) | None => {
                 self.shutting_down = true;
@@ -241,11 +259,19 @@ impl Session {
         tracing::info!(session = %self.cfg.session_id, pane = ?self.cfg.pane, model = %self.cfg.model, "task started");
         self.task_no += 1;
         self.task_touched = false;
+        self.budget_override = false;
         self.emit(Event::TaskStarted { text: text.clone() }).await;
         self.history.push(Message::User { text });
         let mut turns = 0;
         let mut last_message = None;
         let status = loop {
+            if !self.budget_allows().await {
+                break if self.interrupted_by_budget_wait {
+                    TaskStatus::Interrupted
+                } else {
+                    TaskStatus::Budget
+                };
+            }
             turns += 1;
             self.emit(Event::TurnStarted { turn: turns }).await;
             let calls = match self.model_call(&mut last_message).await {
@@ -283,6 +309,61 @@ impl Session {
             last_message,
         })
         .await;
+    }
+
+    /// Checks the budgets before a model call. When one is spent the
+    /// session waits (the front end shows "paused: budget") until the user
+    /// decides, the budget is raised, or the task is interrupted; headless
+    /// sessions stop at once. Returns whether the call may go.
+    async fn budget_allows(&mut self) -> bool {
+        self.interrupted_by_budget_wait = false;
+        let Some(meter) = self.cfg.meter.clone() else {
+            return true;
+        };
+        let message = match meter.state() {
+            BudgetState::Exhausted { kind, spent, limit } if !self.budget_override => {
+                budget_message(kind, spent, limit)
+            }
+            _ => return true,
+        };
+        if !self.cfg.can_approve {
+            self.emit(Event::Error {
+                message: format!("{message}; raise it in [budget] (config.toml) to go on"),
+            })
+            .await;
+            return false;
+        }
+        tracing::info!(session = %self.cfg.session_id, %message, "paused for the budget");
+        self.emit(Event::BudgetPaused { message }).await;
+        let mut recheck = tokio::time::interval(BUDGET_RECHECK);
+        recheck.tick().await;
+        loop {
+            tokio::select! {
+                op = self.ops.recv() => match op {
+                    Some(Op::BudgetDecision { proceed }) => {
+                        if proceed && self.cfg.pane == Pane::Run {
+                            self.budget_override = true;
+                        }
+                        if proceed {
+                            self.emit(Event::BudgetResumed).await;
+                        }
+                        return proceed;
+                    }
+                    other => {
+                        if let BusyOp::Interrupt = self.busy_op(other) {
+                            self.interrupted_by_budget_wait = true;
+                            return false;
+                        }
+                    }
+                },
+                _ = recheck.tick() => {
+                    if !matches!(meter.state(), BudgetState::Exhausted { .. }) {
+                        self.emit(Event::BudgetResumed).await;
+                        return true;
+                    }
+                }
+            }
+        }
     }
 
     /// The pane's name as the change tracker records it.
@@ -341,6 +422,7 @@ impl Session {
     /// the history. Returns the tool calls to run.
     async fn model_call(&mut self, last_message: &mut Option<String>) -> CallOutcome {
         let cancel = CancellationToken::new();
+        self.call_started = Instant::now();
         let mut stream = self.cfg.client.stream(self.request(), cancel.clone());
         let mut acc = Accumulator::new();
         loop {
@@ -408,12 +490,33 @@ impl Session {
             StreamEvent::Reset => Event::StreamReset,
             StreamEvent::Usage(call) => {
                 self.total.add(&call);
+                if let Some(meter) = &self.cfg.meter {
+                    // Headless runs (no one to approve) are `exec` in the ledger.
+                    let pane = if self.cfg.can_approve {
+                        self.pane_name()
+                    } else {
+                        "exec"
+                    };
+                    meter.record(
+                        pane,
+                        self.cfg.client.provider_name(),
+                        &self.cfg.model,
+                        &call,
+                        None,
+                        self.call_started.elapsed(),
+                    );
+                }
                 Event::Usage {
                     call,
                     total: self.total,
                 }
             }
-            StreamEvent::RateLimits(snapshot) => Event::RateLimits(snapshot),
+            StreamEvent::RateLimits(snapshot) => {
+                if let Some(meter) = &self.cfg.meter {
+                    meter.set_rate_limits(self.cfg.client.provider_name(), snapshot.clone());
+                }
+                Event::RateLimits(snapshot)
+            }
             StreamEvent::Retrying {
                 attempt,
                 delay,
@@ -775,6 +878,23 @@ impl Session {
         })
         .await;
     }
+}
+
+/// How often a session paused for the budget checks whether it was raised.
+const BUDGET_RECHECK: Duration = Duration::from_secs(1);
+
+/// "daily budget spent: $20.00 of $20.00".
+fn budget_message(kind: BudgetKind, spent: f64, limit: f64) -> String {
+    let amount = |v: f64| match kind {
+        BudgetKind::DailyTokens | BudgetKind::MonthlyTokens => format!("{v:.0} tokens"),
+        _ => format!("${v:.2}"),
+    };
+    format!(
+        "budget spent: {} {} of {}",
+        kind.key(),
+        amount(spent),
+        amount(limit)
+    )
 }
 
 fn interrupted_result(call_id: &str) -> Message {

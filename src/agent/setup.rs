@@ -18,6 +18,7 @@ use crate::exec::sandbox::{self, SandboxMode, SandboxPolicy};
 use crate::exec::secrets::SecretPolicy;
 use crate::exec::{ApprovalMode, Permissions};
 use crate::provider::{ModelClient, ReasoningEffort};
+use crate::quota::Meter;
 use crate::tools::{Registry, SandboxLaunch, ShellSettings};
 use crate::workspace::Tracker;
 
@@ -167,6 +168,8 @@ pub struct SessionParams {
     pub sandbox: SandboxLaunch,
     /// The workspace's change tracker (the TUI's review); `None` headless.
     pub tracker: Option<Arc<Tracker>>,
+    /// The shared usage ledger and budgets.
+    pub meter: Option<Arc<Meter>>,
 }
 
 /// A complete session configuration: persona prompt with the instruction
@@ -201,5 +204,6 @@ pub fn session_config(config: &Config, config_dir: &Path, params: SessionParams)
         redactor: Arc::new(secrets.redactor_from_env()),
         permissions: params.permissions,
         tracker: params.tracker,
+        meter: params.meter,
     }
 }

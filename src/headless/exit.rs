@@ -11,5 +11,8 @@ pub const USAGE: i32 = 2;
 pub const PROVIDER: i32 = 3;
 /// The agent hit `--max-turns` before finishing.
 pub const MAX_TURNS: i32 = 4;
+/// A budget (`[budget]` in config.toml) is spent; the task stopped before
+/// its next model call.
+pub const BUDGET: i32 = 5;
 /// Interrupted by Ctrl-C / SIGINT (128 + 2, as shells report it).
 pub const INTERRUPTED: i32 = 130;

@@ -146,6 +146,8 @@ impl<W: Write, E: Write> Renderer<W, E> {
             }),
             Event::StreamReset => json!({"type": "stream.reset"}),
             Event::Error { message } => json!({"type": "error", "message": message}),
+            Event::BudgetPaused { message } => json!({"type": "budget.paused", "message": message}),
+            Event::BudgetResumed => json!({"type": "budget.resumed"}),
             Event::TaskComplete {
                 status,
                 turns,
@@ -156,10 +158,11 @@ impl<W: Write, E: Write> Renderer<W, E> {
                 "status": match status {
                     TaskStatus::Ok => "ok",
                     TaskStatus::Interrupted => "interrupted",
-                    TaskStatus::Error | TaskStatus::MaxTurns => "error",
+                    TaskStatus::Error | TaskStatus::MaxTurns | TaskStatus::Budget => "error",
                 },
                 "reason": match status {
                     TaskStatus::MaxTurns => Some("max_turns"),
+                    TaskStatus::Budget => Some("budget"),
                     _ => None,
                 },
                 "turns": turns,

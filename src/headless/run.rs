@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 
 use super::exit;
 use super::output::Renderer;
+use crate::agent::session::new_session_id;
 use crate::agent::setup::{self, SandboxFlags, SessionParams};
 use crate::agent::{Event, Op, Pane, Session, TaskStatus};
 use crate::config::Config;
@@ -19,6 +20,7 @@ use crate::exec::secrets;
 use crate::exec::{ApprovalMode, Permissions};
 use crate::paths::Dirs;
 use crate::provider::{HttpClientConfig, HttpModelClient, ReasoningEffort, Wire};
+use crate::quota::{Meter, PriceTable};
 use crate::tools::SandboxLaunch;
 
 /// The provider name that selects the scripted demo model.
@@ -182,6 +184,15 @@ fn prepare(opts: ExecOptions) -> anyhow::Result<RunSpec> {
 
 async fn drive(spec: RunSpec) -> i32 {
     let mut _demo_server = None;
+    // The demo's scripted usage is not the user's spending: no ledger.
+    let meter = matches!(spec.backend, Backend::Http(_)).then(|| {
+        Meter::open(
+            &spec.dirs.state,
+            &new_session_id(),
+            PriceTable::new(&spec.config.pricing),
+            spec.config.budget.clone(),
+        )
+    });
     let client_config = match spec.backend {
         Backend::Http(config) => config,
         Backend::Demo => match super::demo::start_server().await {
@@ -228,6 +239,7 @@ async fn drive(spec: RunSpec) -> i32 {
             permissions: spec.permissions,
             sandbox: spec.sandbox,
             tracker: None,
+            meter: meter.clone(),
         },
     ));
     let _ = handle.ops.send(Op::UserMessage(spec.prompt));
@@ -266,6 +278,11 @@ async fn drive(spec: RunSpec) -> i32 {
             break;
         }
     }
+    if let Some(meter) = meter {
+        // The ledger is written in the background; wait for it before the
+        // process ends so no call goes unrecorded.
+        let _ = tokio::task::spawn_blocking(move || meter.flush()).await;
+    }
     let Some((status, last_message)) = outcome else {
         eprintln!("tandem: the session ended without finishing its task");
         return exit::FAILURE;
@@ -284,5 +301,6 @@ async fn drive(spec: RunSpec) -> i32 {
         TaskStatus::Error => exit::PROVIDER,
         TaskStatus::Interrupted => exit::INTERRUPTED,
         TaskStatus::MaxTurns => exit::MAX_TURNS,
+        TaskStatus::Budget => exit::BUDGET,
     }
 }

@@ -18,6 +18,7 @@ use super::theme::Theme;
 use crate::agent::{ApprovalDecision, Event, Op, Pane, TaskStatus};
 use crate::exec::ApprovalMode;
 use crate::provider::{RateLimitSnapshot, Usage};
+use crate::quota::Meter;
 use crate::tools::SandboxSummary;
 use crate::workspace::{ReviewCommand, Tracker};
 
@@ -33,6 +34,8 @@ pub enum PaneStatus {
     /// Running a tool (its name).
     Running(String),
     WaitingApproval,
+    /// Waiting before a model call because a budget is spent.
+    PausedBudget,
     /// The last task failed.
     Error,
 }
@@ -78,6 +81,8 @@ pub struct PaneSlot {
     pub task_started: Option<Instant>,
     /// Answer characters streamed in the current task (for tokens/s).
     pub streamed_chars: usize,
+    /// The session waits for a budget decision (`y` go on, `n` stop).
+    pub budget_paused: bool,
     /// Tasks started in the pane's session, counting from 1: the number
     /// the change tracker attributes the task's changes to (the session
     /// counts its tasks the same way).
@@ -111,6 +116,7 @@ impl PaneSlot {
             task_started: None,
             streamed_chars: 0,
             tasks: 0,
+            budget_paused: false,
             esc_armed: false,
         }
     }
@@ -190,13 +196,24 @@ impl PaneSlot {
                 self.context_tokens = call.prompt_tokens() + call.output_tokens;
             }
             Event::RateLimits(snapshot) => self.rate = Some(snapshot.clone()),
+            Event::BudgetPaused { .. } => {
+                self.budget_paused = true;
+                self.status = PaneStatus::PausedBudget;
+            }
+            Event::BudgetResumed => {
+                self.budget_paused = false;
+                self.status = PaneStatus::Thinking;
+            }
             Event::TaskComplete { status, .. } => {
+                self.budget_paused = false;
                 self.busy = self.queued > 0;
                 self.approval = None;
                 self.task_started = None;
                 self.status = match status {
                     TaskStatus::Error | TaskStatus::MaxTurns => PaneStatus::Error,
-                    TaskStatus::Ok | TaskStatus::Interrupted => PaneStatus::Idle,
+                    TaskStatus::Ok | TaskStatus::Interrupted | TaskStatus::Budget => {
+                        PaneStatus::Idle
+                    }
                 };
             }
             _ => {}
@@ -252,6 +269,8 @@ pub struct App {
     /// The workspace's change tracker (`None` when tracking is off or
     /// could not start); read for the run summary.
     pub tracker: Option<Arc<Tracker>>,
+    /// The usage ledger and budgets (`None` only in tests).
+    pub meter: Option<Arc<Meter>>,
     /// Compare lines ignoring whitespace in the review (`w`).
     pub review_ignore_whitespace: bool,
     /// The filter the viewer gets when next opened (the last Run task's
@@ -278,6 +297,7 @@ impl App {
             viewer_focused: false,
             viewer_open: false,
             tracker: None,
+            meter: None,
             review_ignore_whitespace: false,
             pending_filter: None,
             chord: false,
@@ -375,6 +395,9 @@ impl App {
         }
         if self.focused().approval.is_some() {
             self.approval_key(key);
+            return;
+        }
+        if self.focused().budget_paused && self.budget_key(&key) {
             return;
         }
         let completing = self.focused().composer.completion_active();
@@ -482,6 +505,25 @@ impl App {
             }
             _ => {}
         }
+    }
+
+    /// `y` / `n` (the approval keys) while the focused pane waits for a
+    /// budget decision; other keys go on to the composer (so `/budget` can
+    /// raise the budget meanwhile). Returns whether the key was used.
+    fn budget_key(&mut self, key: &KeyEvent) -> bool {
+        if !self.focused().composer.is_empty() {
+            return false;
+        }
+        let proceed = match keymap::lookup(Context::Approval, key, true) {
+            Some(Action::ApproveOnce | Action::ApproveAlways) => true,
+            Some(Action::Deny) => false,
+            _ => return false,
+        };
+        let pane = self.focused();
+        pane.budget_paused = false;
+        pane.status = PaneStatus::Thinking;
+        pane.send(Op::BudgetDecision { proceed });
+        true
     }
 
     fn approval_key(&mut self, key: KeyEvent) {
@@ -628,6 +670,7 @@ impl App {
             }
             "handoff" => self.handoff(args),
             "diff" => self.diff_command(args),
+            "budget" => self.budget_command(args),
             "provider" => {
                 let known = self.providers.join(", ");
                 let focus = self.focus;

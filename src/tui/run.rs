@@ -39,6 +39,7 @@ use crate::exec::secrets;
 use crate::exec::{ApprovalMode, Permissions};
 use crate::paths::Dirs;
 use crate::provider::HttpModelClient;
+use crate::quota::{Meter, PriceTable};
 use crate::tools::SandboxLaunch;
 use crate::workspace::{
     ChangeLog, CheckpointOptions, Checkpoints, Tracker, TrackerEvent, TrackerOptions,
@@ -88,6 +89,8 @@ struct Launcher {
     /// The shared change tracker; `None` when `[review] track` is off or it
     /// could not start (the reason is shown in the Chat pane).
     tracker: Option<Arc<Tracker>>,
+    /// The usage ledger and budgets shared by both panes.
+    meter: Arc<Meter>,
 }
 
 /// A started session: its channels and what the pane shows of it.
@@ -138,6 +141,7 @@ impl Launcher {
                 permissions: self.permissions.clone(),
                 sandbox: self.sandbox.clone(),
                 tracker: self.tracker.clone(),
+                meter: Some(self.meter.clone()),
             },
         ));
         Ok(Started {
@@ -210,7 +214,14 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
     } else {
         (None, None)
     };
+    let meter = Meter::open(
+        &dirs.state,
+        &crate::agent::session::new_session_id(),
+        PriceTable::new(&config.pricing),
+        config.budget.clone(),
+    );
     let launcher = Launcher {
+        meter,
         config,
         config_dir: dirs.config.clone(),
         workspace: workspace.clone(),
@@ -224,6 +235,7 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         let mut app = App::new(chat, run, theme);
         app.providers = launcher.config.providers.keys().cloned().collect();
         app.tracker = launcher.tracker.clone();
+        app.meter = Some(launcher.meter.clone());
         // One walk of the workspace serves `@` completion in both panes.
         let files = FileIndex::build(&workspace);
         for pane in &mut app.panes {
@@ -240,7 +252,11 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
             tracker: tracker_events,
             review,
         };
-        event_loop(&mut app, channels, &launcher, mouse).await
+        let code = event_loop(&mut app, channels, &launcher, mouse).await;
+        // Calls recorded in the last moments are still being written.
+        let meter = launcher.meter.clone();
+        let _ = tokio::task::spawn_blocking(move || meter.flush()).await;
+        code
     });
     runtime.shutdown_timeout(Duration::from_millis(300));
     code

@@ -117,6 +117,10 @@ fn status_span(pane: &PaneSlot, theme: &Theme, now: Instant) -> Span<'static> {
             "waiting for approval",
             theme.warning.add_modifier(Modifier::BOLD),
         ),
+        PaneStatus::PausedBudget => Span::styled(
+            "paused: budget · y go on · n stop · /budget",
+            theme.warning.add_modifier(Modifier::BOLD),
+        ),
         PaneStatus::Error => Span::styled("error", theme.error),
     }
 }

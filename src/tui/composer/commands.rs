@@ -51,6 +51,11 @@ pub const COMMANDS: &[SlashCommand] = &[
         description: "Review changes (last: the last Run task's)",
     },
     SlashCommand {
+        name: "budget",
+        args: "[KEY VALUE|off]",
+        description: "Show or set this session's budgets",
+    },
+    SlashCommand {
         name: "quota",
         args: "",
         description: "Show tokens, cost and budgets",

@@ -273,6 +273,14 @@ impl History {
                 self.close_streams();
                 self.push_notice(message.clone(), NoticeKind::Error);
             }
+            Event::BudgetPaused { message } => {
+                self.close_streams();
+                self.push_notice(
+                    format!("{message}: paused before the next model call"),
+                    NoticeKind::Warning,
+                );
+            }
+            Event::BudgetResumed => self.push_notice("budget: going on", NoticeKind::Info),
             Event::TaskComplete {
                 status,
                 turns,
@@ -717,6 +725,7 @@ fn summary_text(status: TaskStatus, turns: u32, total: &Usage) -> String {
         TaskStatus::Error => "failed",
         TaskStatus::Interrupted => "interrupted",
         TaskStatus::MaxTurns => "stopped at max turns",
+        TaskStatus::Budget => "stopped: budget spent",
     };
     let unit = if turns == 1 { "turn" } else { "turns" };
     format!(
