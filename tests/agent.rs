@@ -14,6 +14,7 @@ use tandem::exec::secrets::Redactor;
 use tandem::exec::{ApprovalMode, Permissions, RuleLists};
 use tandem::mockserver::{MockServer, Script};
 use tandem::provider::{HttpClientConfig, HttpModelClient, Wire};
+use tandem::quota::{BudgetConfig, Meter, PriceTable};
 use tandem::tools::{Registry, ShellSettings};
 use tandem::workspace::{ChangeLog, CheckpointOptions, Checkpoints, Tracker, TrackerOptions};
 
@@ -29,7 +30,7 @@ async fn session(
         mode,
         can_approve,
         Permissions::default(),
-        None,
+        |_| {},
     )
     .await
 }
@@ -40,7 +41,7 @@ async fn session_with(
     mode: ApprovalMode,
     can_approve: bool,
     permissions: Permissions,
-    tracker: Option<Arc<Tracker>>,
+    customize: impl FnOnce(&mut SessionConfig),
 ) -> (MockServer, SessionHandle) {
     let server = MockServer::start(Script::from_toml_str(script).unwrap())
         .await
@@ -56,7 +57,7 @@ async fn session_with(
         idle_timeout: Duration::from_secs(5),
     })
     .unwrap();
-    let handle = Session::spawn(SessionConfig {
+    let mut config = SessionConfig {
         session_id: new_session_id(),
         pane: Pane::Chat,
         client: Arc::new(client),
@@ -74,9 +75,11 @@ async fn session_with(
         shell: Arc::new(ShellSettings::default()),
         redactor: Arc::new(Redactor::default()),
         permissions,
-        tracker,
+        tracker: None,
         meter: None,
-    });
+    };
+    customize(&mut config);
+    let handle = Session::spawn(config);
     (server, handle)
 }
 
@@ -422,7 +425,7 @@ text = "done"
         ApprovalMode::FullAuto,
         false,
         permissions,
-        None,
+        |_| {},
     )
     .await;
     h.ops.send(Op::UserMessage("look".into())).unwrap();
@@ -486,7 +489,7 @@ text = "done"
         ApprovalMode::FullAuto,
         false,
         Permissions::default(),
-        Some(tracker.clone()),
+        |c| c.tracker = Some(tracker.clone()),
     )
     .await;
     h.ops.send(Op::UserMessage("edit".into())).unwrap();
@@ -512,4 +515,136 @@ text = "done"
         Some("shell: printf made-by-shell > b.txt")
     );
     assert!(!a.external && !b.external);
+}
+
+/// A meter over a fresh ledger whose daily token budget is `limit`.
+fn meter_with_token_budget(state: &Path, limit: u64) -> Arc<Meter> {
+    Meter::open(
+        state,
+        "test-session",
+        PriceTable::new(&Default::default()),
+        BudgetConfig {
+            daily_tokens: Some(limit),
+            ..BudgetConfig::default()
+        },
+    )
+}
+
+const TWO_CALLS: &str = r#"
+[[reply]]
+[[reply.tool_calls]]
+name = "list_dir"
+input = { path = "." }
+
+[[reply]]
+text = "done"
+"#;
+
+#[tokio::test]
+async fn a_spent_budget_pauses_run_before_its_next_call_until_the_user_says_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    // The first call's tokens spend the whole budget.
+    let meter = meter_with_token_budget(state.path(), 1);
+    let (server, mut h) = session_with(
+        TWO_CALLS,
+        dir.path(),
+        ApprovalMode::FullAuto,
+        true,
+        Permissions::default(),
+        |c| {
+            c.pane = Pane::Run;
+            c.meter = Some(meter.clone());
+        },
+    )
+    .await;
+    h.ops.send(Op::UserMessage("look".into())).unwrap();
+    let paused = loop {
+        let event = tokio::time::timeout(Duration::from_secs(20), h.events.recv())
+            .await
+            .expect("the session answers")
+            .expect("the session is alive");
+        assert!(
+            !matches!(event, Event::TaskComplete { .. }),
+            "the task must not end while the budget is spent"
+        );
+        if let Event::BudgetPaused { message } = event {
+            break message;
+        }
+    };
+    assert!(paused.contains("daily_tokens"), "{paused}");
+    // Paused before the second call, not after it; nothing is lost.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(server.requests().len(), 1);
+    assert_eq!(meter.session_totals().calls, 1);
+    h.ops.send(Op::BudgetDecision { proceed: true }).unwrap();
+    let events = until_done(&mut h).await;
+    assert_eq!(status(&events), TaskStatus::Ok);
+    assert!(events.contains(&Event::BudgetResumed));
+    assert_eq!(server.requests().len(), 2);
+    assert_eq!(meter.session_totals().calls, 2);
+    meter.flush();
+    assert_eq!(
+        meter.snapshot().today.calls,
+        2,
+        "both calls are in the ledger"
+    );
+}
+
+#[tokio::test]
+async fn raising_the_budget_lets_a_paused_run_go_on_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let meter = meter_with_token_budget(state.path(), 1);
+    let (server, mut h) = session_with(
+        TWO_CALLS,
+        dir.path(),
+        ApprovalMode::FullAuto,
+        true,
+        Permissions::default(),
+        |c| {
+            c.pane = Pane::Run;
+            c.meter = Some(meter.clone());
+        },
+    )
+    .await;
+    h.ops.send(Op::UserMessage("look".into())).unwrap();
+    loop {
+        let event = h.events.recv().await.expect("the session is alive");
+        if matches!(event, Event::BudgetPaused { .. }) {
+            break;
+        }
+    }
+    meter.set_budget(BudgetConfig {
+        daily_tokens: Some(10_000_000),
+        ..BudgetConfig::default()
+    });
+    let events = until_done(&mut h).await;
+    assert_eq!(status(&events), TaskStatus::Ok);
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn headless_stops_with_the_budget_status_when_the_budget_is_spent() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let meter = meter_with_token_budget(state.path(), 1);
+    let (server, mut h) = session_with(
+        TWO_CALLS,
+        dir.path(),
+        ApprovalMode::FullAuto,
+        false,
+        Permissions::default(),
+        |c| c.meter = Some(meter.clone()),
+    )
+    .await;
+    h.ops.send(Op::UserMessage("look".into())).unwrap();
+    let events = until_done(&mut h).await;
+    assert_eq!(status(&events), TaskStatus::Budget);
+    assert_eq!(server.requests().len(), 1);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Error { message } if message.contains("budget spent")))
+    );
 }
