@@ -340,13 +340,20 @@ impl Driver {
         let now = SystemTime::now();
         let limits = parse_rate_limits(response.headers(), now);
         if !limits.is_empty() {
-            out.send(Ok(StreamEvent::RateLimits(limits))).await?;
+            out.send(Ok(StreamEvent::RateLimits(limits.clone())))
+                .await?;
         }
         let status = response.status().as_u16();
         if !response.status().is_success() {
             let retry_after = parse_retry_after(response.headers(), now);
             let body = self.read_bounded(response, out).await?;
-            return Err(self.status_failure(status, &body, retry_after));
+            let mut failure = self.status_failure(status, &body, retry_after);
+            if status == 429 {
+                // Say when the limit lifts, not just "429".
+                let reset = retry_after.or_else(|| exhausted_window_reset(&limits));
+                failure.add_reset_time(reset);
+            }
+            return Err(failure);
         }
         let is_json = response
             .headers()
@@ -514,6 +521,7 @@ impl Driver {
     }
 
     fn status_failure(&self, status: u16, body: &[u8], retry_after: Option<Duration>) -> Failure {
+        // (429s get their reset time added by the caller.)
         let provider = self.config.provider.clone();
         let message = self.redact(error_message(body, status));
         match status {
@@ -851,6 +859,55 @@ fn with_delta(event: &StreamEvent, text: &str) -> StreamEvent {
             delta: text.to_owned(),
         },
         _ => StreamEvent::TextDelta(text.to_owned()),
+    }
+}
+
+/// When the tightest exhausted rate-limit window resets (the earliest reset
+/// of a window with nothing remaining), from a 429's headers.
+fn exhausted_window_reset(limits: &super::types::RateLimitSnapshot) -> Option<Duration> {
+    [
+        &limits.requests,
+        &limits.tokens,
+        &limits.input_tokens,
+        &limits.output_tokens,
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|w| w.remaining == Some(0))
+    .filter_map(|w| w.reset_after)
+    .min()
+}
+
+/// "42 s", "3 min 5 s", "1 h 12 min".
+fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs().max(1);
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=3599 => match secs % 60 {
+            0 => format!("{} min", secs / 60),
+            s => format!("{} min {s} s", secs / 60),
+        },
+        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+impl Failure {
+    /// Adds "rate limited: resets in 42 s" to a 429's message.
+    fn add_reset_time(&mut self, reset: Option<Duration>) {
+        let error = match self {
+            Failure::Retry { error, .. } | Failure::Fatal(error) => error,
+            Failure::Cancelled | Failure::Gone => return,
+        };
+        if let ProviderError::Status { message, .. } = error {
+            match reset {
+                Some(reset) => message.push_str(&format!(
+                    " (rate limited: the limit resets in {})",
+                    human_duration(reset)
+                )),
+                None => message
+                    .push_str(" (rate limited; the server did not say when the limit resets)"),
+            }
+        }
     }
 }
 
@@ -1279,6 +1336,53 @@ mod tests {
         assert_eq!(limits.unwrap().requests.unwrap().remaining, Some(0));
         assert_eq!(text_deltas(&items), ["ok"]);
         assert_eq!(server.requests().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_429_that_outlasts_the_retries_says_when_the_limit_resets() {
+        let limited = || {
+            status(
+                429,
+                &[
+                    ("retry-after-ms", "10"),
+                    ("x-ratelimit-remaining-tokens", "0"),
+                    ("x-ratelimit-reset-tokens", "1m30s"),
+                ],
+                r#"{"error":{"message":"slow down"}}"#,
+            )
+        };
+        let server = Server::start(vec![limited(), limited(), limited()]).await;
+        let client = client(config(&server.base)).with_retry_policy(RetryPolicy {
+            max_retries: 2,
+            base_delay: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        });
+        let items = run(&client).await;
+        let error = items
+            .iter()
+            .find_map(|i| i.as_ref().err())
+            .expect("the call fails")
+            .to_string();
+        // retry-after (10 ms) is the nearest reset the server announced.
+        assert!(
+            error.contains("rate limited: the limit resets in 1 s"),
+            "{error}"
+        );
+        assert!(error.contains("slow down"), "{error}");
+        assert_eq!(
+            exhausted_window_reset(&parse_rate_limits(
+                &{
+                    let mut h = reqwest::header::HeaderMap::new();
+                    h.insert("x-ratelimit-remaining-tokens", "0".parse().unwrap());
+                    h.insert("x-ratelimit-reset-tokens", "1m30s".parse().unwrap());
+                    h
+                },
+                SystemTime::now()
+            )),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(human_duration(Duration::from_secs(90)), "1 min 30 s");
+        assert_eq!(human_duration(Duration::from_secs(3720)), "1 h 2 min");
     }
 
     #[tokio::test]
