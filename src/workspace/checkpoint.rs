@@ -440,8 +440,9 @@ impl Checkpoints {
 
     /// The git mode (`100644`, `100755`, `120000`) of `rel` in checkpoint
     /// `id`, read from its directory's listing (no pathspec, so any name is
-    /// matched exactly).
-    fn mode_at(&self, id: &str, rel: &Path) -> Result<Option<String>, WorkspaceError> {
+    /// matched exactly). The review reads it for the old side's mode in
+    /// plain mode, so a `chmod +x` shows there as in git mode.
+    pub(crate) fn mode_at(&self, id: &str, rel: &Path) -> Result<Option<String>, WorkspaceError> {
         use std::os::unix::ffi::OsStrExt;
         let (Some(parent), Some(name)) = (rel.parent(), rel.file_name()) else {
             return Ok(None);

@@ -13,6 +13,13 @@
 //!   Accepting marks the hunk reviewed by moving it into that in-memory
 //!   reviewed content; reverting restores the old side in the working file.
 //!
+//! In both modes a file moved (and maybe edited) shows as one renamed file
+//! (deleted and added files are paired by content similarity). It is
+//! accepted or reverted whole, both paths in one undoable step; its hunks
+//! cannot be taken one by one ([`ReviewError::WholeFileOnly`]). Plain mode
+//! compares modes too (the baseline checkpoint's against the working
+//! tree's), so a `chmod +x` is a change to review in either mode.
+//!
 //! Every operation is exact (byte for byte, CRLF and missing final newline
 //! kept) and refused with [`ReviewError::Changed`] when the file changed
 //! again since the diff was computed. Each is undoable ([`Review::undo`]).
@@ -21,7 +28,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{Attribution, Checkpoints, WorkspaceError};
 use crate::diff::{ApplyError, DiffOptions, FileDiff, Hunk};
@@ -33,11 +40,16 @@ mod actions;
 mod exact;
 #[path = "review_snapshot.rs"]
 mod listing;
+#[path = "review_rename.rs"]
+mod renames;
 #[path = "review_git.rs"]
 mod user_git;
 #[path = "review_fs.rs"]
 mod worktree;
 
+#[cfg(test)]
+#[path = "review_rename_tests.rs"]
+mod rename_tests;
 #[cfg(test)]
 #[path = "review_tests.rs"]
 mod tests;
@@ -83,7 +95,8 @@ pub struct ReviewFile {
 }
 
 impl ReviewFile {
-    /// The path shown for the file (the new path; the old one of a deletion).
+    /// The path shown for the file (the new path, also of a rename; the old
+    /// one of a deletion).
     pub fn path(&self) -> &str {
         if self.diff.new_path.is_empty() {
             &self.diff.old_path
@@ -170,6 +183,26 @@ pub enum ReviewError {
     /// Nothing to undo.
     #[error("nothing to undo")]
     NothingToUndo,
+    /// The action needs the whole file (a hunk of a renamed file cannot be
+    /// staged or reverted alone: its two sides are different paths).
+    #[error("{path} {why}: accept (S) or revert (D) the whole file")]
+    WholeFileOnly {
+        /// The file, as in [`ReviewFile::path`].
+        path: String,
+        /// Why, completing the sentence ("was renamed from src/a.rs").
+        why: String,
+    },
+    /// A file shown as renamed is not a rename any more (its old path came
+    /// back, or one of the two was staged or changed meanwhile).
+    #[error(
+        "{path} is no longer a rename of {from}: one of them changed since the review was computed; refresh it and try again"
+    )]
+    RenameChanged {
+        /// The new path.
+        path: String,
+        /// The old path.
+        from: String,
+    },
     /// A git or file operation failed.
     #[error(transparent)]
     Workspace(#[from] WorkspaceError),
@@ -182,9 +215,13 @@ pub struct Review {
     mode: ReviewMode,
     /// The user's repository in git mode.
     git: Option<UserGit>,
-    /// Plain mode: the content accepted so far per path (`None`: accepted
-    /// as absent); paths without an entry compare against the baseline.
-    reviewed: HashMap<String, Option<Vec<u8>>>,
+    /// Plain mode: the content and mode accepted so far per path (`None`:
+    /// accepted as absent); paths without an entry compare against the
+    /// baseline.
+    reviewed: HashMap<String, Option<worktree::WorkFile>>,
+    /// The renames of the newest snapshot, new path → old path: a command
+    /// on a new path acts on both.
+    renames: Mutex<HashMap<String, String>>,
     /// Undoable actions, oldest first.
     undo: Vec<actions::UndoEntry>,
 }
@@ -210,6 +247,7 @@ impl Review {
             mode,
             git,
             reviewed: HashMap::new(),
+            renames: Mutex::new(HashMap::new()),
             undo: Vec::new(),
         })
     }
@@ -249,18 +287,22 @@ impl Review {
                 opts,
             )?,
         };
-        let files = listing
-            .files
+        let mut coarse = listing.coarse;
+        let (computed, moved) = renames::pair(listing.files, opts, &mut coarse);
+        *self.renames.lock().unwrap_or_else(PoisonError::into_inner) =
+            moved.into_iter().map(|m| (m.to, m.from)).collect();
+        let files = computed
             .into_iter()
             .map(|c| {
-                let path = Path::new(if c.diff.new_path.is_empty() {
-                    &c.diff.old_path
-                } else {
-                    &c.diff.new_path
-                });
+                // A rename's origins are those of both of its paths.
+                let named = |p: &PathBuf| {
+                    [&c.diff.old_path, &c.diff.new_path]
+                        .iter()
+                        .any(|q| !q.is_empty() && p == Path::new(q.as_str()))
+                };
                 let origins = attributions
                     .iter()
-                    .filter(|a| a.paths.iter().any(|p| p == path))
+                    .filter(|a| a.paths.iter().any(named))
                     .map(|a| FileOrigin {
                         pane: a.pane.clone(),
                         turn: a.turn,
@@ -279,7 +321,7 @@ impl Review {
         Ok(ReviewSnapshot {
             mode: self.mode.clone(),
             files,
-            coarse: listing.coarse,
+            coarse,
             truncated: listing.truncated,
         })
     }
@@ -288,6 +330,15 @@ impl Review {
     /// bar ("staged hunk @@ -3,4 +3,5 @@ of src/lib.rs", "undid: ...").
     pub fn execute(&mut self, command: &ReviewCommand) -> Result<String, ReviewError> {
         actions::execute(self, command)
+    }
+
+    /// The old path of `path` when the newest snapshot showed it renamed.
+    fn renamed_from(&self, path: &str) -> Option<String> {
+        self.renames
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(path)
+            .cloned()
     }
 
     /// The workspace root, to resolve a file for `$EDITOR`.

@@ -1,13 +1,15 @@
 //! Carrying out review commands: read a file's two sides (index or reviewed
 //! content, and the working tree), let [`exact::apply`] compute the result,
-//! write the one side that changed, and remember how to undo it.
+//! write the one side that changed, and remember how to undo it. A renamed
+//! file is handed to [`super::renames::execute`], which changes both of
+//! its paths as one undoable step.
 
 use std::path::Path;
 
 use super::exact::{self, Action, Sides, hunk_label};
 use super::user_git::{Blob, IndexEntry, UserGit};
 use super::worktree::{self, MODE_REGULAR, WorkFile};
-use super::{Review, ReviewCommand, ReviewError};
+use super::{Review, ReviewCommand, ReviewError, listing, renames};
 use crate::workspace::WorkspaceError;
 use crate::workspace::git::is_inner;
 
@@ -17,7 +19,7 @@ const UNDO_DEPTH: usize = 100;
 /// What one action replaced, and what it left, so undo can put the former
 /// back (and refuse when the latter was changed meanwhile).
 #[derive(Debug, Clone)]
-enum Change {
+pub(crate) enum Change {
     /// The git index entry of the path.
     Index {
         before: Option<IndexEntry>,
@@ -29,15 +31,17 @@ enum Change {
         after: Option<WorkFile>,
     },
     /// The reviewed content of the path (plain mode); `None` = no override.
-    Reviewed { before: Option<Option<Vec<u8>>> },
+    Reviewed { before: Option<Option<WorkFile>> },
 }
 
-/// One undoable action.
+/// One undoable action: the status message and what it changed, per path
+/// (a rename changes two paths, undone together).
 #[derive(Debug, Clone)]
 pub(crate) struct UndoEntry {
-    path: String,
-    message: String,
-    change: Change,
+    /// The status-bar message of the action.
+    pub message: String,
+    /// The changes in the order they were made.
+    pub changes: Vec<(String, Change)>,
 }
 
 /// Runs `command` on `review`; the status-bar message on success.
@@ -52,9 +56,10 @@ pub(crate) fn execute(review: &mut Review, command: &ReviewCommand) -> Result<St
     if !is_inner(Path::new(path)) {
         return Err(WorkspaceError::OutsideWorkspace(path.into()).into());
     }
-    let entry = match review.git.clone() {
-        Some(git) => git_action(review, &git, path, action)?,
-        None => plain_action(review, path, action)?,
+    let entry = match (review.renamed_from(path), review.git.clone()) {
+        (Some(from), _) => renames::execute(review, &from, path, action)?,
+        (None, Some(git)) => git_action(review, &git, path, action)?,
+        (None, None) => plain_action(review, path, action)?,
     };
     let message = entry.message.clone();
     if review.undo.len() == UNDO_DEPTH {
@@ -94,7 +99,7 @@ fn compute(path: &str, sides: &Sides, action: Action<'_>) -> Result<Sides, Revie
 }
 
 /// The index entry of `full` and its content.
-fn index_side(
+pub(crate) fn index_side(
     git: &UserGit,
     full: &[u8],
 ) -> Result<(Option<IndexEntry>, Option<Vec<u8>>), WorkspaceError> {
@@ -159,12 +164,14 @@ fn git_action(
         };
         git.set_index(&full, new_entry.as_ref())?;
         return Ok(UndoEntry {
-            path: path.to_string(),
             message,
-            change: Change::Index {
-                before: entry,
-                after: new_entry,
-            },
+            changes: vec![(
+                path.to_string(),
+                Change::Index {
+                    before: entry,
+                    after: new_entry,
+                },
+            )],
         });
     }
     let mode = match (action, &work, &entry) {
@@ -176,17 +183,19 @@ fn git_action(
     let written = after.new.map(|bytes| WorkFile { bytes, mode });
     put_worktree(&abs, written.as_ref())?;
     Ok(UndoEntry {
-        path: path.to_string(),
         message,
-        change: Change::Worktree {
-            before: work,
-            after: written,
-        },
+        changes: vec![(
+            path.to_string(),
+            Change::Worktree {
+                before: work,
+                after: written,
+            },
+        )],
     })
 }
 
-/// An action in plain mode: accepts move content into the reviewed side,
-/// reverts write the work tree.
+/// An action in plain mode: accepts move content (and mode) into the
+/// reviewed side, reverts write the work tree.
 fn plain_action(
     review: &mut Review,
     path: &str,
@@ -194,51 +203,72 @@ fn plain_action(
 ) -> Result<UndoEntry, ReviewError> {
     let abs = review.workspace().join(path);
     let before_review = review.reviewed.get(path).cloned();
-    let old = match &before_review {
-        Some(content) => content.clone(),
-        None => review
-            .checkpoints
-            .file_at(&review.baseline, Path::new(path))?,
-    };
+    let old = listing::plain_old(
+        &review.checkpoints,
+        &review.baseline,
+        &review.reviewed,
+        path,
+    )?;
     let work = worktree::read(&abs)?;
     let sides = Sides {
-        old,
+        old: old.as_ref().map(|o| o.bytes.clone()),
         new: work.as_ref().map(|w| w.bytes.clone()),
     };
-    if matches!(action, Action::AcceptFile | Action::RevertFile) && sides.old == sides.new {
+    let same_mode = old.as_ref().map(|o| o.mode) == work.as_ref().map(|w| w.mode);
+    if matches!(action, Action::AcceptFile | Action::RevertFile)
+        && sides.old == sides.new
+        && same_mode
+    {
         return Err(ReviewError::NotInReview(path.to_string()));
     }
     let after = compute(path, &sides, action)?;
     let message = describe(action, path, false, &after);
+    let (old_mode, work_mode) = (old.as_ref().map(|o| o.mode), work.as_ref().map(|w| w.mode));
     if is_accept(action) {
-        review.reviewed.insert(path.to_string(), after.old);
+        // A hunk keeps the reviewed mode; the whole file takes the working one.
+        let mode = match action {
+            Action::AcceptHunk(_) => old_mode.or(work_mode),
+            _ => work_mode.or(old_mode),
+        };
+        let accepted = after.old.map(|bytes| WorkFile {
+            bytes,
+            mode: mode.unwrap_or(MODE_REGULAR),
+        });
+        review.reviewed.insert(path.to_string(), accepted);
         return Ok(UndoEntry {
-            path: path.to_string(),
             message,
-            change: Change::Reviewed {
-                before: before_review,
-            },
+            changes: vec![(
+                path.to_string(),
+                Change::Reviewed {
+                    before: before_review,
+                },
+            )],
         });
     }
-    if matches!(action, Action::RevertFile) && before_review.is_none() {
-        // The baseline checkpoint knows the file's mode and link-ness.
-        review
-            .checkpoints
-            .restore(&review.baseline, &[path.into()])?;
-    } else {
-        let mode = work.as_ref().map_or(MODE_REGULAR, |w| w.mode);
-        put_worktree(
-            &abs,
-            after.new.map(|bytes| WorkFile { bytes, mode }).as_ref(),
-        )?;
-    }
+    // A hunk keeps the working mode; the whole file gets the old one back.
+    let mode = match action {
+        Action::RevertHunk(_) => work_mode.or(old_mode),
+        _ => old_mode.or(work_mode),
+    };
+    put_worktree(
+        &abs,
+        after
+            .new
+            .map(|bytes| WorkFile {
+                bytes,
+                mode: mode.unwrap_or(MODE_REGULAR),
+            })
+            .as_ref(),
+    )?;
     Ok(UndoEntry {
-        path: path.to_string(),
         message,
-        change: Change::Worktree {
-            before: work,
-            after: worktree::read(&abs)?,
-        },
+        changes: vec![(
+            path.to_string(),
+            Change::Worktree {
+                before: work,
+                after: worktree::read(&abs)?,
+            },
+        )],
     })
 }
 
@@ -264,43 +294,68 @@ fn undo(review: &mut Review) -> Result<String, ReviewError> {
     }
 }
 
+/// Puts every path of `entry` back, after checking that none was changed
+/// since (so an undo is all or nothing).
 fn undo_entry(review: &mut Review, entry: &UndoEntry) -> Result<(), ReviewError> {
+    for (path, change) in &entry.changes {
+        check_unchanged(review, path, change)?;
+    }
+    for (path, change) in entry.changes.iter().rev() {
+        put_back(review, path, change)?;
+    }
+    Ok(())
+}
+
+/// Refuses when what `change` left at `path` is not there any more.
+fn check_unchanged(review: &Review, path: &str, change: &Change) -> Result<(), ReviewError> {
     let changed_since = |what: &str| {
         ReviewError::from(WorkspaceError::io(
             "undoing the last action on",
-            review.workspace().join(&entry.path),
+            review.workspace().join(path),
             std::io::Error::other(format!(
                 "its {what} changed since, and undo would overwrite that; nothing was undone"
             )),
         ))
     };
-    match &entry.change {
-        Change::Index { before, after } => {
-            let Some(git) = review.git.clone() else {
-                return Ok(());
-            };
-            let full = git.full_path(&entry.path);
-            let current = git
-                .index_entries(std::slice::from_ref(&full))?
-                .remove(&full);
-            if current != *after {
-                return Err(changed_since("staged version"));
+    match change {
+        Change::Index { after, .. } => {
+            if let Some(git) = &review.git {
+                let full = git.full_path(path);
+                let current = git
+                    .index_entries(std::slice::from_ref(&full))?
+                    .remove(&full);
+                if current != *after {
+                    return Err(changed_since("staged version"));
+                }
             }
-            git.set_index(&full, before.as_ref())?;
         }
-        Change::Worktree { before, after } => {
-            let abs = review.workspace().join(&entry.path);
-            if worktree::read(&abs)? != *after {
+        Change::Worktree { after, .. } => {
+            if worktree::read(&review.workspace().join(path))? != *after {
                 return Err(changed_since("content"));
             }
-            put_worktree(&abs, before.as_ref())?;
+        }
+        Change::Reviewed { .. } => {}
+    }
+    Ok(())
+}
+
+/// Restores what `change` replaced at `path`.
+fn put_back(review: &mut Review, path: &str, change: &Change) -> Result<(), ReviewError> {
+    match change {
+        Change::Index { before, .. } => {
+            if let Some(git) = &review.git {
+                git.set_index(&git.full_path(path), before.as_ref())?;
+            }
+        }
+        Change::Worktree { before, .. } => {
+            put_worktree(&review.workspace().join(path), before.as_ref())?;
         }
         Change::Reviewed { before } => match before {
             Some(content) => {
-                review.reviewed.insert(entry.path.clone(), content.clone());
+                review.reviewed.insert(path.to_string(), content.clone());
             }
             None => {
-                review.reviewed.remove(&entry.path);
+                review.reviewed.remove(path);
             }
         },
     }

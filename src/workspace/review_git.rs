@@ -420,16 +420,29 @@ impl UserGit {
         path: &[u8],
         entry: Option<&IndexEntry>,
     ) -> Result<(), WorkspaceError> {
-        let mut record = match entry {
-            Some(e) => format!("{:o} {}\t", e.mode, e.oid).into_bytes(),
-            // Mode 0 removes the path.
-            None => format!("0 {}\t", "0".repeat(40)).into_bytes(),
-        };
-        record.extend_from_slice(path);
-        record.push(0);
+        self.set_index_entries(&[(path, entry)])
+    }
+
+    /// Sets (or, for `None`, removes) several index entries with one
+    /// `git update-index`, which writes the index once: a rename is staged
+    /// whole or not at all.
+    pub(crate) fn set_index_entries(
+        &self,
+        entries: &[(&[u8], Option<&IndexEntry>)],
+    ) -> Result<(), WorkspaceError> {
+        let mut records = Vec::new();
+        for (path, entry) in entries {
+            records.extend(match entry {
+                Some(e) => format!("{:o} {}\t", e.mode, e.oid).into_bytes(),
+                // Mode 0 removes the path.
+                None => format!("0 {}\t", "0".repeat(40)).into_bytes(),
+            });
+            records.extend_from_slice(path);
+            records.push(0);
+        }
         self.run(
             &[os("update-index"), os("-z"), os("--index-info")],
-            Some(&record),
+            Some(&records),
         )?;
         Ok(())
     }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::super::{ChangeStatus, Checkpoints, WorkspaceError};
 use super::user_git::{Blob, IndexEntry, UserGit};
-use super::worktree::{self as fs, MODE_REGULAR};
+use super::worktree::{self as fs, MODE_REGULAR, MODE_SYMLINK, WorkFile};
 use crate::diff::{DiffOptions, FileDiff, FileStatus, diff_added, diff_deleted, diff_modified};
 
 /// Files larger than this are not read: they are shown as binary changes.
@@ -52,6 +52,11 @@ pub(crate) struct Computed {
     pub diff: FileDiff,
     /// Nothing is left to accept (both sides equal, mode included).
     pub reviewed: bool,
+    /// The content of an added or deleted file (its one side), kept so
+    /// [`super::renames::pair`] can pair it with its other half; `None` for
+    /// other files, files not read, links and empty files (an empty file
+    /// is like any other empty file, so pairing it would be a guess).
+    pub rename_content: Option<Vec<u8>>,
 }
 
 /// The files of one snapshot, before origins are attached.
@@ -94,6 +99,7 @@ pub(crate) fn compute(
         return Some(Computed {
             diff: bare(status, true),
             reviewed: false,
+            rename_content: None,
         });
     };
     if status == FileStatus::Modified && old_bytes == new_bytes {
@@ -106,12 +112,10 @@ pub(crate) fn compute(
         return Some(Computed {
             diff: bare(status, false),
             reviewed: same_mode,
+            rename_content: None,
         });
     }
-    let mut opts = opts.clone();
-    let deadline = *opts
-        .deadline
-        .get_or_insert_with(|| Instant::now() + FILE_DEADLINE);
+    let (opts, deadline) = with_deadline(opts);
     let mut diff = match status {
         FileStatus::Added => diff_added(path, new_bytes, &opts),
         FileStatus::Deleted => diff_deleted(path, old_bytes, &opts),
@@ -122,10 +126,29 @@ pub(crate) fn compute(
     }
     diff.old_mode = old_mode;
     diff.new_mode = new_mode;
+    let one_side = match status {
+        FileStatus::Added => Some((new_bytes, new_mode)),
+        FileStatus::Deleted => Some((old_bytes, old_mode)),
+        _ => None,
+    };
+    let rename_content = one_side
+        .filter(|(bytes, mode)| !bytes.is_empty() && *mode != MODE_SYMLINK)
+        .map(|(bytes, _)| bytes.to_vec());
     Some(Computed {
         diff,
         reviewed: false,
+        rename_content,
     })
+}
+
+/// `opts` with a deadline (one second from now when the caller set none),
+/// and that deadline, to tell afterwards whether the diff was cut short.
+pub(crate) fn with_deadline(opts: &DiffOptions) -> (DiffOptions, Instant) {
+    let mut opts = opts.clone();
+    let deadline = *opts
+        .deadline
+        .get_or_insert_with(|| Instant::now() + FILE_DEADLINE);
+    (opts, deadline)
 }
 
 /// The content of a side (empty when absent); `None` when not read.
@@ -280,7 +303,7 @@ pub(crate) fn plain_listing(
     checkpoints: &Checkpoints,
     baseline: &str,
     head: &str,
-    reviewed: &HashMap<String, Option<Vec<u8>>>,
+    reviewed: &HashMap<String, Option<WorkFile>>,
     attributed: &BTreeSet<String>,
     opts: &DiffOptions,
 ) -> Result<Listing, WorkspaceError> {
@@ -301,20 +324,11 @@ pub(crate) fn plain_listing(
     for path in paths {
         remaining -= 1;
         let new = worktree_side(&workspace.join(&path), None)?;
-        let old_bytes = match reviewed.get(&path) {
-            Some(content) => content.clone(),
-            None => checkpoints.file_at(baseline, Path::new(&path))?,
-        };
-        // The baseline's mode is not known here; the working tree's stands
-        // in (a mode-only change shows as no change in plain mode).
-        let old = match old_bytes {
+        let old = match plain_old(checkpoints, baseline, reviewed, &path)? {
             None => Side::Absent,
-            Some(bytes) => Side::Bytes {
-                bytes,
-                mode: match new {
-                    Side::Absent => MODE_REGULAR,
-                    ref n => n.mode(),
-                },
+            Some(f) => Side::Bytes {
+                bytes: f.bytes,
+                mode: f.mode,
             },
         };
         let Some(file) = compute(&path, &old, &new, opts, &mut listing.coarse) else {
@@ -330,4 +344,27 @@ pub(crate) fn plain_listing(
         }
     }
     Ok(listing)
+}
+
+/// The old side of `path` in plain mode: what the user accepted, or else
+/// the file (content and mode) in the `baseline` checkpoint; `None` when
+/// there is no such file.
+pub(crate) fn plain_old(
+    checkpoints: &Checkpoints,
+    baseline: &str,
+    reviewed: &HashMap<String, Option<WorkFile>>,
+    path: &str,
+) -> Result<Option<WorkFile>, WorkspaceError> {
+    if let Some(accepted) = reviewed.get(path) {
+        return Ok(accepted.clone());
+    }
+    let rel = Path::new(path);
+    let Some(bytes) = checkpoints.file_at(baseline, rel)? else {
+        return Ok(None);
+    };
+    let mode = checkpoints
+        .mode_at(baseline, rel)?
+        .and_then(|m| u32::from_str_radix(&m, 8).ok())
+        .unwrap_or(MODE_REGULAR);
+    Ok(Some(WorkFile { bytes, mode }))
 }

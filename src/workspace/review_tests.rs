@@ -14,14 +14,14 @@ use crate::workspace::{CheckpointLabel, CheckpointOptions};
 
 /// A workspace (`ws`, maybe a subdirectory of `root`) and a separate state
 /// dir for the shadow checkpoints.
-struct Fixture {
+pub(super) struct Fixture {
     _tmp: tempfile::TempDir,
     root: PathBuf,
-    ws: PathBuf,
+    pub(super) ws: PathBuf,
     state: PathBuf,
 }
 
-fn fixture(sub: Option<&str>) -> Fixture {
+pub(super) fn fixture(sub: Option<&str>) -> Fixture {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("repo");
     fs::create_dir_all(&root).unwrap();
@@ -40,7 +40,7 @@ fn fixture(sub: Option<&str>) -> Fixture {
 }
 
 /// A git repository with `files` committed, in a fresh fixture.
-fn repo(sub: Option<&str>, files: &[(&str, &[u8])]) -> Fixture {
+pub(super) fn repo(sub: Option<&str>, files: &[(&str, &[u8])]) -> Fixture {
     let f = fixture(sub);
     git(&f.root, &["init", "-q"]);
     for (path, bytes) in files {
@@ -52,7 +52,7 @@ fn repo(sub: Option<&str>, files: &[(&str, &[u8])]) -> Fixture {
 }
 
 /// The user's git, isolated from the machine's configuration.
-fn git_out(dir: &Path, args: &[&str]) -> std::process::Output {
+pub(super) fn git_out(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new("git")
         .current_dir(dir)
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -72,52 +72,52 @@ fn git_out(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
+pub(super) fn git(dir: &Path, args: &[&str]) -> String {
     let out = git_out(dir, args);
     assert!(out.status.success(), "git {args:?}: {out:?}");
     String::from_utf8(out.stdout).unwrap()
 }
 
 /// The staged content of `rel` (relative to `dir`), `None` when not staged.
-fn index_blob(dir: &Path, rel: &str) -> Option<Vec<u8>> {
+pub(super) fn index_blob(dir: &Path, rel: &str) -> Option<Vec<u8>> {
     let out = git_out(dir, &["cat-file", "blob", &format!(":./{rel}")]);
     out.status.success().then_some(out.stdout)
 }
 
-fn write(root: &Path, rel: &str, bytes: &[u8]) {
+pub(super) fn write(root: &Path, rel: &str, bytes: &[u8]) {
     let p = root.join(rel);
     fs::create_dir_all(p.parent().unwrap()).unwrap();
     fs::write(p, bytes).unwrap();
 }
 
-fn read(root: &Path, rel: &str) -> Option<Vec<u8>> {
+pub(super) fn read(root: &Path, rel: &str) -> Option<Vec<u8>> {
     fs::read(root.join(rel)).ok()
 }
 
 /// Opens checkpoints (baseline taken now) and the review of `f.ws`.
-fn open(f: &Fixture) -> (Arc<Checkpoints>, Review, String) {
+pub(super) fn open(f: &Fixture) -> (Arc<Checkpoints>, Review, String) {
     let cp = Arc::new(Checkpoints::open(&f.state, &f.ws, CheckpointOptions::default()).unwrap());
     let baseline = cp.checkpoint(&CheckpointLabel::default()).unwrap().id;
     let review = Review::open(cp.clone(), baseline.clone()).unwrap();
     (cp, review, baseline)
 }
 
-fn snap(review: &Review, head: &str) -> ReviewSnapshot {
+pub(super) fn snap(review: &Review, head: &str) -> ReviewSnapshot {
     review.snapshot(head, &[], &DiffOptions::default()).unwrap()
 }
 
-fn file<'a>(s: &'a ReviewSnapshot, path: &str) -> &'a ReviewFile {
+pub(super) fn file<'a>(s: &'a ReviewSnapshot, path: &str) -> &'a ReviewFile {
     s.files
         .iter()
         .find(|f| f.path() == path)
         .unwrap_or_else(|| panic!("{path} not in {:?}", paths(s)))
 }
 
-fn paths(s: &ReviewSnapshot) -> Vec<&str> {
+pub(super) fn paths(s: &ReviewSnapshot) -> Vec<&str> {
     s.files.iter().map(ReviewFile::path).collect()
 }
 
-fn numbered(n: usize) -> String {
+pub(super) fn numbered(n: usize) -> String {
     (1..=n).map(|i| format!("line{i}\n")).collect()
 }
 
@@ -128,14 +128,14 @@ fn two_hunk_edit() -> String {
         .replace("line15\n", "LINE15\n")
 }
 
-fn accept_hunk(path: &str, hunk: &Hunk) -> ReviewCommand {
+pub(super) fn accept_hunk(path: &str, hunk: &Hunk) -> ReviewCommand {
     ReviewCommand::AcceptHunk {
         path: path.into(),
         hunk: hunk.clone(),
     }
 }
 
-fn revert_hunk(path: &str, hunk: &Hunk) -> ReviewCommand {
+pub(super) fn revert_hunk(path: &str, hunk: &Hunk) -> ReviewCommand {
     ReviewCommand::RevertHunk {
         path: path.into(),
         hunk: hunk.clone(),
@@ -143,7 +143,7 @@ fn revert_hunk(path: &str, hunk: &Hunk) -> ReviewCommand {
 }
 
 /// The added and removed lines of a hunk, as `+text` / `-text`.
-fn changes(hunk: &Hunk) -> Vec<String> {
+pub(super) fn changes(hunk: &Hunk) -> Vec<String> {
     hunk.lines
         .iter()
         .filter_map(|l| match l.kind {
