@@ -1,0 +1,1 @@
+//! The quota view (in progress).
