@@ -696,10 +696,7 @@ mod tests {
         assert_eq!(lookup(Context::Quota, &esc, true), Some(Action::CloseQuota));
         assert_eq!(lookup(Context::Pane, &q, true), None, "q is text there");
         let r = key(KeyCode::Char('r'), KeyModifiers::NONE);
-        assert_eq!(
-            lookup(Context::Quota, &r, true),
-            Some(Action::RefreshQuota)
-        );
+        assert_eq!(lookup(Context::Quota, &r, true), Some(Action::RefreshQuota));
         assert_eq!(Context::Quota.title(), "Quota view");
     }
 

@@ -99,7 +99,12 @@ const BAR_CELLS: usize = 8;
 
 /// The meter as one line exactly `width` cells wide: the parts on the left,
 /// `hint` on the right, shortened as [`STEPS`] says until it fits.
-pub fn meter_line(inputs: &MeterInputs, hint: Span<'static>, width: u16, theme: &Theme) -> Line<'static> {
+pub fn meter_line(
+    inputs: &MeterInputs,
+    hint: Span<'static>,
+    width: u16,
+    theme: &Theme,
+) -> Line<'static> {
     let width = usize::from(width);
     for detail in STEPS {
         let left = parts(inputs, detail, theme);
@@ -397,9 +402,7 @@ mod tests {
         let theme = plain_theme();
         let line = meter_line(inputs, hint(), width, &theme);
         let mut terminal = Terminal::new(TestBackend::new(width, 1)).unwrap();
-        terminal
-            .draw(|f| f.render_widget(line, f.area()))
-            .unwrap();
+        terminal.draw(|f| f.render_widget(line, f.area())).unwrap();
         terminal.backend().to_string()
     }
 
@@ -498,7 +501,10 @@ mod tests {
             eighty.contains("$0.42") && eighty.contains("budget 62% daily"),
             "costs and the gauge stay at 80 columns: {eighty}"
         );
-        assert!(!eighty.contains("F1 help"), "the hint gives way first: {eighty}");
+        assert!(
+            !eighty.contains("F1 help"),
+            "the hint gives way first: {eighty}"
+        );
         assert!(at(120).contains("F1 help"));
         let mut seen_without_rate_with_costs = false;
         for w in (1..=200).rev() {
@@ -510,7 +516,10 @@ mod tests {
                 assert!(line.contains("$0.42"), "costs outlive rate at {w}: {line}");
             }
             if line.contains('$') {
-                assert!(line.contains("budget"), "the gauge outlives costs at {w}: {line}");
+                assert!(
+                    line.contains("budget"),
+                    "the gauge outlives costs at {w}: {line}"
+                );
             }
         }
         assert!(seen_without_rate_with_costs);
