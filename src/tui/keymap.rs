@@ -16,6 +16,8 @@ pub enum Context {
     Help,
     /// In the diff viewer (review of the workspace's changes).
     Diff,
+    /// In the quota view (usage, cost, budgets).
+    Quota,
 }
 
 impl Context {
@@ -27,6 +29,7 @@ impl Context {
             Context::Approval => "Approval dialog",
             Context::Help => "Help",
             Context::Diff => "Diff viewer",
+            Context::Quota => "Quota view",
         }
     }
 }
@@ -107,6 +110,12 @@ pub enum Action {
     DiffFilter,
     /// Diff viewer: close (Esc first closes an input or question).
     DiffClose,
+    /// Open the quota view (global).
+    OpenQuota,
+    /// Quota view: close it.
+    CloseQuota,
+    /// Quota view: read the ledger again.
+    RefreshQuota,
 }
 
 /// One binding: the keys, where, what, and the words the help shows.
@@ -201,6 +210,14 @@ pub const BINDINGS: &[Binding] = &[
         description: "open the diff viewer (review changes)",
         empty_composer_only: false,
         matches: |k| ctrl(k, 'g'),
+    },
+    Binding {
+        keys: "Ctrl-Q",
+        context: Context::Global,
+        action: Action::OpenQuota,
+        description: "open the quota view (usage, cost, budgets)",
+        empty_composer_only: false,
+        matches: |k| ctrl(k, 'q'),
     },
     Binding {
         keys: "Esc",
@@ -519,6 +536,70 @@ pub const BINDINGS: &[Binding] = &[
         empty_composer_only: false,
         matches: |k| plain(k, KeyCode::Char('q')) || plain(k, KeyCode::Esc),
     },
+    Binding {
+        keys: "q / Esc",
+        context: Context::Quota,
+        action: Action::CloseQuota,
+        description: "close the quota view",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('q')) || plain(k, KeyCode::Esc),
+    },
+    Binding {
+        keys: "r",
+        context: Context::Quota,
+        action: Action::RefreshQuota,
+        description: "read the ledger again",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('r')),
+    },
+    Binding {
+        keys: "j / Down",
+        context: Context::Quota,
+        action: Action::ScrollDown,
+        description: "scroll down a line",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('j')) || plain(k, KeyCode::Down),
+    },
+    Binding {
+        keys: "k / Up",
+        context: Context::Quota,
+        action: Action::ScrollUp,
+        description: "scroll up a line",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('k')) || plain(k, KeyCode::Up),
+    },
+    Binding {
+        keys: "PageDown",
+        context: Context::Quota,
+        action: Action::ScrollPageDown,
+        description: "down a page",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::PageDown),
+    },
+    Binding {
+        keys: "PageUp",
+        context: Context::Quota,
+        action: Action::ScrollPageUp,
+        description: "up a page",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::PageUp),
+    },
+    Binding {
+        keys: "g / Home",
+        context: Context::Quota,
+        action: Action::ScrollTop,
+        description: "top of the view",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('g')) || plain(k, KeyCode::Home),
+    },
+    Binding {
+        keys: "G / End",
+        context: Context::Quota,
+        action: Action::ScrollBottom,
+        description: "bottom of the view",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Char('G')) || plain(k, KeyCode::End),
+    },
 ];
 
 /// The action bound to `key` in `context`, if any, given whether the
@@ -600,6 +681,23 @@ mod tests {
         assert_eq!(lookup(Context::Global, &g, false), Some(Action::OpenDiff));
         assert_eq!(lookup(Context::Global, &g, true), Some(Action::OpenDiff));
         assert_eq!(Context::Diff.title(), "Diff viewer");
+    }
+
+    #[test]
+    fn ctrl_q_opens_the_quota_view_and_q_or_esc_closes_it() {
+        let ctrl_q = key(KeyCode::Char('q'), KeyModifiers::CONTROL);
+        assert_eq!(
+            lookup(Context::Global, &ctrl_q, false),
+            Some(Action::OpenQuota)
+        );
+        let q = key(KeyCode::Char('q'), KeyModifiers::NONE);
+        let esc = key(KeyCode::Esc, KeyModifiers::NONE);
+        assert_eq!(lookup(Context::Quota, &q, true), Some(Action::CloseQuota));
+        assert_eq!(lookup(Context::Quota, &esc, true), Some(Action::CloseQuota));
+        assert_eq!(lookup(Context::Pane, &q, true), None, "q is text there");
+        let r = key(KeyCode::Char('r'), KeyModifiers::NONE);
+        assert_eq!(lookup(Context::Quota, &r, true), Some(Action::RefreshQuota));
+        assert_eq!(Context::Quota.title(), "Quota view");
     }
 
     #[test]

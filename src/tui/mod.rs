@@ -17,6 +17,8 @@
 //! | `history` | one pane's scrollable history of cells, rendering only the visible lines |
 //! | `composer` | the input: editing, history, slash commands, `@` file completion |
 //! | `markdown`, `highlight` | assistant text to styled lines; syntect code highlighting |
+//! | `quota_view` | the quota view: totals, budgets, cost per model and pane, hourly chart, rate limits |
+//! | `status_meter` | the status bar's quota meter: tokens, cost, budget gauge, rate headroom on one line |
 //! | `keymap` | the one key binding table (the help is generated from it) |
 //! | `terminal` | raw mode, alternate screen, restoring on exit, panic and signals |
 //! | `theme` | themes and colour-depth fallback |
@@ -30,8 +32,10 @@ pub mod highlight;
 pub mod history;
 pub mod keymap;
 pub mod markdown;
+pub mod quota_view;
 mod review_worker;
 pub mod run;
+pub mod status_meter;
 pub mod terminal;
 pub mod theme;
 pub mod view;
