@@ -14,6 +14,7 @@ use super::composer::{Composer, ComposerAction};
 use super::diffview::{DiffViewer, Filter};
 use super::history::{History, NoticeKind};
 use super::keymap::{self, Action, Context};
+use super::quota_view::QuotaView;
 use super::theme::Theme;
 use crate::agent::{ApprovalDecision, Event, Op, Pane, TaskStatus};
 use crate::exec::ApprovalMode;
@@ -245,6 +246,8 @@ pub enum Effect {
     RefreshReview,
     /// Open a workspace file at a line in `$EDITOR`, handing it the terminal.
     Edit { path: String, line: usize },
+    /// Recompute the quota view's figures (they come from the ledger).
+    RefreshQuota,
 }
 
 /// The whole TUI state.
@@ -271,6 +274,10 @@ pub struct App {
     pub tracker: Option<Arc<Tracker>>,
     /// The usage ledger and budgets (`None` only in tests).
     pub meter: Option<Arc<Meter>>,
+    /// The full quota view (Ctrl-Q, `/quota`).
+    pub quota_view: QuotaView,
+    /// The quota view has the screen and the keyboard.
+    pub quota_focused: bool,
     /// Compare lines ignoring whitespace in the review (`w`).
     pub review_ignore_whitespace: bool,
     /// The filter the viewer gets when next opened (the last Run task's
@@ -298,6 +305,8 @@ impl App {
             viewer_open: false,
             tracker: None,
             meter: None,
+            quota_view: QuotaView::new(),
+            quota_focused: false,
             review_ignore_whitespace: false,
             pending_filter: None,
             chord: false,
@@ -309,6 +318,11 @@ impl App {
     /// The focused pane.
     pub fn focused(&mut self) -> &mut PaneSlot {
         &mut self.panes[self.focus]
+    }
+
+    /// Asks the event loop for `effect`.
+    pub fn push_effect(&mut self, effect: Effect) {
+        self.effects.push(effect);
     }
 
     /// Effects requested since the last call.
@@ -378,6 +392,10 @@ impl App {
                 KeyCode::Char('w') => self.focus = 1 - self.focus,
                 _ => {}
             }
+            return;
+        }
+        if self.quota_focused {
+            self.quota_key(key);
             return;
         }
         if self.viewer_focused {
@@ -456,8 +474,12 @@ impl App {
 
     pub(super) fn global(&mut self, action: Action) {
         match action {
+            Action::FocusNext | Action::FocusPrev if self.quota_focused => {
+                self.quota_focused = false
+            }
             Action::FocusNext => self.cycle_focus(true),
             Action::FocusPrev => self.cycle_focus(false),
+            Action::OpenQuota => self.toggle_quota(),
             Action::OpenDiff => self.toggle_viewer(),
             Action::WindowChord => self.chord = true,
             Action::ToggleZoom => self.zoomed = !self.zoomed,
@@ -671,6 +693,7 @@ impl App {
             "handoff" => self.handoff(args),
             "diff" => self.diff_command(args),
             "budget" => self.budget_command(args),
+            "quota" => self.toggle_quota(),
             "provider" => {
                 let known = self.providers.join(", ");
                 let focus = self.focus;
@@ -697,9 +720,6 @@ impl App {
                 let text = match other {
                     "provider" => {
                         "switching a pane's provider: restart with --chat-provider / --run-provider (live switching comes with saved sessions)"
-                    }
-                    "quota" => {
-                        "the full quota view is not built yet; the status bar shows each pane's tokens"
                     }
                     _ => "unknown command; /help lists them",
                 };

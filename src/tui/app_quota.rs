@@ -1,8 +1,12 @@
-//! The app's side of the quota: `/budget` to see and change the budgets of
-//! this process while it runs.
+//! The app's side of the quota: the full quota view (Ctrl-Q, `/quota`) and
+//! `/budget` to see and change the budgets of this process while it runs.
 
-use super::app::App;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::app::{App, Effect, Overlay};
 use super::history::NoticeKind;
+use super::keymap::{self, Context};
+use super::quota_view::QuotaAction;
 use crate::quota::{BudgetConfig, BudgetKind};
 
 /// The budgets `/budget` can set, in the order it lists them.
@@ -15,6 +19,40 @@ const KINDS: [BudgetKind; 5] = [
 ];
 
 impl App {
+    /// Opens the quota view (reading the ledger in the background), or
+    /// closes it.
+    pub(super) fn toggle_quota(&mut self) {
+        if self.quota_focused {
+            self.quota_focused = false;
+        } else if self.meter.is_some() {
+            self.quota_focused = true;
+            self.effects.push(Effect::RefreshQuota);
+        } else {
+            self.flash("no usage meter in this session");
+        }
+    }
+
+    /// A key while the quota view has the keyboard.
+    pub(super) fn quota_key(&mut self, key: KeyEvent) {
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            self.ctrl_c_twice();
+            return;
+        }
+        if let Some(action) = keymap::lookup(Context::Global, &key, true) {
+            self.global(action);
+            return;
+        }
+        if key.code == KeyCode::Char('?') && key.modifiers.is_empty() {
+            self.overlay = Some(Overlay::Help);
+            return;
+        }
+        match self.quota_view.handle_key(key) {
+            QuotaAction::None => {}
+            QuotaAction::Close => self.quota_focused = false,
+            QuotaAction::Refresh => self.effects.push(Effect::RefreshQuota),
+        }
+    }
+
     /// `/budget` lists the budgets; `/budget KEY VALUE` sets one for this
     /// process (`off` removes it), e.g. to let a paused Run go on.
     pub(super) fn budget_command(&mut self, args: &str) {

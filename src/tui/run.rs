@@ -39,7 +39,7 @@ use crate::exec::secrets;
 use crate::exec::{ApprovalMode, Permissions};
 use crate::paths::Dirs;
 use crate::provider::HttpModelClient;
-use crate::quota::{Meter, PriceTable};
+use crate::quota::{Meter, PriceTable, QuotaSnapshot};
 use crate::tools::SandboxLaunch;
 use crate::workspace::{
     ChangeLog, CheckpointOptions, Checkpoints, Tracker, TrackerEvent, TrackerOptions,
@@ -49,6 +49,8 @@ use crate::workspace::{
 const FRAME: Duration = Duration::from_millis(33);
 /// The shortest time between two frames when the user typed something.
 const FRAME_INPUT: Duration = Duration::from_millis(8);
+/// How often the open quota view re-reads the ledger.
+const QUOTA_REFRESH: Duration = Duration::from_secs(2);
 /// How often the clock-driven parts (elapsed time, tokens/s) refresh while a
 /// pane works.
 const TICK: Duration = Duration::from_millis(250);
@@ -385,6 +387,11 @@ async fn event_loop(
         Some((worker, done)) => (Some(worker), Some(done)),
         None => (None, None),
     };
+    // Quota snapshots are read from the ledger on the blocking pool, one at
+    // a time; the view asks again every QUOTA_REFRESH while it is open.
+    let (quota_tx, mut quota_rx) = mpsc::unbounded_channel::<QuotaSnapshot>();
+    let mut quota_in_flight = false;
+    let mut quota_read_at: Option<Instant> = None;
     let _guard = Guard::new(mouse).context("cannot set up the terminal")?;
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     term.clear()?;
@@ -414,9 +421,10 @@ async fn event_loop(
                 term_event = input.next() => Wake::Terminal(term_event),
                 event = recv_unbounded(&mut tracker_events) => Wake::Tracker(event),
                 done = recv_unbounded(&mut review_done) => Wake::Review(done),
+                snapshot = quota_rx.recv() => Wake::Quota(snapshot),
                 event = recv(chat_events) => Wake::Session(0, event),
                 event = recv(run_events) => Wake::Session(1, event),
-                _ = tick.tick(), if app.any_busy() || app.flash.is_some() || app.completing() => Wake::Tick,
+                _ = tick.tick(), if app.any_busy() || app.flash.is_some() || app.completing() || app.quota_focused => Wake::Tick,
                 _ = next_frame, if dirty => Wake::Frame,
                 _ = signals.next() => Wake::Signal,
             }
@@ -456,7 +464,16 @@ async fn event_loop(
                 for pane in &mut app.panes {
                     pane.composer.poll();
                 }
+                if app.quota_focused && quota_read_at.is_some_and(|t| t.elapsed() >= QUOTA_REFRESH)
+                {
+                    app.push_effect(Effect::RefreshQuota);
+                }
             }
+            Wake::Quota(Some(snapshot)) => {
+                quota_in_flight = false;
+                app.quota_view.set_snapshot(snapshot);
+            }
+            Wake::Quota(None) => {}
             Wake::Frame => {}
         }
         dirty |= !frame_only;
@@ -480,6 +497,17 @@ async fn event_loop(
                     terminal::suspend(mouse)?;
                     term.clear()?;
                     dirty = true;
+                }
+                Effect::RefreshQuota => {
+                    if !quota_in_flight {
+                        quota_in_flight = true;
+                        quota_read_at = Some(Instant::now());
+                        let meter = launcher.meter.clone();
+                        let tx = quota_tx.clone();
+                        tokio::task::spawn_blocking(move || {
+                            let _ = tx.send(meter.snapshot());
+                        });
+                    }
                 }
                 Effect::Review(command) => {
                     if let Some(review) = &review {
@@ -553,6 +581,7 @@ enum Wake {
     Terminal(Option<io::Result<TermEvent>>),
     Session(usize, Option<Event>),
     Tracker(Option<TrackerEvent>),
+    Quota(Option<QuotaSnapshot>),
     Review(Option<ReviewDone>),
     Tick,
     Frame,

@@ -13,7 +13,11 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wra
 use super::app::{App, Overlay, PaneSlot, PaneStatus, PendingApproval};
 use super::composer::COMMANDS;
 use super::keymap::{self, Action, Context};
+use super::status_meter::{MeterInputs, PaneMeter, meter_line};
 use super::theme::Theme;
+use crate::agent::Pane;
+use crate::provider::RateLimitSnapshot;
+use crate::quota::BudgetState;
 
 /// Below this width the panes stack top/bottom instead of side by side.
 pub const SIDE_BY_SIDE_MIN_WIDTH: u16 = 120;
@@ -25,6 +29,22 @@ pub fn draw(app: &mut App, frame: &mut Frame) {
     let area = frame.area();
     let now = Instant::now();
     let [main, status] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    if app.quota_focused {
+        let theme = app.theme.clone();
+        app.quota_view.render(
+            main,
+            frame.buffer_mut(),
+            &theme,
+            std::time::SystemTime::now(),
+        );
+        draw_status(app, status, frame.buffer_mut(), now);
+        match app.overlay {
+            Some(Overlay::Help) => draw_help(area, frame.buffer_mut(), &app.theme),
+            Some(Overlay::ConfirmQuit) => draw_confirm_quit(area, frame.buffer_mut(), &app.theme),
+            None => {}
+        }
+        return;
+    }
     let areas = if app.viewer_focused {
         // The review takes the whole body, like a zoomed pane; Tab goes
         // back to the panes with the viewer kept as it was.
@@ -408,60 +428,32 @@ pub fn tokens(n: u64) -> String {
     }
 }
 
-/// The status bar: each pane's tokens, the focused pane's context fill and
-/// rate-limit headroom, and key hints. Shortens (drops parts) rather than
-/// wraps on narrow terminals.
+/// The status bar: the quota meter (each pane's tokens and cost, the budget
+/// gauge, the focused pane's context fill and rate-limit headroom) and key
+/// hints, shortened (never wrapped) to the width; see [`meter_line`]. A
+/// flash message takes the hint's place, or the whole bar when narrow, for
+/// the few seconds it lasts.
 fn draw_status(app: &App, area: Rect, buf: &mut Buffer, now: Instant) {
     let theme = &app.theme;
     let focused = &app.panes[app.focus];
-    let mut parts: Vec<Vec<Span<'static>>> = Vec::new();
-    for pane in &app.panes {
-        let u = pane.usage;
-        parts.push(vec![
-            Span::styled(
-                format!("{} ", pane.label()),
-                theme.text.add_modifier(Modifier::BOLD),
-            ),
-            Span::styled(
-                format!(
-                    "{} in · {} out",
-                    tokens(u.prompt_tokens()),
-                    tokens(u.output_tokens)
-                ),
-                theme.dim,
-            ),
-        ]);
-    }
-    if let Some(window) = focused.context_window.filter(|w| *w > 0) {
-        let pct = focused.context_tokens * 100 / window;
-        let style = match pct {
-            0..=69 => theme.dim,
-            70..=89 => theme.warning,
-            _ => theme.error,
-        };
-        parts.push(vec![Span::styled(format!("ctx {pct}%"), style)]);
-    }
-    if let Some(window) = focused.rate.as_ref().and_then(|r| r.tokens.or(r.requests))
-        && let (Some(limit), Some(remaining)) = (window.limit, window.remaining)
-        && limit > 0
-    {
-        let pct = remaining * 100 / limit;
-        let style = if pct < 10 {
-            theme.error
-        } else if pct < 30 {
-            theme.warning
-        } else {
-            theme.dim
-        };
-        parts.push(vec![Span::styled(format!("rate {pct}% left"), style)]);
-    }
     let flash = app
         .flash
         .as_ref()
         .filter(|(_, at)| now.duration_since(*at).as_secs() < 3)
         .map(|(text, _)| text.clone());
+    if let Some(text) = &flash
+        && area.width < FLASH_WITH_METER_MIN_WIDTH
+    {
+        let line = Line::from(vec![
+            Span::raw(" "),
+            Span::styled(text.clone(), theme.warning),
+        ]);
+        Paragraph::new(line).render(area, buf);
+        return;
+    }
     let hint = match flash {
         Some(text) => Span::styled(text, theme.warning),
+        None if app.quota_focused => Span::styled("q close · r refresh · F1 help", theme.dim),
         None if app.viewer_focused => Span::styled(
             format!(
                 "{} panes · q close · F1 help",
@@ -472,6 +464,7 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer, now: Instant) {
         None if focused.approval.is_some() => {
             Span::styled("y yes · a always · n no · e no+why", theme.dim)
         }
+        None if area.width < FLASH_WITH_METER_MIN_WIDTH => Span::styled("F1 help", theme.dim),
         None => Span::styled(
             format!(
                 "{} switch · Esc interrupt · {} help",
@@ -481,23 +474,65 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer, now: Instant) {
             theme.dim,
         ),
     };
-    let sep = Span::styled(" │ ", theme.border);
-    let width = usize::from(area.width);
-    let mut spans: Vec<Span<'static>> = vec![Span::raw(" ")];
-    let mut used = 1;
-    for part in parts {
-        let w: usize = part.iter().map(|s| s.width()).sum::<usize>() + 3;
-        if used + w + hint.width() > width {
-            break;
+    let pane_meter = |pane: &PaneSlot| {
+        let (tokens, cost_usd) = match &app.meter {
+            Some(meter) => {
+                let t = meter.pane_totals(pane_key(pane.pane));
+                (t.tokens(), (t.unpriced_calls == 0).then_some(t.cost_usd))
+            }
+            None => (pane.usage.prompt_tokens() + pane.usage.output_tokens, None),
+        };
+        PaneMeter {
+            label: pane.label(),
+            tokens,
+            cost_usd,
+            context_fraction: pane
+                .context_window
+                .filter(|w| *w > 0)
+                .map(|w| pane.context_tokens as f64 / w as f64),
+            busy: pane.busy,
         }
-        used += w;
-        spans.extend(part);
-        spans.push(sep.clone());
+    };
+    let paused = app
+        .panes
+        .iter()
+        .find(|p| p.budget_paused)
+        .map(|p| format!("{} paused: budget", p.label()));
+    let inputs = MeterInputs {
+        panes: [pane_meter(&app.panes[0]), pane_meter(&app.panes[1])],
+        budget: app
+            .meter
+            .as_ref()
+            .map_or(BudgetState::Ok { used: 0.0 }, |m| m.state()),
+        rate_headroom: focused.rate.as_ref().and_then(tightest_headroom),
+        paused,
+    };
+    Paragraph::new(meter_line(&inputs, hint, area.width, theme)).render(area, buf);
+}
+
+/// Below this width a flash message replaces the meter while it shows.
+const FLASH_WITH_METER_MIN_WIDTH: u16 = 120;
+
+/// The pane's name in the ledger.
+fn pane_key(pane: Pane) -> &'static str {
+    match pane {
+        Pane::Chat => "chat",
+        Pane::Run => "run",
     }
-    if used + hint.width() <= width {
-        spans.push(hint);
-    }
-    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+/// The fraction left of the tightest window a provider reported.
+fn tightest_headroom(r: &RateLimitSnapshot) -> Option<f64> {
+    [&r.requests, &r.tokens, &r.input_tokens, &r.output_tokens]
+        .into_iter()
+        .flatten()
+        .filter_map(|w| match (w.limit, w.remaining) {
+            (Some(limit), Some(remaining)) if limit > 0 => {
+                Some(remaining.min(limit) as f64 / limit as f64)
+            }
+            _ => None,
+        })
+        .min_by(f64::total_cmp)
 }
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -536,6 +571,7 @@ fn draw_help(area: Rect, buf: &mut Buffer, theme: &Theme) {
         Context::Pane,
         Context::Approval,
         Context::Diff,
+        Context::Quota,
         Context::Help,
     ]
     .into_iter()

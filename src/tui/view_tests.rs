@@ -175,15 +175,21 @@ fn the_status_bar_shortens_instead_of_wrapping() {
     let mut app = app();
     let wide = frame(&mut app, 160, 10);
     let status_wide = wide.lines().last().unwrap().to_string();
-    let narrow = frame(&mut app, 60, 10);
+    let at_80 = frame(&mut app, 80, 10);
+    let status_80 = at_80.lines().last().unwrap().to_string();
+    let narrow = frame(&mut app, 50, 10);
     let status_narrow = narrow.lines().last().unwrap().to_string();
-    assert!(status_wide.contains("Chat 12.4k in · 310 out") && status_wide.contains("ctx 6%"));
+    assert!(status_wide.contains("Chat 12.7k tok") && status_wide.contains("ctx 6%"));
     assert!(status_wide.contains("F1 help"));
     assert!(
-        status_narrow.contains("F1 help"),
-        "the hint survives: {status_narrow}"
+        status_80.contains("Chat") && status_80.contains("Run") && status_80.contains("F1 help"),
+        "both panes and the help hint at 80 columns: {status_80}"
     );
-    insta::assert_snapshot!(format!("{status_wide}\n{status_narrow}"));
+    assert!(
+        status_narrow.contains("Chat") && status_narrow.contains("Run"),
+        "the panes' figures survive: {status_narrow}"
+    );
+    insta::assert_snapshot!(format!("{status_wide}\n{status_80}\n{status_narrow}"));
 }
 
 #[test]
