@@ -389,7 +389,7 @@ async fn event_loop(
     };
     // Quota snapshots are read from the ledger on the blocking pool, one at
     // a time; the view asks again every QUOTA_REFRESH while it is open.
-    let (quota_tx, mut quota_rx) = mpsc::unbounded_channel::<QuotaSnapshot>();
+    let (quota_tx, mut quota_rx) = mpsc::unbounded_channel::<Box<QuotaSnapshot>>();
     let mut quota_in_flight = false;
     let mut quota_read_at: Option<Instant> = None;
     let _guard = Guard::new(mouse).context("cannot set up the terminal")?;
@@ -471,7 +471,7 @@ async fn event_loop(
             }
             Wake::Quota(Some(snapshot)) => {
                 quota_in_flight = false;
-                app.quota_view.set_snapshot(snapshot);
+                app.quota_view.set_snapshot(*snapshot);
             }
             Wake::Quota(None) => {}
             Wake::Frame => {}
@@ -505,7 +505,7 @@ async fn event_loop(
                         let meter = launcher.meter.clone();
                         let tx = quota_tx.clone();
                         tokio::task::spawn_blocking(move || {
-                            let _ = tx.send(meter.snapshot());
+                            let _ = tx.send(Box::new(meter.snapshot()));
                         });
                     }
                 }
@@ -581,7 +581,7 @@ enum Wake {
     Terminal(Option<io::Result<TermEvent>>),
     Session(usize, Option<Event>),
     Tracker(Option<TrackerEvent>),
-    Quota(Option<QuotaSnapshot>),
+    Quota(Option<Box<QuotaSnapshot>>),
     Review(Option<ReviewDone>),
     Tick,
     Frame,
