@@ -16,10 +16,12 @@
 //! | `pricing` | the price table (assets/pricing.toml + config overrides) and cost of a call |
 //! | `ledger` | the SQLite ledger: schema, inserts, totals and groupings by time |
 //! | `budget` | budgets from config and how much of each is used |
+//! | `clock` | local midnight and first of the month, from the C library |
 //! | `meter` | the shared service: record, check, rate limits, snapshot |
 //! | `report` | `tandem usage`: the same figures on the command line |
 
 pub mod budget;
+pub mod clock;
 pub mod ledger;
 pub mod meter;
 pub mod pricing;
