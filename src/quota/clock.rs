@@ -72,7 +72,7 @@ pub fn next_month_start(t: i64) -> i64 {
 
 /// The local time zone's offset from UTC at `t`, in seconds (east positive).
 pub fn utc_offset(t: i64) -> i64 {
-    local(t).tm_gmtoff as i64
+    local(t).tm_gmtoff
 }
 
 /// Local midnight of a `YYYY-MM-DD` date; `None` when it is not one.
