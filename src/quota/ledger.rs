@@ -61,8 +61,10 @@ const SCHEMA_VERSION: i64 = 1;
 /// How long a statement waits for another process's lock by default.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The schema: one row per model call. The covering index lets the totals
-/// of a time range be read from the index alone.
+/// The schema: one row per model call, and per hour the sums of its calls
+/// (kept by a trigger in the inserting transaction), so the totals of a
+/// month read a few hundred hourly rows instead of every call. The covering
+/// index serves the partial hours at a range's ends.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS usage (
     id INTEGER PRIMARY KEY,
@@ -82,7 +84,39 @@ CREATE TABLE IF NOT EXISTS usage (
 );
 CREATE INDEX IF NOT EXISTS usage_time_totals
     ON usage (time, input, output, cache_read, cache_write, reasoning, cost_usd);
+CREATE TABLE IF NOT EXISTS usage_hourly (
+    hour INTEGER PRIMARY KEY,
+    calls INTEGER NOT NULL,
+    input INTEGER NOT NULL,
+    output INTEGER NOT NULL,
+    cache_read INTEGER NOT NULL,
+    cache_write INTEGER NOT NULL,
+    reasoning INTEGER NOT NULL,
+    cost_usd REAL NOT NULL,
+    unpriced INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS usage_hourly_add AFTER INSERT ON usage BEGIN
+    INSERT INTO usage_hourly
+        (hour, calls, input, output, cache_read, cache_write, reasoning, cost_usd, unpriced)
+    VALUES (
+        CASE WHEN NEW.time >= 0 THEN NEW.time / 3600 ELSE (NEW.time - 3599) / 3600 END,
+        1, NEW.input, NEW.output, NEW.cache_read, NEW.cache_write, NEW.reasoning,
+        COALESCE(NEW.cost_usd, 0.0), NEW.cost_usd IS NULL
+    )
+    ON CONFLICT (hour) DO UPDATE SET
+        calls = calls + 1,
+        input = input + excluded.input,
+        output = output + excluded.output,
+        cache_read = cache_read + excluded.cache_read,
+        cache_write = cache_write + excluded.cache_write,
+        reasoning = reasoning + excluded.reasoning,
+        cost_usd = cost_usd + excluded.cost_usd,
+        unpriced = unpriced + excluded.unpriced;
+END;
 ";
+
+/// Seconds per bucket of `usage_hourly`.
+const HOUR: i64 = 3600;
 
 /// The aggregate columns every totals query selects, in [`totals_of`]'s order.
 const SUMS: &str = "COUNT(*), COALESCE(SUM(input), 0), COALESCE(SUM(output), 0), \
@@ -188,11 +222,6 @@ impl Ledger {
             .map_err(|e| self.query_error(&e))
     }
 
-    /// The file this ledger is in.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     fn query_error(&self, e: &rusqlite::Error) -> LedgerError {
         LedgerError::Query {
             path: self.path.clone(),
@@ -237,11 +266,43 @@ impl Ledger {
 
     /// Totals of the records with `since <= time < until` (Unix seconds).
     pub fn totals(&self, since: i64, until: i64) -> Result<Totals, LedgerError> {
+        // Whole hours from the hourly sums, the partial hours at either end
+        // from the calls themselves.
+        let first_hour = since.div_euclid(HOUR) + i64::from(since.rem_euclid(HOUR) != 0);
+        let end_hour = until.div_euclid(HOUR);
+        if first_hour >= end_hour {
+            return self.call_totals(since, until);
+        }
+        let mut totals = self.call_totals(since, first_hour.saturating_mul(HOUR))?;
+        totals.merge(&self.hourly_totals(first_hour, end_hour)?);
+        totals.merge(&self.call_totals(end_hour.saturating_mul(HOUR), until)?);
+        Ok(totals)
+    }
+
+    /// Totals of the calls with `since <= time < until`, row by row.
+    fn call_totals(&self, since: i64, until: i64) -> Result<Totals, LedgerError> {
+        if since >= until {
+            return Ok(Totals::default());
+        }
         self.conn
             .prepare_cached(&format!(
                 "SELECT {SUMS} FROM usage WHERE time >= ?1 AND time < ?2"
             ))
             .and_then(|mut stmt| stmt.query_row(params![since, until], |row| totals_of(row, 0)))
+            .map_err(|e| self.query_error(&e))
+    }
+
+    /// Totals of the hours `first <= hour < end` from the hourly sums.
+    fn hourly_totals(&self, first: i64, end: i64) -> Result<Totals, LedgerError> {
+        self.conn
+            .prepare_cached(
+                "SELECT COALESCE(SUM(calls), 0), COALESCE(SUM(input), 0), \
+                 COALESCE(SUM(output), 0), COALESCE(SUM(cache_read), 0), \
+                 COALESCE(SUM(cache_write), 0), COALESCE(SUM(reasoning), 0), \
+                 COALESCE(SUM(cost_usd), 0.0), COALESCE(SUM(unpriced), 0) \
+                 FROM usage_hourly WHERE hour >= ?1 AND hour < ?2",
+            )
+            .and_then(|mut stmt| stmt.query_row(params![first, end], |row| totals_of(row, 0)))
             .map_err(|e| self.query_error(&e))
     }
 
@@ -432,6 +493,46 @@ mod tests {
             Totals::default()
         );
         assert_eq!(ledger.count().unwrap(), 4);
+    }
+
+    #[test]
+    fn hourly_sums_agree_with_the_calls_for_any_range() {
+        let (_dir, mut ledger) = ledger();
+        let records: Vec<_> = (0..300)
+            .map(|k| {
+                let cost = (k % 4 != 0).then_some(k as f64 * 0.01);
+                record(DAY - 20_000 + k * 917, "chat", "m", k as u64, cost)
+            })
+            .chain([
+                record(-1, "chat", "m", 7, Some(1.0)),
+                record(-3600, "chat", "m", 7, None),
+            ])
+            .collect();
+        ledger.insert(&records).unwrap();
+        let ranges = [
+            (DAY + 5, DAY + 100_000),
+            (DAY, DAY + 7200),
+            (DAY + 3599, DAY + 3601),
+            (DAY - 20_000, DAY + 300 * 917),
+            (DAY + 1800, DAY + 86_400 * 3 + 1),
+            (-7200, 0),
+            (-3600, -1),
+            (0, i64::MAX),
+            (i64::MIN, i64::MAX),
+        ];
+        for (since, until) in ranges {
+            let fast = ledger.totals(since, until).unwrap();
+            let mut slow = Totals::default();
+            for r in records.iter().filter(|r| since <= r.time && r.time < until) {
+                slow.add(r);
+            }
+            assert!(
+                (fast.cost_usd - slow.cost_usd).abs() < 1e-9,
+                "{since}..{until}"
+            );
+            slow.cost_usd = fast.cost_usd;
+            assert_eq!(fast, slow, "{since}..{until}");
+        }
     }
 
     #[test]

@@ -387,8 +387,8 @@ impl Meter {
                         ..period
                     };
                     p.add(record);
-                    add_totals(&mut today, &p.today);
-                    add_totals(&mut month, &p.month);
+                    today.merge(&p.today);
+                    month.merge(&p.month);
                 }
             }
             for record in &queued {
@@ -485,18 +485,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Adds `other` into `sum`.
-fn add_totals(sum: &mut Totals, other: &Totals) {
-    sum.calls += other.calls;
-    sum.input_tokens += other.input_tokens;
-    sum.output_tokens += other.output_tokens;
-    sum.cache_read_tokens += other.cache_read_tokens;
-    sum.cache_write_tokens += other.cache_write_tokens;
-    sum.reasoning_tokens += other.reasoning_tokens;
-    sum.cost_usd += other.cost_usd;
-    sum.unpriced_calls += other.unpriced_calls;
 }
 
 /// What a snapshot reads from the ledger.

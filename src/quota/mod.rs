@@ -100,6 +100,18 @@ impl Totals {
             None => self.unpriced_calls += 1,
         }
     }
+
+    /// Adds another set of totals (e.g. of another time range).
+    pub fn merge(&mut self, other: &Totals) {
+        self.calls += other.calls;
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.cache_read_tokens += other.cache_read_tokens;
+        self.cache_write_tokens += other.cache_write_tokens;
+        self.reasoning_tokens += other.reasoning_tokens;
+        self.cost_usd += other.cost_usd;
+        self.unpriced_calls += other.unpriced_calls;
+    }
 }
 
 /// Usage of one group (a pane, a provider and model, a day).
