@@ -77,6 +77,19 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         port: u16,
     },
+    /// Show what the models cost: calls, tokens and USD from the usage
+    /// ledger, per model, pane or day.
+    Usage {
+        /// First day counted, YYYY-MM-DD (default: the first of this month).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// How to group the calls.
+        #[arg(long, value_enum, default_value = "model")]
+        by: crate::quota::ledger::GroupBy,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check that this machine can sandbox commands (Landlock, seccomp, a
     /// real confined run); exit 1 when a check is not ok.
     Doctor,
@@ -167,6 +180,9 @@ pub fn main() -> i32 {
         Some(Command::Demo { json, keep }) => headless::demo::run_demo(json, keep),
         Some(Command::MockServer { script, port }) => mock_server(&script, port),
         Some(Command::Doctor) => doctor(),
+        Some(Command::Usage { since, by, json }) => {
+            crate::quota::report::run(since.as_deref(), by, json)
+        }
         // Runs before every sandboxed command: nothing but parsing here (no
         // runtime, no logging, no config).
         Some(Command::SandboxExec {

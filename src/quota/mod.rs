@@ -16,10 +16,12 @@
 //! | `pricing` | the price table (assets/pricing.toml + config overrides) and cost of a call |
 //! | `ledger` | the SQLite ledger: schema, inserts, totals and groupings by time |
 //! | `budget` | budgets from config and how much of each is used |
+//! | `clock` | local midnight and first of the month, from the C library |
 //! | `meter` | the shared service: record, check, rate limits, snapshot |
 //! | `report` | `tandem usage`: the same figures on the command line |
 
 pub mod budget;
+pub mod clock;
 pub mod ledger;
 pub mod meter;
 pub mod pricing;
@@ -97,6 +99,18 @@ impl Totals {
             Some(cost) => self.cost_usd += cost,
             None => self.unpriced_calls += 1,
         }
+    }
+
+    /// Adds another set of totals (e.g. of another time range).
+    pub fn merge(&mut self, other: &Totals) {
+        self.calls += other.calls;
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.cache_read_tokens += other.cache_read_tokens;
+        self.cache_write_tokens += other.cache_write_tokens;
+        self.reasoning_tokens += other.reasoning_tokens;
+        self.cost_usd += other.cost_usd;
+        self.unpriced_calls += other.unpriced_calls;
     }
 }
 
