@@ -514,3 +514,53 @@ text = "Both files edited."
         "Chat got the comment with its file: {asked}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_budget_pauses_run_and_the_quota_view_shows_the_spending() {
+    let chat = server("").await;
+    let run = server(
+        r#"
+[[reply]]
+text = "Looking first."
+usage = { input = 1200, output = 300 }
+[[reply.tool_calls]]
+name = "list_dir"
+input = { path = "." }
+
+[[reply]]
+text = "Finished after the pause."
+usage = { input = 1500, output = 100 }
+"#,
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    // The first call's 1,500 tokens spend the day's budget of 1,000.
+    std::fs::write(
+        home.path().join("config.toml"),
+        "[budget]\ndaily_tokens = 1000\n",
+    )
+    .unwrap();
+    let env = env_for(&chat, &run);
+    let (home_path, work_path) = (home.path().to_path_buf(), work.path().to_path_buf());
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &work_path, &env, &[], 160, 48);
+        tui.wait_text("Chat");
+        tui.send("\t");
+        tui.type_line("look around");
+        tui.wait_text("Looking first.");
+        tui.wait_text("paused: budget");
+        tui.wait_text("budget spent: daily_tokens");
+        // The quota view shows the day's spending and the budget in force.
+        tui.send("\x11");
+        tui.wait_text("1.5k");
+        tui.wait_text("daily_tokens");
+        tui.send("q");
+        // Going on past the budget is the user's explicit choice.
+        tui.wait_text("Looking first.");
+        tui.send("y");
+        tui.wait_text("Finished after the pause.");
+    })
+    .await;
+    assert_eq!(run.requests().len(), 2);
+}

@@ -174,9 +174,20 @@ impl Ledger {
             path: path.to_path_buf(),
             busy_timeout,
         };
-        let version = ledger
-            .prepare()
-            .map_err(|e| open_error(describe(&e, busy_timeout), hint_for(&e)))?;
+        // Switching a new file to WAL and creating the schema can meet
+        // SQLITE_BUSY at once, without the busy handler (SQLite does not wait
+        // where waiting could deadlock), when two processes open a fresh
+        // ledger together: retry for the busy timeout, like any lock.
+        let started = std::time::Instant::now();
+        let version = loop {
+            match ledger.prepare() {
+                Ok(version) => break version,
+                Err(e) if is_busy(&e) && started.elapsed() < busy_timeout => {
+                    std::thread::sleep(Duration::from_millis(5 + fastrand::u64(..20)));
+                }
+                Err(e) => return Err(open_error(describe(&e, busy_timeout), hint_for(&e))),
+            }
+        };
         if version > SCHEMA_VERSION {
             return Err(open_error(
                 format!(
@@ -404,6 +415,14 @@ fn totals_of(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Totals> 
         cost_usd: row.get(first + 6)?,
         unpriced_calls: n(7)?,
     })
+}
+
+/// Another connection holds a lock.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
 }
 
 /// SQLite's error in words that say what happened.
