@@ -276,7 +276,10 @@ impl History {
             Event::BudgetPaused { message } => {
                 self.close_streams();
                 self.push_notice(
-                    format!("{message}: paused before the next model call"),
+                    format!(
+                        "{message}: paused before the next model call. y goes on, n stops, \
+                         /budget KEY VALUE raises it"
+                    ),
                     NoticeKind::Warning,
                 );
             }
