@@ -143,6 +143,8 @@ pub struct Session {
     call_started: Instant,
     /// The last budget wait ended with an interrupt (not a "stop").
     interrupted_by_budget_wait: bool,
+    /// The provider's id of the current model call, for the ledger.
+    request_id: Option<String>,
 }
 
 impl Session {
@@ -168,6 +170,7 @@ impl Session {
             budget_override: false,
             call_started: Instant::now(),
             interrupted_by_budget_wait: false,
+            request_id: None,
             cfg,
             history: Vec::new(),
             total: Usage::default(),
@@ -423,6 +426,7 @@ impl Session {
     async fn model_call(&mut self, last_message: &mut Option<String>) -> CallOutcome {
         let cancel = CancellationToken::new();
         self.call_started = Instant::now();
+        self.request_id = None;
         let mut stream = self.cfg.client.stream(self.request(), cancel.clone());
         let mut acc = Accumulator::new();
         loop {
@@ -502,7 +506,7 @@ impl Session {
                         self.cfg.client.provider_name(),
                         &self.cfg.model,
                         &call,
-                        None,
+                        self.request_id.clone(),
                         self.call_started.elapsed(),
                     );
                 }
@@ -510,6 +514,10 @@ impl Session {
                     call,
                     total: self.total,
                 }
+            }
+            StreamEvent::RequestId(id) => {
+                self.request_id = Some(id);
+                return;
             }
             StreamEvent::RateLimits(snapshot) => {
                 if let Some(meter) = &self.cfg.meter {

@@ -1,5 +1,5 @@
-//! Realistic rate-limit response headers, so the client's header parsing
-//! and the quota meter see the same shapes the real APIs send.
+//! Realistic rate-limit (and request-id) response headers, so the client's
+//! header parsing and the quota meter see the same shapes the real APIs send.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -35,6 +35,7 @@ pub(crate) fn headers(
                 h("anthropic-ratelimit-tokens-limit", TOKENS_LIMIT),
                 h("anthropic-ratelimit-tokens-remaining", tok_left),
                 h("anthropic-ratelimit-tokens-reset", &reset),
+                h("request-id", format!("req_mock_{served}")),
             ];
             for kind in ["input", "output"] {
                 out.push(h(
@@ -59,6 +60,7 @@ pub(crate) fn headers(
             h("x-ratelimit-remaining-tokens", tok_left),
             h("x-ratelimit-reset-requests", "15ms"),
             h("x-ratelimit-reset-tokens", "1m30s"),
+            h("x-request-id", format!("req_mock_{served}")),
         ],
     }
 }

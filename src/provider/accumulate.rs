@@ -79,7 +79,9 @@ impl Accumulator {
             StreamEvent::Usage(usage) => self.usage = Some(*usage),
             StreamEvent::Stop(reason) => self.stop = Some(reason.clone()),
             StreamEvent::Reset => *self = Self::default(),
-            StreamEvent::RateLimits(_) | StreamEvent::Retrying { .. } => {}
+            StreamEvent::RateLimits(_)
+            | StreamEvent::RequestId(_)
+            | StreamEvent::Retrying { .. } => {}
         }
     }
 

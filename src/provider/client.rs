@@ -343,6 +343,14 @@ impl Driver {
             out.send(Ok(StreamEvent::RateLimits(limits.clone())))
                 .await?;
         }
+        let request_id = ["request-id", "x-request-id"]
+            .iter()
+            .find_map(|name| response.headers().get(*name)?.to_str().ok())
+            .map(|id| id.trim().chars().take(200).collect::<String>())
+            .filter(|id| !id.is_empty());
+        if let Some(id) = request_id {
+            out.send(Ok(StreamEvent::RequestId(id))).await?;
+        }
         let status = response.status().as_u16();
         if !response.status().is_success() {
             let retry_after = parse_retry_after(response.headers(), now);
@@ -737,7 +745,10 @@ impl Dedup {
     fn filter(&mut self, event: StreamEvent, emit: &mut Vec<StreamEvent>) {
         if matches!(
             event,
-            StreamEvent::RateLimits(_) | StreamEvent::Retrying { .. } | StreamEvent::Reset
+            StreamEvent::RateLimits(_)
+                | StreamEvent::RequestId(_)
+                | StreamEvent::Retrying { .. }
+                | StreamEvent::Reset
         ) {
             emit.push(event);
             return;
@@ -1383,6 +1394,22 @@ mod tests {
         );
         assert_eq!(human_duration(Duration::from_secs(90)), "1 min 30 s");
         assert_eq!(human_duration(Duration::from_secs(3720)), "1 h 2 min");
+    }
+
+    #[tokio::test]
+    async fn the_request_id_header_is_reported_for_the_ledger() {
+        let head = SSE_HEAD.replace(
+            "connection: close\r\n",
+            "connection: close\r\nx-request-id: req_123\r\n",
+        );
+        let body = format!("{head}{}event: done\ndata: {{}}\n\n", text_events(&["ok"]));
+        let server = Server::start(vec![vec![Step::Send(body.into_bytes())]]).await;
+        let items = run(&client(config(&server.base))).await;
+        assert!(
+            items.contains(&Ok(StreamEvent::RequestId("req_123".into()))),
+            "{items:?}"
+        );
+        assert_eq!(text_deltas(&items), ["ok"]);
     }
 
     #[tokio::test]

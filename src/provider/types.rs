@@ -201,6 +201,9 @@ pub enum StreamEvent {
     Usage(Usage),
     /// Rate-limit headroom from the response headers.
     RateLimits(RateLimitSnapshot),
+    /// The provider's id of this request (`request-id` / `x-request-id`
+    /// header), kept in the usage ledger so a bill can be traced.
+    RequestId(String),
     /// The call failed in a retryable way and will be tried again.
     Retrying {
         attempt: u32,
