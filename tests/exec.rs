@@ -283,6 +283,47 @@ async fn exec_exit_codes_say_how_the_run_ended() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_records_usage_and_stops_with_exit_5_when_the_budget_is_spent() {
+    let home = tempfile::tempdir().unwrap();
+    let two_calls = "[[reply]]\nusage = { input = 800, output = 200 }\n[[reply.tool_calls]]\nname = \"list_dir\"\n\n[[reply]]\ntext = \"done\"\n";
+    let server = MockServer::start(Script::from_toml_str(two_calls).unwrap())
+        .await
+        .unwrap();
+    std::fs::write(
+        home.path().join("config.toml"),
+        "[budget]\ndaily_tokens = 500\n",
+    )
+    .unwrap();
+    let mut cmd = tandem(home.path());
+    cmd.env("OPENAI_BASE_URL", server.base_url())
+        .args(["exec", "--json", "--provider", "openai", "look"])
+        .current_dir(home.path());
+    let out = run(cmd).await;
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(server.requests().len(), 1, "stopped before the second call");
+    let last = json_lines(&out).pop().unwrap();
+    assert_eq!(last["reason"], "budget");
+    // The first call is in the ledger, as `exec`, with its request id.
+    let mut cmd = tandem(home.path());
+    cmd.args(["usage", "--by", "pane", "--json"]);
+    let out = run(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["groups"][0]["key"], "exec", "{report}");
+    assert_eq!(report["total"]["calls"], 1, "{report}");
+    assert_eq!(report["total"]["input_tokens"], 800, "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exec_reads_the_prompt_from_stdin() {
     let server = MockServer::start(Script::from_toml_str("[[reply]]\ntext = \"ok\"\n").unwrap())
         .await
