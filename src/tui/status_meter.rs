@@ -3,7 +3,7 @@
 //!
 //! The line always fills the width it is given exactly: when everything
 //! does not fit, parts are dropped or shortened in a fixed order (see
-//! [`STEPS`]) and, past that, cut with `…`. It never wraps, so the bar stays
+//! `STEPS`) and, past that, cut with `…`. It never wraps, so the bar stays
 //! one row at any terminal size.
 
 use ratatui::style::{Modifier, Style};
@@ -98,7 +98,7 @@ const HINT_GAP: usize = 3;
 const BAR_CELLS: usize = 8;
 
 /// The meter as one line exactly `width` cells wide: the parts on the left,
-/// `hint` on the right, shortened as [`STEPS`] says until it fits.
+/// `hint` on the right, shortened as `STEPS` says until it fits.
 pub fn meter_line(
     inputs: &MeterInputs,
     hint: Span<'static>,

@@ -22,7 +22,7 @@
 //!
 //! Every operation is exact (byte for byte, CRLF and missing final newline
 //! kept) and refused with [`ReviewError::Changed`] when the file changed
-//! again since the diff was computed. Each is undoable ([`Review::undo`]).
+//! again since the diff was computed. Each is undoable ([`ReviewCommand::Undo`]).
 //! Everything here blocks on the file system and git: front ends call it off
 //! their UI thread.
 
