@@ -195,7 +195,7 @@ fn header_lines(diff: &FileDiff, reviewed: bool) -> Vec<(String, HeaderRole)> {
     } else if diff.hunks.is_empty() {
         if reviewed {
             out.push((
-                "no changes left: all accepted ✓".to_string(),
+                "nothing left to review (accepted or reverted) ✓".to_string(),
                 HeaderRole::Done,
             ));
         } else if matches!(diff.status, FileStatus::Added | FileStatus::Deleted) {

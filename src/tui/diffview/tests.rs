@@ -334,7 +334,7 @@ fn a_mode_change_and_an_accepted_file_say_so() {
     assert!(text.contains("mode 100644 → 100755"));
     press(&mut v, "J");
     let text = frame(&mut v, 100, 12);
-    assert!(text.contains("no changes left: all accepted ✓"));
+    assert!(text.contains("nothing left to review (accepted or reverted) ✓"));
 }
 
 #[test]
