@@ -204,6 +204,18 @@ impl Checkpoints {
         &self.git.workspace
     }
 
+    /// Tandem's own state directory (`<state>`, holding this shadow
+    /// repository, logs and the usage ledger) relative to the workspace,
+    /// with a trailing `/`, when it lies inside the workspace (e.g.
+    /// `TANDEM_HOME` set to a project directory). It is never part of a
+    /// checkpoint or a review: its files change on their own.
+    pub fn private_dir(&self) -> Option<String> {
+        let state = self.git.shadow.parent()?.parent()?;
+        let rel = state.strip_prefix(&self.git.workspace).ok()?;
+        let rel = rel.to_str()?;
+        (!rel.is_empty()).then(|| format!("{rel}/"))
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -270,6 +282,9 @@ impl Checkpoints {
     /// history belong out of ours too) and the workspace's `.tandemignore`.
     fn write_excludes(&self, state: &mut State) -> Result<(), WorkspaceError> {
         let mut rules = b".git\n".to_vec();
+        if let Some(private) = self.private_dir() {
+            rules.extend_from_slice(format!("/{private}\n").as_bytes());
+        }
         for source in [
             self.git.workspace.join(".git/info/exclude"),
             self.git.workspace.join(".tandemignore"),

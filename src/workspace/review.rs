@@ -277,7 +277,13 @@ impl Review {
             .filter_map(|p| p.to_str().map(str::to_owned))
             .collect();
         let listing = match &self.git {
-            Some(git) => listing::git_listing(git, self.workspace(), &attributed, opts)?,
+            Some(git) => listing::git_listing(
+                git,
+                self.workspace(),
+                &attributed,
+                self.checkpoints.private_dir().as_deref(),
+                opts,
+            )?,
             None => listing::plain_listing(
                 &self.checkpoints,
                 &self.baseline,

@@ -202,6 +202,7 @@ pub(crate) fn git_listing(
     git: &UserGit,
     workspace: &Path,
     attributed: &BTreeSet<String>,
+    private_dir: Option<&str>,
     opts: &DiffOptions,
 ) -> Result<Listing, WorkspaceError> {
     let mut candidates: BTreeMap<String, GitCandidate> = BTreeMap::new();
@@ -218,7 +219,9 @@ pub(crate) fn git_listing(
         }
     }
     for full in git.untracked()? {
-        if let Some(rel) = git.workspace_path(&full) {
+        if let Some(rel) = git.workspace_path(&full)
+            && !private_dir.is_some_and(|dir| rel.starts_with(dir))
+        {
             candidates.insert(
                 rel,
                 GitCandidate {

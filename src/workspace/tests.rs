@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 
 use super::*;
 
@@ -497,4 +498,28 @@ fn change_log_appends_and_reloads() {
     fs::write(&path, "{not json\n").unwrap();
     let err = ChangeLog::open(&path).unwrap_err().to_string();
     assert!(err.contains("line 1") && err.contains("delete"), "{err}");
+}
+
+#[test]
+fn a_state_dir_inside_the_workspace_is_never_checkpointed_or_reviewed() {
+    let f = fixture();
+    user_git(&f.ws, &["init", "-q"]);
+    write(&f.ws, "src/a.rs", "fn a() {}\n");
+    // TANDEM_HOME set to the project: the state dir is inside it.
+    let state = f.ws.join("home/state");
+    let cps = Arc::new(Checkpoints::open(&state, &f.ws, CheckpointOptions::default()).unwrap());
+    assert_eq!(cps.private_dir().as_deref(), Some("home/state/"));
+    let base = cps.checkpoint(&label(0)).unwrap();
+    assert_eq!(base.changed, vec![cp("src/a.rs", ChangeStatus::Added)]);
+    write(&state, "usage.sqlite3", "ledger bytes");
+    write(&state, "logs/tandem.log", "a log line\n");
+    write(&f.ws, "src/a.rs", "fn a() { 1 }\n");
+    let next = cps.checkpoint(&label(1)).unwrap();
+    assert_eq!(next.changed, vec![cp("src/a.rs", ChangeStatus::Modified)]);
+    let review = Review::open(cps.clone(), base.id.clone()).unwrap();
+    let snapshot = review
+        .snapshot(&next.id, &[], &crate::diff::DiffOptions::default())
+        .unwrap();
+    let paths: Vec<&str> = snapshot.files.iter().map(|f| f.path()).collect();
+    assert_eq!(paths, vec!["src/a.rs"], "the state dir is not reviewed");
 }
