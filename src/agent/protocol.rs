@@ -79,7 +79,9 @@ pub enum TaskStatus {
 }
 
 /// What a session reports. Front ends render these; nothing else flows back.
-#[derive(Debug, Clone, PartialEq)]
+/// Serialisable so a session transcript can keep every event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum Event {
     /// Sent once when the session task starts.
     SessionStarted {
@@ -170,4 +172,34 @@ pub enum Event {
     },
     /// The session task ended (after [`Op::Shutdown`]).
     ShutdownComplete,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_event_serialises_for_transcripts() {
+        let events = [
+            Event::TextDelta("hi".into()),
+            Event::TurnStarted { turn: 2 },
+            Event::BudgetResumed,
+            Event::ToolResult {
+                id: "c1".into(),
+                name: "shell".into(),
+                ok: true,
+                output: "ok".into(),
+                exit_code: Some(0),
+                duration: Duration::from_millis(1500),
+            },
+        ];
+        let json: Vec<String> = events
+            .iter()
+            .map(|e| serde_json::to_string(e).expect("serialises"))
+            .collect();
+        assert_eq!(json[0], r#"{"type":"text_delta","data":"hi"}"#);
+        assert_eq!(json[1], r#"{"type":"turn_started","data":{"turn":2}}"#);
+        assert_eq!(json[2], r#"{"type":"budget_resumed"}"#);
+        assert!(json[3].contains(r#""exit_code":0"#), "{}", json[3]);
+    }
 }
