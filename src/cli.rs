@@ -145,6 +145,10 @@ struct ExecArgs {
     /// Also write the agent's last message to FILE.
     #[arg(long, value_name = "FILE")]
     output_last_message: Option<PathBuf>,
+    /// Done only when COMMAND exits 0 (e.g. "cargo test"): while it fails,
+    /// its output goes back to the agent, within --max-turns and the budget.
+    #[arg(long, value_name = "COMMAND")]
+    until: Option<String>,
     /// The task. `-` or absent: read it from stdin.
     prompt: Option<String>,
 }
@@ -175,6 +179,7 @@ pub fn main() -> i32 {
             bypass_sandbox: args.dangerously_bypass_sandbox,
             json: args.json,
             output_last_message: args.output_last_message,
+            until: args.until,
             prompt: args.prompt,
         }),
         Some(Command::Demo { json, keep }) => headless::demo::run_demo(json, keep),

@@ -648,3 +648,69 @@ async fn headless_stops_with_the_budget_status_when_the_budget_is_spent() {
             .any(|e| matches!(e, Event::Error { message } if message.contains("budget spent")))
     );
 }
+
+#[tokio::test]
+async fn a_task_with_a_completion_check_goes_on_until_the_check_passes() {
+    let script = r#"
+[[reply]]
+text = "I think it is done."
+
+[[reply]]
+[[reply.tool_calls]]
+name = "write_file"
+input = { path = "fixed.txt", content = "ok\n" }
+
+[[reply]]
+text = "Now it is really done."
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let (server, mut h) = session(script, dir.path(), ApprovalMode::FullAuto, true).await;
+    h.ops
+        .send(Op::TaskUntil {
+            text: "make the check pass".into(),
+            until: "test -f fixed.txt".into(),
+        })
+        .unwrap();
+    let events = until_done(&mut h).await;
+    assert_eq!(status(&events), TaskStatus::Ok);
+    let checks: Vec<bool> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::CheckResult { passed, .. } => Some(*passed),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(checks, vec![false, true], "failed once, then passed");
+    assert_eq!(server.requests().len(), 3);
+    let second = serde_json::to_string(&server.requests()[1].body).unwrap();
+    assert!(
+        second.contains("completion check `test -f fixed.txt` failed"),
+        "the failure went back to the agent: {second}"
+    );
+    assert!(dir.path().join("fixed.txt").exists());
+}
+
+#[tokio::test]
+async fn a_check_that_never_passes_stops_at_max_turns() {
+    let script = "[[reply]]\ntext = \"done?\"\n".repeat(12);
+    let dir = tempfile::tempdir().unwrap();
+    let (server, mut h) = session(&script, dir.path(), ApprovalMode::FullAuto, true).await;
+    h.ops
+        .send(Op::TaskUntil {
+            text: "try".into(),
+            until: "exit 3".into(),
+        })
+        .unwrap();
+    let events = until_done(&mut h).await;
+    assert_eq!(status(&events), TaskStatus::MaxTurns);
+    // session() allows 10 model calls; every one was followed by a check.
+    assert_eq!(server.requests().len(), 10);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::CheckResult {
+            passed: false,
+            exit_code: Some(3),
+            ..
+        }
+    )));
+}

@@ -24,6 +24,12 @@ pub enum Pane {
 pub enum Op {
     /// Start a task (or queue it if one is running).
     UserMessage(String),
+    /// Start a task that is done only when `until` (a shell command, run in
+    /// the workspace under the session's sandbox) exits 0: each time the
+    /// agent stops while it fails, its output goes back to the agent and the
+    /// task goes on, within `max_turns` and the budget (`/handoff --until`,
+    /// `tandem exec --until`).
+    TaskUntil { text: String, until: String },
     /// Answer an [`Event::ApprovalRequest`].
     Approval {
         call_id: String,
@@ -153,6 +159,14 @@ pub enum Event {
         attempt: u32,
         delay: Duration,
         reason: String,
+    },
+    /// The completion check of an [`Op::TaskUntil`] ran.
+    CheckResult {
+        command: String,
+        passed: bool,
+        exit_code: Option<i32>,
+        /// The command's output (capped) as the agent sees it.
+        output: String,
     },
     /// A budget is spent: the session waits before its next model call
     /// until [`Op::BudgetDecision`] (or the budget is raised: the session

@@ -123,7 +123,7 @@ pub struct Session {
     total: Usage,
     events: mpsc::Sender<Event>,
     ops: mpsc::UnboundedReceiver<Op>,
-    queued: VecDeque<String>,
+    queued: VecDeque<(String, Option<String>)>,
     shutting_down: bool,
     /// Hides files that `read` deny rules forbid from walking tools.
     read_filter: ReadFilter,
@@ -204,10 +204,11 @@ impl Session {
         })
         .await;
         while !self.shutting_down {
-            let text = match self.queued.pop_front() {
-                Some(text) => text,
+            let (text, until) = match self.queued.pop_front() {
+                Some(task) => task,
                 None => match self.ops.recv().await {
-                    Some(Op::UserMessage(text)) => text,
+                    Some(Op::UserMessage(text)) => (text, None),
+                    Some(Op::TaskUntil { text, until }) => (text, Some(until)),
                     Some(Op::Shutdown) | None => break,
                     Some(op) => {
                         self.apply_setting(op);
@@ -215,7 +216,7 @@ impl Session {
                     }
                 },
             };
-            self.run_task(text).await;
+            self.run_task(text, until).await;
         }
         self.emit(Event::ShutdownComplete).await;
     }
@@ -228,6 +229,7 @@ impl Session {
             Op::SetPlanning(on) => self.planning = on,
             Op::ClearHistory => self.history.clear(),
             Op::UserMessage(_)
+            | Op::TaskUntil { .. }
             | Op::Approval { .. }
             | Op::BudgetDecision { .. }
             | Op::Interrupt
@@ -246,7 +248,11 @@ impl Session {
             // front ends clear only between tasks.
             Some(Op::ClearHistory) => BusyOp::Continue,
             Some(Op::UserMessage(text)) => {
-                self.queued.push_back(text);
+                self.queued.push_back((text, None));
+                BusyOp::Continue
+            }
+            Some(Op::TaskUntil { text, until }) => {
+                self.queued.push_back((text, Some(until)));
                 BusyOp::Continue
             }
             Some(Op::Approval { .. } | Op::BudgetDecision { .. }) => BusyOp::Continue,
@@ -258,7 +264,7 @@ impl Session {
         }
     }
 
-    async fn run_task(&mut self, text: String) {
+    async fn run_task(&mut self, text: String, until: Option<String>) {
         tracing::info!(session = %self.cfg.session_id, pane = ?self.cfg.pane, model = %self.cfg.model, "task started");
         self.task_no += 1;
         self.task_touched = false;
@@ -288,7 +294,29 @@ impl Session {
                 }
             };
             if calls.is_empty() {
-                break TaskStatus::Ok;
+                match &until {
+                    None => break TaskStatus::Ok,
+                    Some(command) => match self.check(command).await {
+                        Check::Passed => break TaskStatus::Ok,
+                        Check::Interrupted => break TaskStatus::Interrupted,
+                        Check::Failed(report) => {
+                            // The agent stopped but the task is not done:
+                            // it goes on with the failure in front of it
+                            // (still within max_turns and the budget).
+                            self.history.push(Message::User { text: report });
+                            if turns >= self.cfg.max_turns {
+                                self.emit(Event::Error {
+                                    message: format!(
+                                        "`{command}` still fails after {turns} model calls (max_turns); raise --max-turns or `agent.max_turns` to let the agent go on"
+                                    ),
+                                })
+                                .await;
+                                break TaskStatus::MaxTurns;
+                            }
+                            continue;
+                        }
+                    },
+                }
             }
             if !self.run_tools(calls).await {
                 break TaskStatus::Interrupted;
@@ -366,6 +394,58 @@ impl Session {
                     }
                 }
             }
+        }
+    }
+
+    /// Runs a task's completion check with the shell tool (same sandbox,
+    /// environment scrubbing and output cap as the agent's own commands; no
+    /// approval: the user named the command) and reports it.
+    async fn check(&mut self, command: &str) -> Check {
+        let Some(shell) = self.cfg.tools.get("shell").cloned() else {
+            self.emit(Event::Error {
+                message: "the completion check needs the shell tool, which this session lacks"
+                    .into(),
+            })
+            .await;
+            return Check::Passed;
+        };
+        let cancel = CancellationToken::new();
+        let ctx = self.tool_context("check", &cancel);
+        let input = serde_json::json!({ "command": command });
+        let run = shell.run(input, &ctx);
+        tokio::pin!(run);
+        let mut output = loop {
+            tokio::select! {
+                output = &mut run => break output,
+                op = self.ops.recv() => {
+                    if let BusyOp::Interrupt = self.busy_op(op) {
+                        cancel.cancel();
+                        return Check::Interrupted;
+                    }
+                }
+            }
+        };
+        self.cfg.redactor.redact_in_place(&mut output.text);
+        output.text = cap_middle(&output.text, self.cfg.tool_output_cap);
+        let passed = output.ok && output.exit_code.unwrap_or(0) == 0;
+        self.emit(Event::CheckResult {
+            command: command.to_string(),
+            passed,
+            exit_code: output.exit_code,
+            output: output.text.clone(),
+        })
+        .await;
+        if passed {
+            Check::Passed
+        } else {
+            let code = output
+                .exit_code
+                .map_or_else(|| "no exit code".to_string(), |c| format!("exit {c}"));
+            Check::Failed(format!(
+                "The task is not done yet: its completion check `{command}` failed ({code}). \
+                 Its output:\n\n{}\n\nFind the cause, fix it, and go on until the check passes.",
+                output.text
+            ))
         }
     }
 
@@ -886,6 +966,14 @@ impl Session {
         })
         .await;
     }
+}
+
+/// How a task's completion check went.
+enum Check {
+    Passed,
+    /// Failed; the report for the agent.
+    Failed(String),
+    Interrupted,
 }
 
 /// How often a session paused for the budget checks whether it was raised.

@@ -93,6 +93,7 @@ pub fn run_demo(json: bool, keep: bool) -> i32 {
         max_turns: config.agent.max_turns,
         reasoning: None,
         output_last_message: None,
+        until: None,
         permissions: crate::exec::Permissions::default(),
         sandbox,
         config,

@@ -148,6 +148,18 @@ impl<W: Write, E: Write> Renderer<W, E> {
             Event::Error { message } => json!({"type": "error", "message": message}),
             Event::BudgetPaused { message } => json!({"type": "budget.paused", "message": message}),
             Event::BudgetResumed => json!({"type": "budget.resumed"}),
+            Event::CheckResult {
+                command,
+                passed,
+                exit_code,
+                output,
+            } => json!({
+                "type": "check",
+                "command": command,
+                "passed": passed,
+                "exit_code": exit_code,
+                "output": output,
+            }),
             Event::TaskComplete {
                 status,
                 turns,
@@ -252,6 +264,24 @@ impl<W: Write, E: Write> Renderer<W, E> {
             Event::Error { message } => {
                 self.end_line()?;
                 writeln!(self.err, "tandem: error: {message}")?;
+            }
+            Event::CheckResult {
+                command,
+                passed,
+                exit_code,
+                ..
+            } => {
+                self.end_line()?;
+                if *passed {
+                    writeln!(self.out, "✓ check passed: {command}")?;
+                } else {
+                    let code = exit_code.map_or_else(String::new, |c| format!(" (exit {c})"));
+                    writeln!(
+                        self.out,
+                        "✗ check failed{code}: {command}; the agent goes on"
+                    )?;
+                }
+                self.out.flush()?;
             }
             Event::TaskComplete { total, turns, .. } => {
                 self.end_line()?;

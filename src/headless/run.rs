@@ -38,6 +38,8 @@ pub struct ExecOptions {
     pub reasoning: Option<ReasoningEffort>,
     pub json: bool,
     pub output_last_message: Option<PathBuf>,
+    /// The completion check (`--until`).
+    pub until: Option<String>,
     /// Overrides `sandbox.mode`.
     pub sandbox: Option<SandboxMode>,
     /// Lets commands use the network (overrides `sandbox.network`).
@@ -78,6 +80,8 @@ pub(crate) struct RunSpec {
     pub max_turns: u32,
     pub reasoning: Option<ReasoningEffort>,
     pub output_last_message: Option<PathBuf>,
+    /// The completion check (`--until`).
+    pub until: Option<String>,
     pub permissions: Permissions,
     pub sandbox: SandboxLaunch,
     pub config: Config,
@@ -174,6 +178,7 @@ fn prepare(opts: ExecOptions) -> anyhow::Result<RunSpec> {
         json: opts.json,
         max_turns: opts.max_turns.unwrap_or(config.agent.max_turns).max(1),
         reasoning: opts.reasoning.or(config.agent.reasoning),
+        until: opts.until,
         output_last_message: opts.output_last_message,
         permissions,
         sandbox,
@@ -242,7 +247,14 @@ async fn drive(spec: RunSpec) -> i32 {
             meter: meter.clone(),
         },
     ));
-    let _ = handle.ops.send(Op::UserMessage(spec.prompt));
+    let task = match spec.until {
+        Some(until) => Op::TaskUntil {
+            text: spec.prompt,
+            until,
+        },
+        None => Op::UserMessage(spec.prompt),
+    };
+    let _ = handle.ops.send(task);
     let mut renderer = Renderer::new(spec.json, std::io::stdout(), std::io::stderr());
     let mut outcome: Option<(TaskStatus, Option<String>)> = None;
     let mut interrupts = 0;

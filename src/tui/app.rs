@@ -599,6 +599,12 @@ impl App {
     /// Sends `text` to pane `index` as a user message (queued when busy).
     /// Returns whether the pane has a session to take it.
     pub(super) fn submit_to(&mut self, index: usize, text: String) -> bool {
+        self.submit_op(index, Op::UserMessage(text))
+    }
+
+    /// Sends a task op (a message, or a task with a completion check) to
+    /// pane `index`, queued when the pane is busy.
+    fn submit_op(&mut self, index: usize, op: Op) -> bool {
         let pane = &mut self.panes[index];
         if let Some(error) = pane.setup_error.clone() {
             pane.history.push_notice(
@@ -612,7 +618,7 @@ impl App {
             pane.history
                 .push_notice("queued: runs when the current task ends", NoticeKind::Info);
         }
-        pane.send(Op::UserMessage(text))
+        pane.send(op)
     }
 
     /// Runs a slash command typed in the focused pane.
@@ -732,7 +738,16 @@ impl App {
 
     /// Sends the Chat pane's last plan (or last answer) to the Run pane as
     /// its task, with the user's extra words.
-    fn handoff(&mut self, extra: &str) {
+    fn handoff(&mut self, args: &str) {
+        let (until, extra) = match split_until(args) {
+            Ok(parts) => parts,
+            Err(message) => {
+                self.focused()
+                    .history
+                    .push_notice(format!("/handoff: {message}"), NoticeKind::Warning);
+                return;
+            }
+        };
         let chat = &self.panes[0];
         let plan = chat.history.last_plan().map(|steps| {
             steps
@@ -756,9 +771,62 @@ impl App {
         }
         let summary = body.lines().next().unwrap_or("").to_string();
         self.focus = 1;
-        self.submit(task);
-        self.panes[0]
-            .history
-            .push_notice(format!("handed to Run: {summary}"), NoticeKind::Info);
+        let until_note = match &until {
+            Some(command) => format!(" (until `{command}` passes)"),
+            None => String::new(),
+        };
+        let op = match until {
+            Some(until) => Op::TaskUntil { text: task, until },
+            None => Op::UserMessage(task),
+        };
+        self.submit_op(1, op);
+        self.panes[0].history.push_notice(
+            format!("handed to Run{until_note}: {summary}"),
+            NoticeKind::Info,
+        );
+    }
+}
+
+/// Splits `/handoff` arguments into the `--until` command (quoted, or one
+/// word) and the remaining words.
+fn split_until(args: &str) -> Result<(Option<String>, &str), String> {
+    let Some(rest) = args.trim_start().strip_prefix("--until") else {
+        return Ok((None, args));
+    };
+    let rest = rest.trim_start();
+    let (command, extra) = match rest.chars().next() {
+        Some(q @ ('"' | '\'')) => {
+            let body = &rest[1..];
+            let end = body
+                .find(q)
+                .ok_or_else(|| format!("the --until command has no closing {q}"))?;
+            (&body[..end], &body[end + 1..])
+        }
+        Some(_) => rest.split_at(rest.find(char::is_whitespace).unwrap_or(rest.len())),
+        None => ("", ""),
+    };
+    if command.trim().is_empty() {
+        return Err("--until needs a command, e.g. /handoff --until \"cargo test\"".into());
+    }
+    Ok((Some(command.trim().to_string()), extra.trim()))
+}
+
+#[cfg(test)]
+mod until_tests {
+    use super::split_until;
+
+    #[test]
+    fn until_takes_a_quoted_or_single_word_command() {
+        assert_eq!(
+            split_until("--until \"cargo test\" and clippy"),
+            Ok((Some("cargo test".into()), "and clippy"))
+        );
+        assert_eq!(
+            split_until("--until make  go"),
+            Ok((Some("make".into()), "go"))
+        );
+        assert_eq!(split_until("just do it"), Ok((None, "just do it")));
+        assert!(split_until("--until").is_err());
+        assert!(split_until("--until 'cargo test").is_err());
     }
 }

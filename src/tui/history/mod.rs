@@ -284,6 +284,23 @@ impl History {
                 );
             }
             Event::BudgetResumed => self.push_notice("budget: going on", NoticeKind::Info),
+            Event::CheckResult {
+                command,
+                passed,
+                exit_code,
+                ..
+            } => {
+                self.close_streams();
+                if *passed {
+                    self.push_notice(format!("✓ check passed: {command}"), NoticeKind::Info);
+                } else {
+                    let code = exit_code.map_or_else(String::new, |c| format!(" (exit {c})"));
+                    self.push_notice(
+                        format!("✗ check failed{code}: {command}; the agent goes on"),
+                        NoticeKind::Warning,
+                    );
+                }
+            }
             Event::TaskComplete {
                 status,
                 turns,
