@@ -564,3 +564,44 @@ usage = { input = 1500, output = 100 }
     .await;
     assert_eq!(run.requests().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handoff_until_a_check_passes_and_chat_follows_the_run() {
+    let chat =
+        server("[[reply]]\ntext = \"Plan: create done.txt, then the check passes.\"\n").await;
+    let run = server(
+        r#"
+[[reply]]
+text = "Claiming victory early."
+
+[[reply]]
+[[reply.tool_calls]]
+name = "write_file"
+input = { path = "done.txt", content = "yes\n" }
+
+[[reply]]
+text = "Now the check passes."
+"#,
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let env = env_for(&chat, &run);
+    let (home_path, work_path) = (home.path().to_path_buf(), work.path().to_path_buf());
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &work_path, &env, &[], 160, 48);
+        tui.wait_text("Chat");
+        tui.type_line("plan it");
+        tui.wait_text("Plan: create done.txt");
+        tui.type_line("/handoff --until \"test -f done.txt\"");
+        tui.wait_text("handed to Run (until `test -f done.txt` passes)");
+        tui.wait_text("check failed (exit 1): test -f done.txt");
+        tui.wait_text("check passed: test -f done.txt");
+        tui.wait_text("Now the check passes.");
+        tui.wait_text("Run finished the handed-over task (3 turns, 1 file changed)");
+    })
+    .await;
+    assert!(work.path().join("done.txt").exists());
+    let second = serde_json::to_string(&run.requests()[1].body).unwrap();
+    assert!(second.contains("completion check"), "{second}");
+}

@@ -283,6 +283,9 @@ pub struct App {
     /// The filter the viewer gets when next opened (the last Run task's
     /// changes, offered by its summary).
     pub(super) pending_filter: Option<Filter>,
+    /// Run tasks handed over from Chat and not finished yet: their summary
+    /// goes to Chat as well.
+    pub(super) handoffs_running: usize,
     chord: bool,
     last_ctrl_c: Option<Instant>,
     pub(super) effects: Vec<Effect>,
@@ -309,6 +312,7 @@ impl App {
             quota_focused: false,
             review_ignore_whitespace: false,
             pending_filter: None,
+            handoffs_running: 0,
             chord: false,
             last_ctrl_c: None,
             effects: Vec::new(),
@@ -347,8 +351,10 @@ impl App {
     /// A session event of pane `index`.
     pub fn on_session_event(&mut self, index: usize, event: &Event) {
         self.panes[index].apply(event);
-        if self.panes[index].pane == Pane::Run && matches!(event, Event::TaskComplete { .. }) {
-            self.run_summary();
+        if self.panes[index].pane == Pane::Run
+            && let Event::TaskComplete { status, turns, .. } = event
+        {
+            self.run_summary(*status, *turns);
         }
     }
 
@@ -784,6 +790,7 @@ impl App {
             format!("handed to Run{until_note}: {summary}"),
             NoticeKind::Info,
         );
+        self.handoffs_running += 1;
     }
 }
 

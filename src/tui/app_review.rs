@@ -13,7 +13,7 @@ use super::app::{App, Effect, Overlay};
 use super::diffview::{Filter, ViewerAction};
 use super::history::NoticeKind;
 use super::keymap::{self, Action, Context};
-use crate::agent::Pane;
+use crate::agent::{Pane, TaskStatus};
 use crate::workspace::{ReviewSnapshot, TrackerEvent};
 
 /// How many paths the run summary names before "+N more".
@@ -180,17 +180,48 @@ impl App {
     }
 
     /// After a Run task: which files it changed, and how to review them.
-    pub(super) fn run_summary(&mut self) {
-        let Some(tracker) = &self.tracker else {
-            return;
-        };
+    pub(super) fn run_summary(&mut self, status: TaskStatus, turns: u32) {
         let task = self.panes[1].tasks;
-        let paths: BTreeSet<String> = tracker
-            .attributions()
+        let paths: BTreeSet<String> = self
+            .tracker
             .iter()
+            .flat_map(|t| t.attributions())
             .filter(|a| a.pane == "run" && a.turn == task)
-            .flat_map(|a| a.paths.iter().map(|p| p.to_string_lossy().into_owned()))
+            .flat_map(|a| {
+                a.paths
+                    .into_iter()
+                    .map(|p| p.to_string_lossy().into_owned())
+            })
             .collect();
+        let handed_over = self.handoffs_running > 0;
+        self.handoffs_running = self.handoffs_running.saturating_sub(1);
+        if handed_over {
+            // The Chat pane follows the task it handed over.
+            let outcome = match status {
+                TaskStatus::Ok => "finished",
+                TaskStatus::Error => "failed",
+                TaskStatus::Interrupted => "was interrupted",
+                TaskStatus::MaxTurns => "stopped at max turns",
+                TaskStatus::Budget => "stopped: budget spent",
+            };
+            let unit = if turns == 1 { "turn" } else { "turns" };
+            let changed = match paths.len() {
+                0 => "no files changed".to_string(),
+                1 => "1 file changed".to_string(),
+                n => format!("{n} files changed"),
+            };
+            self.panes[0].history.push_notice(
+                format!(
+                    "Run {outcome} the handed-over task ({turns} {unit}, {changed}){}",
+                    if paths.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" · {} reviews it", keymap::keys_for(Action::OpenDiff))
+                    }
+                ),
+                NoticeKind::Info,
+            );
+        }
         if paths.is_empty() {
             return;
         }
