@@ -714,3 +714,40 @@ async fn a_check_that_never_passes_stops_at_max_turns() {
         }
     )));
 }
+
+#[tokio::test]
+async fn a_restored_conversation_is_continued_with_the_provider() {
+    use tandem::provider::{AssistantPart, Message};
+    let dir = tempfile::tempdir().unwrap();
+    let (server, mut h) = session(
+        "[[reply]]\ntext = \"Still Ada.\"\n",
+        dir.path(),
+        ApprovalMode::Suggest,
+        true,
+    )
+    .await;
+    h.ops
+        .send(Op::RestoreHistory(vec![
+            Message::User {
+                text: "My name is Ada.".into(),
+            },
+            Message::Assistant {
+                parts: vec![AssistantPart::Text {
+                    text: "Hello Ada.".into(),
+                }],
+            },
+        ]))
+        .unwrap();
+    h.ops
+        .send(Op::UserMessage("What is my name?".into()))
+        .unwrap();
+    let events = until_done(&mut h).await;
+    assert_eq!(status(&events), TaskStatus::Ok);
+    let sent = serde_json::to_string(&server.requests()[0].body).unwrap();
+    let (ada, hello, ask) = (
+        sent.find("My name is Ada.").expect("the old turn is sent"),
+        sent.find("Hello Ada.").expect("with its answer"),
+        sent.find("What is my name?").expect("and the new question"),
+    );
+    assert!(ada < hello && hello < ask, "in order: {sent}");
+}

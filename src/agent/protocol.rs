@@ -46,6 +46,9 @@ pub enum Op {
     SetPlanning(bool),
     /// Forget the conversation (the next task starts fresh); usage totals stay.
     ClearHistory,
+    /// Replace the conversation with a saved one (resuming a session); the
+    /// next task continues it. Ignored while a task runs.
+    RestoreHistory(Vec<crate::provider::Message>),
     /// Answer an [`Event::BudgetPaused`]: `proceed` makes the next model
     /// call (Chat: this one call, it asks again before the next; Run: every
     /// call until the task ends, the explicit override), `false` ends the

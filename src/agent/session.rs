@@ -228,6 +228,7 @@ impl Session {
             Op::SetModel(model) => self.cfg.model = model,
             Op::SetPlanning(on) => self.planning = on,
             Op::ClearHistory => self.history.clear(),
+            Op::RestoreHistory(history) => self.history = history,
             Op::UserMessage(_)
             | Op::TaskUntil { .. }
             | Op::Approval { .. }
@@ -246,7 +247,7 @@ impl Session {
             }
             // Clearing mid-task would orphan the running calls' results;
             // front ends clear only between tasks.
-            Some(Op::ClearHistory) => BusyOp::Continue,
+            Some(Op::ClearHistory | Op::RestoreHistory(_)) => BusyOp::Continue,
             Some(Op::UserMessage(text)) => {
                 self.queued.push_back((text, None));
                 BusyOp::Continue
