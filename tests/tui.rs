@@ -605,3 +605,57 @@ text = "Now the check passes."
     let second = serde_json::to_string(&run.requests()[1].body).unwrap();
     assert!(second.contains("completion check"), "{second}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rewind_restores_the_files_and_the_conversation() {
+    let chat = server("").await;
+    let run = server(
+        r#"
+[[reply]]
+[[reply.tool_calls]]
+name = "edit_file"
+input = { path = "notes.txt", old_string = "original", new_string = "rewritten" }
+
+[[reply]]
+text = "Edited the notes."
+
+[[reply]]
+text = "Fresh start."
+"#,
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("notes.txt"), "original\n").unwrap();
+    let env = env_for(&chat, &run);
+    let (home_path, work_path) = (home.path().to_path_buf(), work.path().to_path_buf());
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &work_path, &env, &[], 160, 48);
+        tui.wait_text("Chat");
+        tui.send("\t");
+        tui.type_line("rewrite the notes");
+        tui.wait_text("Edited the notes.");
+        assert_eq!(
+            std::fs::read_to_string(work_path.join("notes.txt")).unwrap(),
+            "rewritten\n"
+        );
+        tui.type_line("/rewind 1 files");
+        // What will be restored is shown before anything happens.
+        tui.wait_text("to before task 1 and restore 1 files");
+        tui.wait_text("notes.txt");
+        tui.send("y");
+        tui.wait_text("rewound to before task 1");
+        tui.wait_text("restored 1 files");
+        eventually("notes.txt restored", || {
+            std::fs::read_to_string(work_path.join("notes.txt")).unwrap() == "original\n"
+        });
+        tui.type_line("start again");
+        tui.wait_text("Fresh start.");
+    })
+    .await;
+    let third = serde_json::to_string(&run.requests()[2].body).unwrap();
+    assert!(
+        !third.contains("rewrite the notes") && third.contains("start again"),
+        "the rewound task is no longer sent: {third}"
+    );
+}

@@ -46,6 +46,10 @@ pub enum Op {
     SetPlanning(bool),
     /// Forget the conversation (the next task starts fresh); usage totals stay.
     ClearHistory,
+    /// Take the conversation back to before task `before_task` (counted
+    /// from 1 like [`Event::TaskStarted`]s): that task and everything after
+    /// it are no longer sent to the model. Ignored while a task runs.
+    Rewind { before_task: u32 },
     /// Replace the conversation with a saved one (resuming a session); the
     /// next task continues it. Ignored while a task runs.
     RestoreHistory(Vec<crate::provider::Message>),
@@ -163,6 +167,9 @@ pub enum Event {
         delay: Duration,
         reason: String,
     },
+    /// The conversation went back to before task `task` ([`Op::Rewind`]);
+    /// `dropped` messages are no longer sent to the model.
+    Rewound { task: u32, dropped: usize },
     /// The completion check of an [`Op::TaskUntil`] ran.
     CheckResult {
         command: String,

@@ -145,6 +145,8 @@ pub struct Session {
     interrupted_by_budget_wait: bool,
     /// The provider's id of the current model call, for the ledger.
     request_id: Option<String>,
+    /// Where each task's messages start in the history, for rewind.
+    task_starts: Vec<(u32, usize)>,
 }
 
 impl Session {
@@ -171,6 +173,7 @@ impl Session {
             call_started: Instant::now(),
             interrupted_by_budget_wait: false,
             request_id: None,
+            task_starts: Vec::new(),
             cfg,
             history: Vec::new(),
             total: Usage::default(),
@@ -209,6 +212,10 @@ impl Session {
                 None => match self.ops.recv().await {
                     Some(Op::UserMessage(text)) => (text, None),
                     Some(Op::TaskUntil { text, until }) => (text, Some(until)),
+                    Some(Op::Rewind { before_task }) => {
+                        self.rewind(before_task).await;
+                        continue;
+                    }
                     Some(Op::Shutdown) | None => break,
                     Some(op) => {
                         self.apply_setting(op);
@@ -227,10 +234,17 @@ impl Session {
             Op::SetMode(mode) => self.cfg.mode = mode,
             Op::SetModel(model) => self.cfg.model = model,
             Op::SetPlanning(on) => self.planning = on,
-            Op::ClearHistory => self.history.clear(),
-            Op::RestoreHistory(history) => self.history = history,
+            Op::ClearHistory => {
+                self.history.clear();
+                self.task_starts.clear();
+            }
+            Op::RestoreHistory(history) => {
+                self.history = history;
+                self.task_starts.clear();
+            }
             Op::UserMessage(_)
             | Op::TaskUntil { .. }
+            | Op::Rewind { .. }
             | Op::Approval { .. }
             | Op::BudgetDecision { .. }
             | Op::Interrupt
@@ -247,7 +261,7 @@ impl Session {
             }
             // Clearing mid-task would orphan the running calls' results;
             // front ends clear only between tasks.
-            Some(Op::ClearHistory | Op::RestoreHistory(_)) => BusyOp::Continue,
+            Some(Op::ClearHistory | Op::RestoreHistory(_) | Op::Rewind { .. }) => BusyOp::Continue,
             Some(Op::UserMessage(text)) => {
                 self.queued.push_back((text, None));
                 BusyOp::Continue
@@ -271,6 +285,7 @@ impl Session {
         self.task_touched = false;
         self.budget_override = false;
         self.emit(Event::TaskStarted { text: text.clone() }).await;
+        self.task_starts.push((self.task_no, self.history.len()));
         self.history.push(Message::User { text });
         let mut turns = 0;
         let mut last_message = None;
@@ -396,6 +411,27 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Takes the conversation back to before `before_task`.
+    async fn rewind(&mut self, before_task: u32) {
+        let Some(&(_, start)) = self.task_starts.iter().find(|(t, _)| *t == before_task) else {
+            self.emit(Event::Error {
+                message: format!(
+                    "task {before_task} is not in this conversation (it was cleared, or never ran)"
+                ),
+            })
+            .await;
+            return;
+        };
+        let dropped = self.history.len().saturating_sub(start);
+        self.history.truncate(start);
+        self.task_starts.retain(|(t, _)| *t < before_task);
+        self.emit(Event::Rewound {
+            task: before_task,
+            dropped,
+        })
+        .await;
     }
 
     /// Runs a task's completion check with the shell tool (same sandbox,

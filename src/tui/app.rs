@@ -4,12 +4,14 @@
 //! on the panes' channels; [`super::view`] draws the state. So every
 //! interaction can be tested by feeding keys and events to an [`App`].
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::app_rewind::RewindPlan;
 use super::composer::{Composer, ComposerAction};
 use super::diffview::{DiffViewer, Filter};
 use super::history::{History, NoticeKind};
@@ -84,6 +86,8 @@ pub struct PaneSlot {
     pub streamed_chars: usize,
     /// The session waits for a budget decision (`y` go on, `n` stop).
     pub budget_paused: bool,
+    /// The pane's tasks, for `/rewind`.
+    pub task_log: Vec<TaskRecord>,
     /// Tasks started in the pane's session, counting from 1: the number
     /// the change tracker attributes the task's changes to (the session
     /// counts its tasks the same way).
@@ -118,6 +122,7 @@ impl PaneSlot {
             streamed_chars: 0,
             tasks: 0,
             budget_paused: false,
+            task_log: Vec::new(),
             esc_armed: false,
         }
     }
@@ -128,6 +133,11 @@ impl PaneSlot {
             Pane::Chat => "Chat",
             Pane::Run => "Run",
         }
+    }
+
+    /// Sends an op to the pane's session; false when it has none.
+    pub(super) fn send_op(&mut self, op: Op) -> bool {
+        self.send(op)
     }
 
     fn send(&mut self, op: Op) -> bool {
@@ -229,6 +239,19 @@ pub enum Overlay {
     Help,
     /// "A task is running: quit anyway?"
     ConfirmQuit,
+    /// "Restore these files and rewind?" (the plan is `App::rewind_plan`).
+    ConfirmRewind,
+}
+
+/// One task of a pane, as `/rewind` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskRecord {
+    /// The task number (the session's count, from 1).
+    pub number: u32,
+    /// The first line of what the user asked.
+    pub prompt: String,
+    /// The newest checkpoint when the task started: the workspace before it.
+    pub checkpoint: Option<String>,
 }
 
 /// Side effects the event loop performs for the app.
@@ -248,6 +271,18 @@ pub enum Effect {
     Edit { path: String, line: usize },
     /// Recompute the quota view's figures (they come from the ledger).
     RefreshQuota,
+    /// Work out which files a rewind to `checkpoint` would restore (for the
+    /// confirmation), for pane `pane`'s task `task`.
+    PlanRewind {
+        pane: usize,
+        task: u32,
+        checkpoint: String,
+    },
+    /// Restore `paths` to `checkpoint` (confirmed by the user).
+    RestoreFiles {
+        checkpoint: String,
+        paths: Vec<PathBuf>,
+    },
 }
 
 /// The whole TUI state.
@@ -286,6 +321,8 @@ pub struct App {
     /// Run tasks handed over from Chat and not finished yet: their summary
     /// goes to Chat as well.
     pub(super) handoffs_running: usize,
+    /// The rewind waiting for the user's confirmation.
+    pub rewind_plan: Option<RewindPlan>,
     chord: bool,
     last_ctrl_c: Option<Instant>,
     pub(super) effects: Vec<Effect>,
@@ -313,6 +350,7 @@ impl App {
             review_ignore_whitespace: false,
             pending_filter: None,
             handoffs_running: 0,
+            rewind_plan: None,
             chord: false,
             last_ctrl_c: None,
             effects: Vec::new(),
@@ -351,6 +389,16 @@ impl App {
     /// A session event of pane `index`.
     pub fn on_session_event(&mut self, index: usize, event: &Event) {
         self.panes[index].apply(event);
+        if let Event::TaskStarted { text } = event {
+            let checkpoint = self.tracker.as_ref().and_then(|t| t.head());
+            let pane = &mut self.panes[index];
+            let record = TaskRecord {
+                number: pane.tasks,
+                prompt: text.lines().next().unwrap_or("").to_string(),
+                checkpoint,
+            };
+            pane.task_log.push(record);
+        }
         if self.panes[index].pane == Pane::Run
             && let Event::TaskComplete { status, turns, .. } = event
         {
@@ -386,6 +434,14 @@ impl App {
                     self.overlay = None;
                     if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
                         self.quit = true;
+                    }
+                }
+                Overlay::ConfirmRewind => {
+                    self.overlay = None;
+                    let plan = self.rewind_plan.take();
+                    if let (Some(plan), KeyCode::Char('y') | KeyCode::Char('Y')) = (plan, key.code)
+                    {
+                        self.carry_out_rewind(plan);
                     }
                 }
             }
@@ -706,6 +762,7 @@ impl App {
             "diff" => self.diff_command(args),
             "budget" => self.budget_command(args),
             "quota" => self.toggle_quota(),
+            "rewind" => self.rewind_command(args),
             "provider" => {
                 let known = self.providers.join(", ");
                 let focus = self.focus;

@@ -22,6 +22,7 @@ use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 
 use super::app::{App, Effect, PaneSlot};
+use super::app_rewind::RewindPlan;
 use super::composer::FileIndex;
 use super::history::NoticeKind;
 use super::review_worker::{ReviewDone, ReviewWorker};
@@ -356,6 +357,34 @@ fn run_editor(path: &Path, line: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What blocking work done for the app reports back.
+enum Background {
+    RewindPlan(Result<RewindPlan, String>),
+    Restored(Result<usize, String>),
+}
+
+/// The files that differ between `checkpoint` and the workspace now (after
+/// a fresh checkpoint), old paths of renames included.
+fn plan_rewind(tracker: &Tracker, checkpoint: &str) -> Result<Vec<PathBuf>, String> {
+    tracker.refresh();
+    tracker.flush().map_err(|e| e.to_string())?;
+    let head = tracker
+        .head()
+        .ok_or_else(|| "no checkpoint yet".to_string())?;
+    let changes = tracker
+        .checkpoints()
+        .changes_between(checkpoint, &head)
+        .map_err(|e| e.to_string())?;
+    let mut paths = Vec::new();
+    for change in changes {
+        if let crate::workspace::ChangeStatus::Renamed { from } = &change.status {
+            paths.push(from.clone());
+        }
+        paths.push(change.path);
+    }
+    Ok(paths)
+}
+
 /// Every channel the event loop listens to besides the terminal.
 struct Channels {
     sessions: [Option<mpsc::Receiver<Event>>; 2],
@@ -391,6 +420,8 @@ async fn event_loop(
     // a time; the view asks again every QUOTA_REFRESH while it is open.
     let (quota_tx, mut quota_rx) = mpsc::unbounded_channel::<Box<QuotaSnapshot>>();
     let mut quota_in_flight = false;
+    // Results of other blocking work (rewind plans and restores).
+    let (background_tx, mut background_rx) = mpsc::unbounded_channel::<Background>();
     let mut quota_read_at: Option<Instant> = None;
     let _guard = Guard::new(mouse).context("cannot set up the terminal")?;
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
@@ -422,6 +453,7 @@ async fn event_loop(
                 event = recv_unbounded(&mut tracker_events) => Wake::Tracker(event),
                 done = recv_unbounded(&mut review_done) => Wake::Review(done),
                 snapshot = quota_rx.recv() => Wake::Quota(snapshot),
+                done = background_rx.recv() => Wake::Background(done),
                 event = recv(chat_events) => Wake::Session(0, event),
                 event = recv(run_events) => Wake::Session(1, event),
                 _ = tick.tick(), if app.any_busy() || app.flash.is_some() || app.completing() || app.quota_focused => Wake::Tick,
@@ -474,6 +506,9 @@ async fn event_loop(
                 app.quota_view.set_snapshot(*snapshot);
             }
             Wake::Quota(None) => {}
+            Wake::Background(Some(Background::RewindPlan(plan))) => app.on_rewind_plan(plan),
+            Wake::Background(Some(Background::Restored(outcome))) => app.on_files_restored(outcome),
+            Wake::Background(None) => {}
             Wake::Frame => {}
         }
         dirty |= !frame_only;
@@ -497,6 +532,40 @@ async fn event_loop(
                     terminal::suspend(mouse)?;
                     term.clear()?;
                     dirty = true;
+                }
+                Effect::PlanRewind {
+                    pane,
+                    task,
+                    checkpoint,
+                } => {
+                    if let Some(tracker) = launcher.tracker.clone() {
+                        let tx = background_tx.clone();
+                        tokio::task::spawn_blocking(move || {
+                            let plan = plan_rewind(&tracker, &checkpoint).map(|paths| RewindPlan {
+                                pane,
+                                task,
+                                checkpoint,
+                                paths,
+                            });
+                            let _ = tx.send(Background::RewindPlan(plan));
+                        });
+                    }
+                }
+                Effect::RestoreFiles { checkpoint, paths } => {
+                    if let Some(tracker) = launcher.tracker.clone() {
+                        let tx = background_tx.clone();
+                        tokio::task::spawn_blocking(move || {
+                            let count = paths.len();
+                            let outcome = tracker
+                                .checkpoints()
+                                .restore(&checkpoint, &paths)
+                                .map(|()| count)
+                                .map_err(|e| e.to_string());
+                            // The restore is a change like any other: record it.
+                            tracker.refresh();
+                            let _ = tx.send(Background::Restored(outcome));
+                        });
+                    }
                 }
                 Effect::RefreshQuota => {
                     if !quota_in_flight {
@@ -582,6 +651,7 @@ enum Wake {
     Session(usize, Option<Event>),
     Tracker(Option<TrackerEvent>),
     Quota(Option<Box<QuotaSnapshot>>),
+    Background(Option<Background>),
     Review(Option<ReviewDone>),
     Tick,
     Frame,

@@ -41,6 +41,7 @@ pub fn draw(app: &mut App, frame: &mut Frame) {
         match app.overlay {
             Some(Overlay::Help) => draw_help(area, frame.buffer_mut(), &app.theme),
             Some(Overlay::ConfirmQuit) => draw_confirm_quit(area, frame.buffer_mut(), &app.theme),
+            Some(Overlay::ConfirmRewind) => draw_confirm_rewind(app, area, frame.buffer_mut()),
             None => {}
         }
         return;
@@ -74,6 +75,7 @@ pub fn draw(app: &mut App, frame: &mut Frame) {
     match app.overlay {
         Some(Overlay::Help) => draw_help(area, frame.buffer_mut(), &app.theme),
         Some(Overlay::ConfirmQuit) => draw_confirm_quit(area, frame.buffer_mut(), &app.theme),
+        Some(Overlay::ConfirmRewind) => draw_confirm_rewind(app, area, frame.buffer_mut()),
         None => {}
     }
     if let (Some((x, y)), None) = (cursor, app.overlay) {
@@ -639,6 +641,49 @@ fn draw_help(area: Rect, buf: &mut Buffer, theme: &Theme) {
     for (lines, column) in columns.into_iter().zip(areas.iter()) {
         Paragraph::new(lines).render(*column, buf);
     }
+}
+
+/// The files a rewind restores, and y/n.
+fn draw_confirm_rewind(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    let Some(plan) = &app.rewind_plan else {
+        return;
+    };
+    const SHOWN: usize = 12;
+    let mut lines = vec![Line::styled(
+        format!(
+            "Rewind {} to before task {} and restore {} files:",
+            app.panes[plan.pane].label(),
+            plan.task,
+            plan.paths.len()
+        ),
+        theme.warning,
+    )];
+    for path in plan.paths.iter().take(SHOWN) {
+        lines.push(Line::styled(format!("  {}", path.display()), theme.text));
+    }
+    if plan.paths.len() > SHOWN {
+        lines.push(Line::styled(
+            format!("  … and {} more", plan.paths.len() - SHOWN),
+            theme.dim,
+        ));
+    }
+    lines.push(Line::styled(
+        "Changes either pane or you made to them since are lost. y rewinds, any other key keeps everything.",
+        theme.text,
+    ));
+    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let rect = centered(area, 80, height);
+    Clear.render(rect, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.warning)
+                .title(" rewind? "),
+        )
+        .render(rect, buf);
 }
 
 fn draw_confirm_quit(area: Rect, buf: &mut Buffer, theme: &Theme) {

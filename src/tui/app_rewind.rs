@@ -1,0 +1,139 @@
+//! `/rewind`: take a pane's conversation back to before one of its tasks,
+//! and optionally the workspace files to the checkpoint taken then, after
+//! showing which files that restores.
+
+use std::path::PathBuf;
+
+use super::app::{App, Effect, Overlay};
+use super::history::NoticeKind;
+use crate::agent::Op;
+
+/// A rewind with files, waiting for the user's y.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RewindPlan {
+    /// Which pane (0 Chat, 1 Run).
+    pub pane: usize,
+    /// Back to before this task.
+    pub task: u32,
+    /// The workspace as it was then.
+    pub checkpoint: String,
+    /// The files that differ from it now (restored, or removed when they
+    /// did not exist then).
+    pub paths: Vec<PathBuf>,
+}
+
+impl App {
+    /// `/rewind` lists the pane's tasks; `/rewind N` takes the conversation
+    /// back to before task N; `/rewind N files` also restores the files.
+    pub(super) fn rewind_command(&mut self, args: &str) {
+        let focus = self.focus;
+        let mut words = args.split_whitespace();
+        let (task, files) = match (words.next(), words.next(), words.next()) {
+            (None, _, _) => {
+                let pane = self.focused();
+                let text = if pane.task_log.is_empty() {
+                    "nothing to rewind: this pane has run no task yet".to_string()
+                } else {
+                    let list: Vec<String> = pane
+                        .task_log
+                        .iter()
+                        .map(|t| format!("{}. {}", t.number, t.prompt))
+                        .collect();
+                    format!(
+                        "tasks: {} — /rewind N goes back to before task N; /rewind N files also restores the workspace files (you see which first)",
+                        list.join(" · ")
+                    )
+                };
+                pane.history.push_notice(text, NoticeKind::Info);
+                return;
+            }
+            (Some(n), rest, None) => match (n.parse::<u32>(), rest) {
+                (Ok(n), None) => (n, false),
+                (Ok(n), Some("files")) => (n, true),
+                _ => {
+                    self.rewind_usage();
+                    return;
+                }
+            },
+            _ => {
+                self.rewind_usage();
+                return;
+            }
+        };
+        let pane = self.focused();
+        if pane.busy {
+            pane.history.push_notice(
+                "a task is running: interrupt it (Esc) before rewinding",
+                NoticeKind::Warning,
+            );
+            return;
+        }
+        let Some(record) = pane.task_log.iter().find(|t| t.number == task).cloned() else {
+            pane.history.push_notice(
+                format!("there is no task {task} in this pane; /rewind lists them"),
+                NoticeKind::Warning,
+            );
+            return;
+        };
+        if !files {
+            pane.send_op(Op::Rewind { before_task: task });
+            pane.task_log.retain(|t| t.number < task);
+            return;
+        }
+        match record.checkpoint {
+            Some(checkpoint) => self.effects.push(Effect::PlanRewind {
+                pane: focus,
+                task,
+                checkpoint,
+            }),
+            None => pane.history.push_notice(
+                "no checkpoint was taken before that task (change tracking is off), so only the conversation can be rewound",
+                NoticeKind::Warning,
+            ),
+        }
+    }
+
+    fn rewind_usage(&mut self) {
+        self.focused()
+            .history
+            .push_notice("usage: /rewind [N [files]]", NoticeKind::Warning);
+    }
+
+    /// The files a rewind would restore are known: ask before doing it.
+    pub fn on_rewind_plan(&mut self, plan: Result<RewindPlan, String>) {
+        match plan {
+            Ok(plan) => {
+                self.rewind_plan = Some(plan);
+                self.overlay = Some(Overlay::ConfirmRewind);
+            }
+            Err(e) => self.flash(format!("rewind: {e}")),
+        }
+    }
+
+    /// The user said y: rewind the conversation and restore the files.
+    pub(super) fn carry_out_rewind(&mut self, plan: RewindPlan) {
+        let pane = &mut self.panes[plan.pane];
+        pane.send_op(Op::Rewind {
+            before_task: plan.task,
+        });
+        pane.task_log.retain(|t| t.number < plan.task);
+        if !plan.paths.is_empty() {
+            self.effects.push(Effect::RestoreFiles {
+                checkpoint: plan.checkpoint,
+                paths: plan.paths,
+            });
+        }
+    }
+
+    /// The files were restored (or not).
+    pub fn on_files_restored(&mut self, outcome: Result<usize, String>) {
+        let (text, kind) = match outcome {
+            Ok(n) => (
+                format!("restored {n} files to how they were before that task"),
+                NoticeKind::Info,
+            ),
+            Err(e) => (format!("restoring files failed: {e}"), NoticeKind::Error),
+        };
+        self.focused().history.push_notice(text, kind);
+    }
+}
