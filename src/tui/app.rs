@@ -559,6 +559,10 @@ impl App {
                 if pane.busy {
                     pane.send(Op::Interrupt);
                     pane.esc_armed = true;
+                } else if pane.esc_armed && pane.composer.is_empty() {
+                    // Esc Esc on an empty composer: the tasks to rewind to.
+                    pane.esc_armed = false;
+                    self.rewind_command("");
                 } else if pane.esc_armed || !pane.composer.is_empty() {
                     pane.composer.clear();
                     pane.esc_armed = false;

@@ -223,7 +223,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: "Esc",
         context: Context::Pane,
         action: Action::Interrupt,
-        description: "interrupt the pane's turn; again clears the composer",
+        description: "interrupt the pane's turn; again clears the composer; twice when empty lists the tasks to /rewind",
         empty_composer_only: false,
         matches: |k| plain(k, KeyCode::Esc),
     },
