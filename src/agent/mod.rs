@@ -5,6 +5,7 @@
 //! touch its state, they only exchange typed messages with it, so the TUI can
 //! drive two sessions at once and headless mode can drive one.
 
+pub mod compact;
 pub mod gate;
 pub mod prompt;
 pub mod protocol;
