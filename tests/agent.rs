@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tandem::agent::compact::CompactPolicy;
 use tandem::agent::session::new_session_id;
 use tandem::agent::{
     ApprovalDecision, Event, Op, Pane, Session, SessionConfig, SessionHandle, TaskStatus,
@@ -77,6 +78,8 @@ async fn session_with(
         permissions,
         tracker: None,
         meter: None,
+        context_window: None,
+        compact: CompactPolicy::default(),
     };
     customize(&mut config);
     let handle = Session::spawn(config);
@@ -750,4 +753,59 @@ async fn a_restored_conversation_is_continued_with_the_provider() {
         sent.find("What is my name?").expect("and the new question"),
     );
     assert!(ada < hello && hello < ask, "in order: {sent}");
+}
+
+#[tokio::test]
+async fn a_full_context_is_compacted_before_the_next_call() {
+    let script = r#"
+[[reply]]
+text = "Answer one."
+usage = { input = 950, output = 10 }
+
+[[reply]]
+text = "Answer two."
+usage = { input = 960, output = 10 }
+
+[[reply]]
+text = "Goal: answer three questions. Decisions: none. Files touched: none. Open items: question three."
+
+[[reply]]
+text = "Answer three."
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let (server, mut h) = session_with(
+        script,
+        dir.path(),
+        ApprovalMode::Suggest,
+        true,
+        Permissions::default(),
+        |c| c.context_window = Some(1000),
+    )
+    .await;
+    let mut events = Vec::new();
+    for question in ["first question", "second question", "third question"] {
+        h.ops.send(Op::UserMessage(question.into())).unwrap();
+        events.extend(until_done(&mut h).await);
+    }
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Compacted { summarised: 2, .. })),
+        "the first turn was summarised: {events:?}"
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 4);
+    let summary_request = serde_json::to_string(&requests[2].body).unwrap();
+    assert!(
+        summary_request.contains("first question"),
+        "{summary_request}"
+    );
+    let last = serde_json::to_string(&requests[3].body).unwrap();
+    assert!(
+        last.contains("Goal: answer three questions")
+            && !last.contains("first question")
+            && last.contains("second question")
+            && last.contains("third question"),
+        "the old turn is replaced by its summary, the recent ones kept: {last}"
+    );
 }

@@ -46,6 +46,9 @@ pub enum Op {
     SetPlanning(bool),
     /// Forget the conversation (the next task starts fresh); usage totals stay.
     ClearHistory,
+    /// Summarise the older part of the conversation now (`/compact
+    /// [focus]`); the focus, if any, tells the summary what to keep.
+    Compact(Option<String>),
     /// Take the conversation back to before task `before_task` (counted
     /// from 1 like [`Event::TaskStarted`]s): that task and everything after
     /// it are no longer sent to the model. Ignored while a task runs.
@@ -167,6 +170,9 @@ pub enum Event {
         delay: Duration,
         reason: String,
     },
+    /// Older turns were summarised to free context: `summarised` messages
+    /// became one summary; `kept` recent ones are sent verbatim.
+    Compacted { summarised: usize, kept: usize },
     /// The conversation went back to before task `task` ([`Op::Rewind`]);
     /// `dropped` messages are no longer sent to the model.
     Rewound { task: u32, dropped: usize },

@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::compact::{self, CompactPolicy};
 use super::gate::{Gate, gate};
 use super::protocol::{ApprovalDecision, Event, Op, Pane, TaskStatus};
 use super::truncate::cap_middle;
@@ -80,6 +81,12 @@ pub struct SessionConfig {
     /// and a spent budget pauses the session before its next call. `None`
     /// in tests that do not meter.
     pub meter: Option<Arc<Meter>>,
+    /// The model's context window in tokens, when known: the session
+    /// compacts its history when the context fills past the policy's
+    /// threshold.
+    pub context_window: Option<u64>,
+    /// When and how to compact.
+    pub compact: CompactPolicy,
 }
 
 /// A front end's end of a running session.
@@ -147,6 +154,10 @@ pub struct Session {
     request_id: Option<String>,
     /// Where each task's messages start in the history, for rewind.
     task_starts: Vec<(u32, usize)>,
+    /// Prompt + output tokens of the last model call: the context in use.
+    last_context_tokens: Option<u64>,
+    /// `/compact` arrived while a task ran: done before the next call.
+    compact_requested: Option<Option<String>>,
 }
 
 impl Session {
@@ -174,6 +185,8 @@ impl Session {
             interrupted_by_budget_wait: false,
             request_id: None,
             task_starts: Vec::new(),
+            last_context_tokens: None,
+            compact_requested: None,
             cfg,
             history: Vec::new(),
             total: Usage::default(),
@@ -216,6 +229,10 @@ impl Session {
                         self.rewind(before_task).await;
                         continue;
                     }
+                    Some(Op::Compact(focus)) => {
+                        self.compact(focus.as_deref(), true).await;
+                        continue;
+                    }
                     Some(Op::Shutdown) | None => break,
                     Some(op) => {
                         self.apply_setting(op);
@@ -237,6 +254,7 @@ impl Session {
             Op::ClearHistory => {
                 self.history.clear();
                 self.task_starts.clear();
+                self.last_context_tokens = None;
             }
             Op::RestoreHistory(history) => {
                 self.history = history;
@@ -245,6 +263,7 @@ impl Session {
             Op::UserMessage(_)
             | Op::TaskUntil { .. }
             | Op::Rewind { .. }
+            | Op::Compact(_)
             | Op::Approval { .. }
             | Op::BudgetDecision { .. }
             | Op::Interrupt
@@ -262,6 +281,10 @@ impl Session {
             // Clearing mid-task would orphan the running calls' results;
             // front ends clear only between tasks.
             Some(Op::ClearHistory | Op::RestoreHistory(_) | Op::Rewind { .. }) => BusyOp::Continue,
+            Some(Op::Compact(focus)) => {
+                self.compact_requested = Some(focus);
+                BusyOp::Continue
+            }
             Some(Op::UserMessage(text)) => {
                 self.queued.push_back((text, None));
                 BusyOp::Continue
@@ -297,6 +320,7 @@ impl Session {
                     TaskStatus::Budget
                 };
             }
+            self.compact_if_due().await;
             turns += 1;
             self.emit(Event::TurnStarted { turn: turns }).await;
             let calls = match self.model_call(&mut last_message).await {
@@ -409,6 +433,91 @@ impl Session {
                         return true;
                     }
                 }
+            }
+        }
+    }
+
+    /// Compacts before a model call when the user asked for it, or when the
+    /// context passed the policy's threshold of the model's window.
+    async fn compact_if_due(&mut self) {
+        if let Some(focus) = self.compact_requested.take() {
+            self.compact(focus.as_deref(), true).await;
+            return;
+        }
+        let tokens = self
+            .last_context_tokens
+            .unwrap_or_else(|| compact::estimate_tokens(&self.history));
+        if compact::should_compact(tokens, self.cfg.context_window, &self.cfg.compact) {
+            self.compact(None, false).await;
+        }
+    }
+
+    /// Summarises the older turns into one message (the model writes the
+    /// summary) and keeps the recent ones verbatim. `on_demand` reports
+    /// when there is nothing to compact.
+    async fn compact(&mut self, focus: Option<&str>, on_demand: bool) {
+        let Some(at) = compact::split_point(&self.history, self.cfg.compact.keep_recent_user_turns)
+        else {
+            if on_demand {
+                self.emit(Event::Error {
+                    message: "nothing to compact yet: only the latest turns are in the context"
+                        .into(),
+                })
+                .await;
+            }
+            return;
+        };
+        let request = compact::summary_request(
+            &self.cfg.model,
+            &self.history[..at],
+            focus,
+            self.cfg.max_output_tokens,
+        );
+        self.call_started = Instant::now();
+        match compact::summarise(self.cfg.client.as_ref(), request, CancellationToken::new()).await
+        {
+            Ok(summary) => {
+                if let Some(usage) = summary.usage {
+                    self.total.add(&usage);
+                    if let Some(meter) = &self.cfg.meter {
+                        let pane = if self.cfg.can_approve {
+                            self.pane_name()
+                        } else {
+                            "exec"
+                        };
+                        meter.record(
+                            pane,
+                            self.cfg.client.provider_name(),
+                            &self.cfg.model,
+                            &usage,
+                            summary.request_id,
+                            self.call_started.elapsed(),
+                        );
+                    }
+                }
+                self.history = compact::compacted_history(&summary.text, &self.history[at..]);
+                // Task starts before the cut are gone (summarised); later
+                // ones moved: `at` messages became the summary and its ack.
+                self.task_starts = self
+                    .task_starts
+                    .iter()
+                    .filter(|(_, start)| *start >= at)
+                    .map(|(t, start)| (*t, start - at + 2))
+                    .collect();
+                self.last_context_tokens = None;
+                let kept = self.history.len().saturating_sub(2);
+                self.emit(Event::Compacted {
+                    summarised: at,
+                    kept,
+                })
+                .await;
+            }
+            Err(err) => {
+                let message = self
+                    .cfg
+                    .redactor
+                    .redact(&format!("context compaction failed: {err}"));
+                self.emit(Event::Error { message }).await;
             }
         }
     }
@@ -611,6 +720,7 @@ impl Session {
             StreamEvent::Reset => Event::StreamReset,
             StreamEvent::Usage(call) => {
                 self.total.add(&call);
+                self.last_context_tokens = Some(call.prompt_tokens() + call.output_tokens);
                 if let Some(meter) = &self.cfg.meter {
                     // Headless runs (no one to approve) are `exec` in the ledger.
                     let pane = if self.cfg.can_approve {

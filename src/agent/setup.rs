@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 
+use super::compact::CompactPolicy;
 use super::prompt::system_prompt;
 use super::protocol::Pane;
 use super::session::{SessionConfig, new_session_id};
@@ -185,6 +186,7 @@ pub fn session_config(config: &Config, config_dir: &Path, params: SessionParams)
         env_keep: config.sandbox.env_passthrough.clone(),
         sandbox: params.sandbox,
     };
+    let context_window = config.context_window(params.client.provider_name(), &params.model);
     SessionConfig {
         session_id: new_session_id(),
         pane: params.pane,
@@ -203,6 +205,11 @@ pub fn session_config(config: &Config, config_dir: &Path, params: SessionParams)
         shell: Arc::new(shell),
         redactor: Arc::new(secrets.redactor_from_env()),
         permissions: params.permissions,
+        context_window,
+        compact: CompactPolicy {
+            threshold: config.agent.compact_at,
+            ..CompactPolicy::default()
+        },
         tracker: params.tracker,
         meter: params.meter,
     }

@@ -108,6 +108,9 @@ pub struct AgentConfig {
     pub reasoning: Option<crate::provider::ReasoningEffort>,
     pub max_output_tokens: u32,
     pub tool_output_cap_bytes: usize,
+    /// Fill of the model's context window (0–1) at which older turns are
+    /// summarised; 0 turns automatic compaction off (`/compact` still works).
+    pub compact_at: f64,
 }
 
 /// Retry behaviour of model calls.

@@ -148,6 +148,9 @@ impl<W: Write, E: Write> Renderer<W, E> {
             Event::Error { message } => json!({"type": "error", "message": message}),
             Event::BudgetPaused { message } => json!({"type": "budget.paused", "message": message}),
             Event::BudgetResumed => json!({"type": "budget.resumed"}),
+            Event::Compacted { summarised, kept } => {
+                json!({"type": "compacted", "summarised": summarised, "kept": kept})
+            }
             Event::Rewound { task, dropped } => {
                 json!({"type": "rewound", "task": task, "dropped": dropped})
             }

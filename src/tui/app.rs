@@ -767,6 +767,16 @@ impl App {
             "budget" => self.budget_command(args),
             "quota" => self.toggle_quota(),
             "rewind" => self.rewind_command(args),
+            "compact" => {
+                let focus = (!args.is_empty()).then(|| args.to_string());
+                let pane = self.focused();
+                if pane.send(Op::Compact(focus)) {
+                    pane.history.push_notice(
+                        "compacting: the model summarises the older turns",
+                        NoticeKind::Info,
+                    );
+                }
+            }
             "provider" => {
                 let known = self.providers.join(", ");
                 let focus = self.focus;

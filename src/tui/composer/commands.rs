@@ -56,6 +56,11 @@ pub const COMMANDS: &[SlashCommand] = &[
         description: "Show or set this session's budgets",
     },
     SlashCommand {
+        name: "compact",
+        args: "[focus]",
+        description: "Summarise older turns to free context",
+    },
+    SlashCommand {
         name: "rewind",
         args: "[N [files]]",
         description: "Go back to before task N (and its files)",

@@ -284,6 +284,12 @@ impl History {
                 );
             }
             Event::BudgetResumed => self.push_notice("budget: going on", NoticeKind::Info),
+            Event::Compacted { summarised, kept } => self.push_notice(
+                format!(
+                    "context compacted: {summarised} older messages summarised, {kept} recent ones kept (the history above is unchanged)"
+                ),
+                NoticeKind::Info,
+            ),
             Event::Rewound { task, dropped } => self.push_notice(
                 format!(
                     "rewound to before task {task}: {dropped} messages are no longer sent to the model (they stay above, and in the transcript)"
