@@ -197,8 +197,8 @@ fn add_costs(conn: &Connection, sessions: &mut [SessionInfo]) -> rusqlite::Resul
         let from = s.started.div_euclid(1000) - 1;
         let slack = if s.ended { 60 } else { OPEN_SESSION_SLACK_S };
         let until = s.updated.div_euclid(1000).saturating_add(slack);
-        let (calls, cost, unpriced): (i64, f64, i64) =
-            stmt.query_row(params![from, until, s.id], |r| {
+        let (calls, cost, unpriced): (i64, f64, i64) = stmt
+            .query_row(params![from, until, s.id], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })?;
         s.calls = calls.max(0) as u64;

@@ -176,9 +176,9 @@ fn apply(
     } = line;
     let missing = |field: &str| format!("a {kind:?} record without {field}");
     let records = match kind.as_str() {
-        "event" | "message" | "prompt" => {
-            panes.entry(pane.ok_or_else(|| missing("pane"))?).or_default()
-        }
+        "event" | "message" | "prompt" => panes
+            .entry(pane.ok_or_else(|| missing("pane"))?)
+            .or_default(),
         "end" => {
             *ended = Some(t);
             return Ok(());

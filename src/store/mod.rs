@@ -70,7 +70,9 @@ pub enum StoreError {
         message: String,
     },
     /// The first line is not a session header.
-    #[error("{path} is not a tandem transcript ({message}); its first line must be the session header")]
+    #[error(
+        "{path} is not a tandem transcript ({message}); its first line must be the session header"
+    )]
     NoHeader {
         /// The file.
         path: PathBuf,

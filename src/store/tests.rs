@@ -32,10 +32,20 @@ fn both_panes_round_trip_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let t = session(dir.path(), "s-1");
     t.user_prompt("chat", "fix the bug");
-    t.message("chat", &Message::User { text: "fix the bug".into() });
+    t.message(
+        "chat",
+        &Message::User {
+            text: "fix the bug".into(),
+        },
+    );
     t.event("chat", &Event::TextDelta("Let".into()));
     t.user_prompt("run", "run the tests");
-    t.message("run", &Message::User { text: "run the tests".into() });
+    t.message(
+        "run",
+        &Message::User {
+            text: "run the tests".into(),
+        },
+    );
     t.event("chat", &Event::TextDelta(" me look.".into()));
     t.message("chat", &tool_call_message("c1"));
     t.event(
@@ -71,7 +81,9 @@ fn both_panes_round_trip_in_order() {
     assert_eq!(
         chat.messages,
         [
-            Message::User { text: "fix the bug".into() },
+            Message::User {
+                text: "fix the bug".into()
+            },
             tool_call_message("c1"),
             Message::ToolResult {
                 call_id: "c1".into(),
@@ -81,13 +93,25 @@ fn both_panes_round_trip_in_order() {
         ]
     );
     assert_eq!(chat.prompts, ["fix the bug"]);
-    let deltas: Vec<_> = chat.events.iter().map(|e| e.event["data"].clone()).collect();
+    let deltas: Vec<_> = chat
+        .events
+        .iter()
+        .map(|e| e.event["data"].clone())
+        .collect();
     assert_eq!(deltas, ["Let", " me look."]);
     let run = &loaded.panes["run"];
-    assert_eq!(run.messages, [Message::User { text: "run the tests".into() }]);
+    assert_eq!(
+        run.messages,
+        [Message::User {
+            text: "run the tests".into()
+        }]
+    );
     assert_eq!(run.events.len(), 1);
     assert_eq!(run.events[0].event["type"], "tool_result");
-    assert_eq!(run.events[0].event["data"]["output"], "line 1\nline 2\n\"quoted\"");
+    assert_eq!(
+        run.events[0].event["data"]["output"],
+        "line 1\nline 2\n\"quoted\""
+    );
     // One record per line: the newlines inside the output are escaped.
     let lines = std::fs::read_to_string(t.path()).unwrap().lines().count();
     // Header, 2 prompts, 4 messages, 3 events, end.
@@ -107,10 +131,17 @@ fn a_truncated_last_line_is_left_out() {
 
     let loaded = load(t.path()).unwrap();
     assert!(loaded.skipped_tail);
-    assert_eq!(loaded.panes["chat"].messages, [Message::User { text: "one".into() }]);
+    assert_eq!(
+        loaded.panes["chat"].messages,
+        [Message::User { text: "one".into() }]
+    );
 
     // A garbage last line (complete, but not JSON) is left out the same way.
-    std::fs::write(t.path(), format!("{}\u{0}\u{1}garbage\n", &text[..cut - 40])).unwrap();
+    std::fs::write(
+        t.path(),
+        format!("{}\u{0}\u{1}garbage\n", &text[..cut - 40]),
+    )
+    .unwrap();
     assert!(load(t.path()).unwrap().skipped_tail);
 }
 
@@ -131,7 +162,10 @@ fn a_malformed_middle_line_is_an_error_naming_it() {
     std::fs::write(t.path(), lines.join("\n") + "\n").unwrap();
     let err = load(t.path()).unwrap_err();
     let text = err.to_string();
-    assert!(matches!(err, StoreError::Malformed { line: 3, .. }), "{text}");
+    assert!(
+        matches!(err, StoreError::Malformed { line: 3, .. }),
+        "{text}"
+    );
     assert!(text.contains("line 3"), "{text}");
     assert!(text.contains("move it aside"), "{text}");
 }
@@ -140,13 +174,20 @@ fn a_malformed_middle_line_is_an_error_naming_it() {
 fn a_file_that_is_not_a_transcript_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("x.jsonl");
-    std::fs::write(&path, "{\"kind\":\"event\",\"pane\":\"chat\",\"event\":{}}\n").unwrap();
+    std::fs::write(
+        &path,
+        "{\"kind\":\"event\",\"pane\":\"chat\",\"event\":{}}\n",
+    )
+    .unwrap();
     let err = load(&path).unwrap_err();
     assert!(err.to_string().contains("not a tandem transcript"), "{err}");
     std::fs::write(&path, "").unwrap();
     assert!(load(&path).unwrap_err().to_string().contains("empty"));
     let err = load(&dir.path().join("missing.jsonl")).unwrap_err();
-    assert!(err.to_string().contains("cannot read the transcript"), "{err}");
+    assert!(
+        err.to_string().contains("cannot read the transcript"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -172,7 +213,12 @@ fn a_deleted_directory_is_a_problem_not_a_panic() {
     assert!(problem.contains("gone.jsonl"), "{problem}");
     assert!(problem.contains("deleted"), "{problem}");
     // Recording goes on without panicking; close still marks the index.
-    t.message("chat", &Message::User { text: "again".into() });
+    t.message(
+        "chat",
+        &Message::User {
+            text: "again".into(),
+        },
+    );
     t.close();
     assert!(t.problem().is_some());
     let listed = index::list(&dir.path().join("state")).unwrap();
