@@ -90,6 +90,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the recorded sessions, newest first: when, workspace, first
+    /// prompt, cost and id.
+    Sessions {
+        /// Print one JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check that this machine can sandbox commands (Landlock, seccomp, a
     /// real confined run); exit 1 when a check is not ok.
     Doctor,
@@ -185,6 +192,7 @@ pub fn main() -> i32 {
         Some(Command::Demo { json, keep }) => headless::demo::run_demo(json, keep),
         Some(Command::MockServer { script, port }) => mock_server(&script, port),
         Some(Command::Doctor) => doctor(),
+        Some(Command::Sessions { json }) => crate::store::command::run(json),
         Some(Command::Usage { since, by, json }) => {
             crate::quota::report::run(since.as_deref(), by, json)
         }

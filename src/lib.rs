@@ -44,6 +44,7 @@
 //! | [`diff`] | the pure diff model behind the review pane: files, hunks and lines with word-level emphasis (`model`), computing them with `similar` under a deadline plus binary and rename detection (`compute`), exporting selected hunks as a patch `git apply` accepts (`patch`), and the byte-exact per-hunk accept/revert the review runs (`apply`) |
 //! | [`workspace`] | checkpoints of the work tree in a private shadow git repository under the state dir (never the user's `.git`; `.gitignore`, `.tandemignore`, size limit), file contents at a checkpoint, restore, and attribution of changes to pane, turn and tool (`ChangeLog`); the `tracker` that sessions and a debounced file watcher (`watcher`) drive, checkpointing at session start and after every turn that ran tools and attributing each change across both panes; the `review` engine (index or baseline → working tree diffs; accept stages in the user's index in a git repository or marks reviewed otherwise; revert; undo) |
 //! | [`quota`] | the usage ledger and budgets shared by both panes and headless runs: prices (`pricing`, assets/pricing.toml + `[pricing]`), budgets and their state (`budget`), the SQLite ledger safe with several processes (`ledger`, with hourly sums for fast totals), local day and month boundaries (`clock`), the shared [`quota::Meter`] (record, check before each call, rate limits, snapshot for the view; a writer thread keeps records in memory while the database is unavailable), and `tandem usage` (`report`) |
+//! | [`store`] | session transcripts: every event and model message of both panes appended to `<state>/sessions/<id>.jsonl` as it happens (`transcript`: buffered deltas, other records written at once, fsync at close, write errors kept as a problem, never a panic), reading one back with a cut last line ignored (`load`), the `sessions` index table in the ledger database with per-session cost (`index`), and `tandem sessions` (`command`) |
 //! | [`mockserver`] | the scripted model server on loopback: backs `tandem demo` and the integration tests, speaks all three wire protocols, injects faults |
 //! | [`tui`] | the full-screen workbench: start-up and event loop (`run`), state (`app`, `app_review`), drawing (`view`), each pane's history (`history`), the composer (`composer`), the diff viewer (`diffview`) and its worker thread (`review_worker`), the quota meter in the status bar (`status_meter`) and the quota view (`quota_view`, `app_quota`), markdown and highlighting, the keymap table, terminal hygiene, themes |
 //! | [`headless`] | `tandem exec` (`run`: resolves provider, rules and sandbox from config and flags), `tandem demo` (`demo`), text/JSONL rendering (`output`), exit codes (`exit`) |
@@ -72,6 +73,7 @@ pub mod mockserver;
 pub mod paths;
 pub mod provider;
 pub mod quota;
+pub mod store;
 pub mod tools;
 pub mod tui;
 pub mod workspace;
