@@ -70,6 +70,7 @@ struct Line {
     pane: Option<String>,
     event: Option<serde_json::Value>,
     message: Option<Message>,
+    messages: Option<Vec<Message>>,
     text: Option<String>,
     version: Option<u32>,
     id: Option<String>,
@@ -171,12 +172,13 @@ fn apply(
         pane,
         event,
         message,
+        messages,
         text,
         ..
     } = line;
     let missing = |field: &str| format!("a {kind:?} record without {field}");
     let records = match kind.as_str() {
-        "event" | "message" | "prompt" => panes
+        "event" | "message" | "prompt" | "history" => panes
             .entry(pane.ok_or_else(|| missing("pane"))?)
             .or_default(),
         "end" => {
@@ -194,6 +196,7 @@ fn apply(
         "message" => records
             .messages
             .push(message.ok_or_else(|| missing("message"))?),
+        "history" => records.messages = messages.ok_or_else(|| missing("messages"))?,
         _ => records.prompts.push(text.ok_or_else(|| missing("text"))?),
     }
     Ok(())

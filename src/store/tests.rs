@@ -279,3 +279,22 @@ fn the_table_shortens_long_prompts_to_one_line() {
     assert!(row.contains("$0.50"), "{row}");
     assert!(row.ends_with("abc"), "{row}");
 }
+
+#[test]
+fn a_replaced_history_restarts_the_messages_a_resume_gets() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = session(dir.path(), "s-history");
+    let user = |text: &str| Message::User { text: text.into() };
+    t.message("chat", &user("old one"));
+    t.message("chat", &user("old two"));
+    t.history("chat", &[user("summary of the old turns")]);
+    t.message("chat", &user("new"));
+    t.message("run", &user("run's own"));
+    t.close();
+    let loaded = load(t.path()).unwrap();
+    assert_eq!(
+        loaded.panes["chat"].messages,
+        vec![user("summary of the old turns"), user("new")]
+    );
+    assert_eq!(loaded.panes["run"].messages, vec![user("run's own")]);
+}

@@ -48,6 +48,14 @@ enum Record<'a> {
         pane: &'a str,
         text: &'a str,
     },
+    /// The pane's whole model-facing history, after it was replaced
+    /// (compaction, rewind, clear, restore): a resume starts from the
+    /// newest of these plus the messages after it.
+    History {
+        t: i64,
+        pane: &'a str,
+        messages: &'a [Message],
+    },
     End {
         t: i64,
     },
@@ -216,6 +224,13 @@ impl Transcript {
     pub fn message(&self, pane: &str, message: &Message) {
         let t = now_ms();
         self.append(&Record::Message { t, pane, message }, true);
+    }
+
+    /// Records that `pane`'s model-facing history was replaced by
+    /// `messages` (compacted, rewound, cleared or restored), written at once.
+    pub fn history(&self, pane: &str, messages: &[Message]) {
+        let t = now_ms();
+        self.append(&Record::History { t, pane, messages }, true);
     }
 
     /// Records what the user asked in `pane`; the session's first prompt
