@@ -11,6 +11,7 @@ use crate::exec::ApprovalMode;
 use crate::exec::sandbox::{self, SandboxMode, SandboxPolicy};
 use crate::headless::{self, ExecOptions, exit};
 use crate::provider::ReasoningEffort;
+use crate::tui::run::Resume;
 
 /// Tandem: an interactive and an autonomous coding agent on one workspace.
 #[derive(Debug, Parser)]
@@ -52,6 +53,10 @@ struct TuiArgs {
     /// Run commands with NO kernel sandbox. Only for a machine you can lose.
     #[arg(long)]
     dangerously_bypass_sandbox: bool,
+    /// Continue the latest session of this workspace (both panes'
+    /// conversations, as `tandem resume` does).
+    #[arg(long = "continue")]
+    continue_latest: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,6 +101,14 @@ enum Command {
         /// Print one JSON array instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Open the workbench on a saved session: both panes' conversations
+    /// come back and go on with the provider (`tandem sessions` lists ids).
+    Resume {
+        /// The session id; absent: the latest session of this workspace.
+        id: Option<String>,
+        #[command(flatten)]
+        tui: TuiArgs,
     },
     /// Check that this machine can sandbox commands (Landlock, seccomp, a
     /// real confined run); exit 1 when a check is not ok.
@@ -209,30 +222,40 @@ pub fn main() -> i32 {
                 sandbox::EXIT_CANNOT_RUN
             }
         },
+        Some(Command::Resume { id, tui }) => {
+            let resume = Some(id.map_or(Resume::Latest, Resume::Id));
+            workbench(tui, resume)
+        }
         None => {
-            use std::io::IsTerminal;
-            if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-                eprintln!(
-                    "tandem: the workbench needs a terminal; for scripts and CI use `tandem exec \"TASK\"`"
-                );
-                return exit::USAGE;
-            }
-            let t = cli.tui;
-            crate::tui::run::run(crate::tui::run::TuiOptions {
-                chat_provider: t.chat_provider,
-                run_provider: t.run_provider,
-                chat_model: t.chat_model,
-                run_model: t.run_model,
-                cwd: t.cwd,
-                theme: t.theme,
-                sandbox: crate::agent::setup::SandboxFlags {
-                    mode: t.sandbox,
-                    network: t.network,
-                    bypass: t.dangerously_bypass_sandbox,
-                },
-            })
+            let resume = cli.tui.continue_latest.then_some(Resume::Latest);
+            workbench(cli.tui, resume)
         }
     }
+}
+
+/// Opens the full-screen workbench (resuming a saved session if asked).
+fn workbench(t: TuiArgs, resume: Option<Resume>) -> i32 {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        eprintln!(
+            "tandem: the workbench needs a terminal; for scripts and CI use `tandem exec \"TASK\"`"
+        );
+        return exit::USAGE;
+    }
+    crate::tui::run::run(crate::tui::run::TuiOptions {
+        resume,
+        chat_provider: t.chat_provider,
+        run_provider: t.run_provider,
+        chat_model: t.chat_model,
+        run_model: t.run_model,
+        cwd: t.cwd,
+        theme: t.theme,
+        sandbox: crate::agent::setup::SandboxFlags {
+            mode: t.sandbox,
+            network: t.network,
+            bypass: t.dangerously_bypass_sandbox,
+        },
+    })
 }
 
 /// `tandem doctor`: one line per check, `ok` / `warn` / `fail` and what to do.

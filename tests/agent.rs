@@ -80,6 +80,7 @@ async fn session_with(
         meter: None,
         context_window: None,
         compact: CompactPolicy::default(),
+        transcript: None,
     };
     customize(&mut config);
     let handle = Session::spawn(config);

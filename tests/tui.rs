@@ -659,3 +659,62 @@ text = "Fresh start."
         "the rewound task is no longer sent: {third}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_killed_mid_turn_resumes_with_both_panes() {
+    let chat = server(
+        r#"
+[[reply]]
+text = "Noted: the codeword is PELICAN."
+
+[[reply]]
+words = 4000
+delay_ms = 5
+
+[[reply]]
+text = "The codeword was PELICAN."
+"#,
+    )
+    .await;
+    let run = server("[[reply]]\ntext = \"Run did its part.\"\n").await;
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let env = env_for(&chat, &run);
+    let (home_path, work_path) = (home.path().to_path_buf(), work.path().to_path_buf());
+    let (home2, work2, env2) = (home_path.clone(), work_path.clone(), env.clone());
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &work_path, &env, &[], 160, 48);
+        tui.wait_text("Chat");
+        tui.type_line("remember PELICAN");
+        tui.wait_text("the codeword is PELICAN.");
+        tui.send("\t");
+        tui.type_line("do your part");
+        tui.wait_text("Run did its part.");
+        tui.send("\t");
+        tui.type_line("now write a lot");
+        tui.wait_text("thinking");
+        std::thread::sleep(Duration::from_millis(300));
+        // kill -9 in the middle of Chat's streamed answer: no handler runs.
+        let pid = tui.child.process_id().expect("tandem has a pid");
+        // SAFETY: sending a signal to the child this test started.
+        assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGKILL) }, 0);
+        let _ = tui.child.wait();
+    })
+    .await;
+    blocking(move || {
+        let mut tui = Tui::start(&home2, &work2, &env2, &["--continue"], 160, 48);
+        tui.wait_text("resumed session");
+        tui.wait_text("the codeword is PELICAN.");
+        tui.wait_text("Run did its part.");
+        tui.type_line("what was the codeword?");
+        tui.wait_text("The codeword was PELICAN.");
+    })
+    .await;
+    let resumed = serde_json::to_string(&chat.requests()[2].body).unwrap();
+    assert!(
+        resumed.contains("remember PELICAN")
+            && resumed.contains("the codeword is PELICAN")
+            && resumed.contains("what was the codeword?"),
+        "the conversation went on with the provider: {resumed}"
+    );
+}

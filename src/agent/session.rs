@@ -30,6 +30,7 @@ use crate::provider::{
     StreamEvent, ToolCall, Usage,
 };
 use crate::quota::{BudgetKind, BudgetState, Meter};
+use crate::store::Transcript;
 use crate::tools::{
     ReadFilter, Registry, ShellSettings, Tool, ToolContext, ToolKind, ToolOutput, ToolProgress,
 };
@@ -87,6 +88,9 @@ pub struct SessionConfig {
     pub context_window: Option<u64>,
     /// When and how to compact.
     pub compact: CompactPolicy,
+    /// Where every event and history message goes as it happens (shared
+    /// by both panes of a process); `None` records nothing.
+    pub transcript: Option<Arc<Transcript>>,
 }
 
 /// A front end's end of a running session.
@@ -203,9 +207,39 @@ impl Session {
     }
 
     async fn emit(&self, event: Event) {
+        if let Some(transcript) = &self.cfg.transcript {
+            let pane = self.pane_name();
+            if let Event::TaskStarted { text } = &event {
+                transcript.user_prompt(pane, text);
+            }
+            transcript.event(pane, &event);
+            if matches!(
+                event,
+                Event::TurnStarted { .. } | Event::TaskComplete { .. }
+            ) {
+                transcript.turn_boundary();
+            }
+        }
         // A front end that went away cannot be told anything; the session
         // notices when its op channel closes.
         let _ = self.events.send(event).await;
+    }
+
+    /// Appends to the model-facing history, and to the transcript (what a
+    /// resume hands back).
+    fn push_history(&mut self, message: Message) {
+        if let Some(transcript) = &self.cfg.transcript {
+            transcript.message(self.pane_name(), &message);
+        }
+        self.history.push(message);
+    }
+
+    /// The history was replaced (compacted, rewound, cleared, restored):
+    /// the transcript keeps the new one for a resume.
+    fn record_history(&self) {
+        if let Some(transcript) = &self.cfg.transcript {
+            transcript.history(self.pane_name(), &self.history);
+        }
     }
 
     async fn run(mut self) {
@@ -255,10 +289,12 @@ impl Session {
                 self.history.clear();
                 self.task_starts.clear();
                 self.last_context_tokens = None;
+                self.record_history();
             }
             Op::RestoreHistory(history) => {
                 self.history = history;
                 self.task_starts.clear();
+                self.record_history();
             }
             Op::UserMessage(_)
             | Op::TaskUntil { .. }
@@ -309,7 +345,7 @@ impl Session {
         self.budget_override = false;
         self.emit(Event::TaskStarted { text: text.clone() }).await;
         self.task_starts.push((self.task_no, self.history.len()));
-        self.history.push(Message::User { text });
+        self.push_history(Message::User { text });
         let mut turns = 0;
         let mut last_message = None;
         let status = loop {
@@ -343,7 +379,7 @@ impl Session {
                             // The agent stopped but the task is not done:
                             // it goes on with the failure in front of it
                             // (still within max_turns and the budget).
-                            self.history.push(Message::User { text: report });
+                            self.push_history(Message::User { text: report });
                             if turns >= self.cfg.max_turns {
                                 self.emit(Event::Error {
                                     message: format!(
@@ -496,6 +532,7 @@ impl Session {
                     }
                 }
                 self.history = compact::compacted_history(&summary.text, &self.history[at..]);
+                self.record_history();
                 // Task starts before the cut are gone (summarised); later
                 // ones moved: `at` messages became the summary and its ack.
                 self.task_starts = self
@@ -535,6 +572,7 @@ impl Session {
         };
         let dropped = self.history.len().saturating_sub(start);
         self.history.truncate(start);
+        self.record_history();
         self.task_starts.retain(|(t, _)| *t < before_task);
         self.emit(Event::Rewound {
             task: before_task,
@@ -708,7 +746,7 @@ impl Session {
                 .await;
             *last_message = Some(text);
         }
-        self.history.push(message);
+        self.push_history(message);
         CallOutcome::Done(calls)
     }
 
@@ -781,9 +819,9 @@ impl Session {
         {
             return;
         }
-        self.history.push(message);
+        self.push_history(message);
         for call in calls {
-            self.history.push(interrupted_result(&call.id));
+            self.push_history(interrupted_result(&call.id));
         }
     }
 
@@ -879,7 +917,7 @@ impl Session {
                 },
                 None => interrupted_result(&call.id),
             };
-            self.history.push(message);
+            self.push_history(message);
         }
         !interrupted
     }

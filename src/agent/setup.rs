@@ -20,6 +20,7 @@ use crate::exec::secrets::SecretPolicy;
 use crate::exec::{ApprovalMode, Permissions};
 use crate::provider::{ModelClient, ReasoningEffort};
 use crate::quota::Meter;
+use crate::store::Transcript;
 use crate::tools::{Registry, SandboxLaunch, ShellSettings};
 use crate::workspace::Tracker;
 
@@ -171,6 +172,8 @@ pub struct SessionParams {
     pub tracker: Option<Arc<Tracker>>,
     /// The shared usage ledger and budgets.
     pub meter: Option<Arc<Meter>>,
+    /// The process's session transcript.
+    pub transcript: Option<Arc<Transcript>>,
 }
 
 /// A complete session configuration: persona prompt with the instruction
@@ -212,5 +215,6 @@ pub fn session_config(config: &Config, config_dir: &Path, params: SessionParams)
         },
         tracker: params.tracker,
         meter: params.meter,
+        transcript: params.transcript,
     }
 }

@@ -21,6 +21,7 @@ use crate::exec::{ApprovalMode, Permissions};
 use crate::paths::Dirs;
 use crate::provider::{HttpClientConfig, HttpModelClient, ReasoningEffort, Wire};
 use crate::quota::{Meter, PriceTable};
+use crate::store::Transcript;
 use crate::tools::SandboxLaunch;
 
 /// The provider name that selects the scripted demo model.
@@ -189,15 +190,29 @@ fn prepare(opts: ExecOptions) -> anyhow::Result<RunSpec> {
 
 async fn drive(spec: RunSpec) -> i32 {
     let mut _demo_server = None;
-    // The demo's scripted usage is not the user's spending: no ledger.
-    let meter = matches!(spec.backend, Backend::Http(_)).then(|| {
+    // The demo's scripted usage is not the user's spending, nor its run a
+    // session worth keeping: no ledger, no transcript.
+    let real = matches!(spec.backend, Backend::Http(_));
+    let session_id = new_session_id();
+    let meter = real.then(|| {
         Meter::open(
             &spec.dirs.state,
-            &new_session_id(),
+            &session_id,
             PriceTable::new(&spec.config.pricing),
             spec.config.budget.clone(),
         )
     });
+    let transcript = if real {
+        match Transcript::create(&spec.dirs.state, &session_id, &spec.workspace) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("tandem: warning: this run is not recorded: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
     let client_config = match spec.backend {
         Backend::Http(config) => config,
         Backend::Demo => match super::demo::start_server().await {
@@ -245,6 +260,7 @@ async fn drive(spec: RunSpec) -> i32 {
             sandbox: spec.sandbox,
             tracker: None,
             meter: meter.clone(),
+            transcript: transcript.clone(),
         },
     ));
     let task = match spec.until {
@@ -289,6 +305,9 @@ async fn drive(spec: RunSpec) -> i32 {
         if done {
             break;
         }
+    }
+    if let Some(transcript) = transcript {
+        let _ = tokio::task::spawn_blocking(move || transcript.close()).await;
     }
     if let Some(meter) = meter {
         // The ledger is written in the background; wait for it before the

@@ -7,6 +7,7 @@
 //!
 //! | file | owns |
 //! |---|---|
+//! | `resume` | finding a saved session and drawing its conversations again (`tandem resume`, `--continue`) |
 //! | `run` | start-up (sessions from the config) and the event loop: input, session events, coalesced frames |
 //! | `app` | the state and how keys, pastes and session events change it |
 //! | `app_quota` | `/budget`: the budgets of this process, seen and changed live |
@@ -35,6 +36,7 @@ pub mod history;
 pub mod keymap;
 pub mod markdown;
 pub mod quota_view;
+pub mod resume;
 mod review_worker;
 pub mod run;
 pub mod status_meter;

@@ -25,6 +25,7 @@ use super::app::{App, Effect, PaneSlot};
 use super::app_rewind::RewindPlan;
 use super::composer::FileIndex;
 use super::history::NoticeKind;
+pub use super::resume::Resume;
 use super::review_worker::{ReviewDone, ReviewWorker};
 use super::terminal::{self, Guard};
 use super::theme::{ColorDepth, Theme};
@@ -41,6 +42,7 @@ use crate::exec::{ApprovalMode, Permissions};
 use crate::paths::Dirs;
 use crate::provider::HttpModelClient;
 use crate::quota::{Meter, PriceTable, QuotaSnapshot};
+use crate::store::Transcript;
 use crate::tools::SandboxLaunch;
 use crate::workspace::{
     ChangeLog, CheckpointOptions, Checkpoints, Tracker, TrackerEvent, TrackerOptions,
@@ -59,6 +61,8 @@ const TICK: Duration = Duration::from_millis(250);
 /// `tandem` (the TUI) options from the command line.
 #[derive(Debug, Clone, Default)]
 pub struct TuiOptions {
+    /// Continue a saved session.
+    pub resume: Option<Resume>,
     pub chat_provider: Option<String>,
     pub run_provider: Option<String>,
     pub chat_model: Option<String>,
@@ -94,6 +98,8 @@ struct Launcher {
     tracker: Option<Arc<Tracker>>,
     /// The usage ledger and budgets shared by both panes.
     meter: Arc<Meter>,
+    /// The session transcript both panes write to.
+    transcript: Option<Arc<Transcript>>,
 }
 
 /// A started session: its channels and what the pane shows of it.
@@ -145,6 +151,7 @@ impl Launcher {
                 sandbox: self.sandbox.clone(),
                 tracker: self.tracker.clone(),
                 meter: Some(self.meter.clone()),
+                transcript: self.transcript.clone(),
             },
         ));
         Ok(Started {
@@ -217,14 +224,28 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
     } else {
         (None, None)
     };
+    // Read before anything starts, so a bad id fails at once.
+    let resumed = match &opts.resume {
+        Some(which) => Some(super::resume::find(&dirs.state, &workspace, which)?),
+        None => None,
+    };
+    let session_id = crate::agent::session::new_session_id();
     let meter = Meter::open(
         &dirs.state,
-        &crate::agent::session::new_session_id(),
+        &session_id,
         PriceTable::new(&config.pricing),
         config.budget.clone(),
     );
+    let transcript = match Transcript::create(&dirs.state, &session_id, &workspace) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            warnings.push(format!("this session is not recorded (no resume): {e}"));
+            None
+        }
+    };
     let launcher = Launcher {
         meter,
+        transcript,
         config,
         config_dir: dirs.config.clone(),
         workspace: workspace.clone(),
@@ -236,6 +257,9 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         let (chat, chat_events) = launcher.pane(Pane::Chat, opts.chat_provider, opts.chat_model);
         let (run, run_events) = launcher.pane(Pane::Run, opts.run_provider, opts.run_model);
         let mut app = App::new(chat, run, theme);
+        if let Some(resumed) = &resumed {
+            restore(&mut app, resumed);
+        }
         app.providers = launcher.config.providers.keys().cloned().collect();
         app.tracker = launcher.tracker.clone();
         app.meter = Some(launcher.meter.clone());
@@ -258,7 +282,14 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         let code = event_loop(&mut app, channels, &launcher, mouse).await;
         // Calls recorded in the last moments are still being written.
         let meter = launcher.meter.clone();
-        let _ = tokio::task::spawn_blocking(move || meter.flush()).await;
+        let transcript = launcher.transcript.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            meter.flush();
+            if let Some(transcript) = transcript {
+                transcript.close();
+            }
+        })
+        .await;
         code
     });
     runtime.shutdown_timeout(Duration::from_millis(300));
@@ -383,6 +414,32 @@ fn plan_rewind(tracker: &Tracker, checkpoint: &str) -> Result<Vec<PathBuf>, Stri
         paths.push(change.path);
     }
     Ok(paths)
+}
+
+/// Hands a saved session's conversations to the panes' sessions and draws
+/// them again.
+fn restore(app: &mut App, resumed: &super::resume::Resumed) {
+    for (index, messages) in [&resumed.chat, &resumed.run].into_iter().enumerate() {
+        if messages.is_empty() {
+            continue;
+        }
+        let pane = &mut app.panes[index];
+        super::resume::replay(&mut pane.history, messages);
+        pane.send_op(Op::RestoreHistory(messages.clone()));
+        let note = if resumed.cut_short {
+            " (it was cut short: the last, unfinished record was left out)"
+        } else {
+            ""
+        };
+        pane.history.push_notice(
+            format!(
+                "resumed session {}: {} messages; the conversation goes on from here{note}",
+                resumed.id,
+                messages.len()
+            ),
+            NoticeKind::Info,
+        );
+    }
 }
 
 /// Every channel the event loop listens to besides the terminal.
