@@ -718,3 +718,51 @@ text = "The codeword was PELICAN."
         "the conversation went on with the provider: {resumed}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_reviews_runs_diff_and_its_findings_go_back_to_run() {
+    let chat = server("[[reply]]\ntext = \"calc.txt:2 — the total is off by one — use 5\"\n").await;
+    let run = server(
+        r#"
+[[reply]]
+[[reply.tool_calls]]
+name = "edit_file"
+input = { path = "calc.txt", old_string = "total = 5", new_string = "total = 6" }
+
+[[reply]]
+text = "Changed the total."
+
+[[reply]]
+text = "Fixed per review."
+"#,
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("calc.txt"), "a = 2\ntotal = 5\n").unwrap();
+    let env = env_for(&chat, &run);
+    let (home_path, work_path) = (home.path().to_path_buf(), work.path().to_path_buf());
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &work_path, &env, &[], 160, 48);
+        tui.wait_text("Chat");
+        tui.send("\t");
+        tui.type_line("bump the total");
+        tui.wait_text("Changed the total.");
+        tui.wait_text("Run changed 1 file");
+        tui.type_line("/review");
+        tui.wait_text("asked Chat to review Run's changes");
+        tui.wait_text("off by one");
+        tui.type_line("/handoff");
+        tui.wait_text("Fixed per review.");
+    })
+    .await;
+    let asked = serde_json::to_string(&chat.requests()[0].body).unwrap();
+    assert!(
+        asked.contains("Review the changes the Run pane made")
+            && asked.contains("-total = 5")
+            && asked.contains("+total = 6"),
+        "Chat got the task's diff: {asked}"
+    );
+    let follow_up = serde_json::to_string(&run.requests()[2].body).unwrap();
+    assert!(follow_up.contains("off by one"), "{follow_up}");
+}

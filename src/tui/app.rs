@@ -278,6 +278,13 @@ pub enum Effect {
         task: u32,
         checkpoint: String,
     },
+    /// Build the diff of Run's task `task` (changes since `checkpoint`) and
+    /// send it to Chat for review.
+    ReviewRun {
+        task: u32,
+        prompt: String,
+        checkpoint: String,
+    },
     /// Restore `paths` to `checkpoint` (confirmed by the user).
     RestoreFiles {
         checkpoint: String,
@@ -767,6 +774,7 @@ impl App {
             "budget" => self.budget_command(args),
             "quota" => self.toggle_quota(),
             "rewind" => self.rewind_command(args),
+            "review" => self.review_command(),
             "compact" => {
                 let focus = (!args.is_empty()).then(|| args.to_string());
                 let pane = self.focused();

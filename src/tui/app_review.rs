@@ -144,6 +144,55 @@ impl App {
         }
     }
 
+    /// `/review`: Chat reviews the Run pane's last task.
+    pub(super) fn review_command(&mut self) {
+        let last = self.panes[1].task_log.last().cloned();
+        match last {
+            None => self.focused().history.push_notice(
+                "Run has not run a task yet: nothing to review",
+                NoticeKind::Warning,
+            ),
+            Some(_) if self.panes[1].busy => self.focused().history.push_notice(
+                "Run is still working: review when its task ends",
+                NoticeKind::Warning,
+            ),
+            Some(record) => match record.checkpoint {
+                Some(checkpoint) => {
+                    self.effects.push(Effect::ReviewRun {
+                        task: record.number,
+                        prompt: record.prompt,
+                        checkpoint,
+                    });
+                    self.flash("building the diff of Run's task for Chat…");
+                }
+                None => self.focused().history.push_notice(
+                    "change tracking is off, so there is no diff of Run's task to review",
+                    NoticeKind::Warning,
+                ),
+            },
+        }
+    }
+
+    /// The review request is ready (or could not be built): send it to Chat.
+    pub fn on_review_request(&mut self, request: Result<String, String>) {
+        match request {
+            Ok(text) => {
+                self.focus = 0;
+                self.viewer_focused = false;
+                if self.submit_to(0, text) {
+                    self.panes[0].history.push_notice(
+                        "asked Chat to review Run's changes; /handoff sends its findings back to Run",
+                        NoticeKind::Info,
+                    );
+                }
+            }
+            Err(e) => self
+                .focused()
+                .history
+                .push_notice(format!("/review: {e}"), NoticeKind::Warning),
+        }
+    }
+
     /// News from the change tracker.
     pub fn on_tracker_event(&mut self, event: &TrackerEvent) {
         match event {
@@ -240,7 +289,7 @@ impl App {
         let keys = keymap::keys_for(Action::OpenDiff);
         names.sort_unstable();
         let text = format!(
-            "Run changed {} {files}: {}{more} · {keys} (or /diff last) reviews them",
+            "Run changed {} {files}: {}{more} · {keys} (or /diff last) shows them, /review asks Chat to review them",
             paths.len(),
             names.join(", "),
         );

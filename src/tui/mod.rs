@@ -14,6 +14,7 @@
 //! | `app_rewind` | `/rewind`: a pane's conversation (and optionally the files) back to before one of its tasks |
 //! | `app_review` | opening the diff viewer, its keys and actions, the Run summary of changed files |
 //! | `diffview` | the diff viewer: file list, unified / side-by-side diff, lazy highlighting, review keys |
+//! | `run_review` | `/review`: the diff of Run's last task, sent to Chat for findings |
 //! | `review_worker` | the thread that computes review snapshots and runs accept / revert / undo off the UI thread |
 //! | `view` | drawing the state: layout, pane titles, status bar, approval dialog, help |
 //! | `history` | one pane's scrollable history of cells, rendering only the visible lines |
@@ -39,6 +40,7 @@ pub mod quota_view;
 pub mod resume;
 mod review_worker;
 pub mod run;
+mod run_review;
 pub mod status_meter;
 pub mod terminal;
 pub mod theme;

@@ -392,6 +392,7 @@ fn run_editor(path: &Path, line: usize) -> anyhow::Result<()> {
 enum Background {
     RewindPlan(Result<RewindPlan, String>),
     Restored(Result<usize, String>),
+    ReviewRequest(Result<String, String>),
 }
 
 /// The files that differ between `checkpoint` and the workspace now (after
@@ -565,6 +566,9 @@ async fn event_loop(
             Wake::Quota(None) => {}
             Wake::Background(Some(Background::RewindPlan(plan))) => app.on_rewind_plan(plan),
             Wake::Background(Some(Background::Restored(outcome))) => app.on_files_restored(outcome),
+            Wake::Background(Some(Background::ReviewRequest(request))) => {
+                app.on_review_request(request)
+            }
             Wake::Background(None) => {}
             Wake::Frame => {}
         }
@@ -605,6 +609,24 @@ async fn event_loop(
                                 paths,
                             });
                             let _ = tx.send(Background::RewindPlan(plan));
+                        });
+                    }
+                }
+                Effect::ReviewRun {
+                    task,
+                    prompt,
+                    checkpoint,
+                } => {
+                    if let Some(tracker) = launcher.tracker.clone() {
+                        let tx = background_tx.clone();
+                        tokio::task::spawn_blocking(move || {
+                            let request = super::run_review::review_request(
+                                &tracker,
+                                &checkpoint,
+                                task,
+                                &prompt,
+                            );
+                            let _ = tx.send(Background::ReviewRequest(request));
                         });
                     }
                 }

@@ -61,6 +61,11 @@ pub const COMMANDS: &[SlashCommand] = &[
         description: "Summarise older turns to free context",
     },
     SlashCommand {
+        name: "review",
+        args: "",
+        description: "Chat reviews the diff of Run's last task",
+    },
+    SlashCommand {
         name: "rewind",
         args: "[N [files]]",
         description: "Go back to before task N (and its files)",
