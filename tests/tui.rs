@@ -766,3 +766,47 @@ text = "Fixed per review."
     let follow_up = serde_json::to_string(&run.requests()[2].body).unwrap();
     assert!(follow_up.contains("off by one"), "{follow_up}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_conversation_compacts_itself_at_the_threshold() {
+    // claude-sonnet-4-5 has a 200k window; 180k tokens is past 85%.
+    let chat = server(
+        r#"
+[[reply]]
+text = "First answer."
+usage = { input = 180000, output = 100 }
+
+[[reply]]
+text = "Second answer."
+usage = { input = 181000, output = 100 }
+
+[[reply]]
+text = "Goal: three questions. Decisions: none. Open items: the third."
+
+[[reply]]
+text = "Third answer, after compaction."
+"#,
+    )
+    .await;
+    let run = server("").await;
+    let home = tempfile::tempdir().unwrap();
+    let env = env_for(&chat, &run);
+    let home_path = home.path().to_path_buf();
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &home_path, &env, &[], 160, 48);
+        tui.wait_text("Chat");
+        tui.type_line("first question");
+        tui.wait_text("First answer.");
+        tui.type_line("second question");
+        tui.wait_text("Second answer.");
+        tui.type_line("third question");
+        tui.wait_text("context compacted: 2 older messages summarised");
+        tui.wait_text("Third answer, after compaction.");
+    })
+    .await;
+    let last = serde_json::to_string(&chat.requests()[3].body).unwrap();
+    assert!(
+        last.contains("Goal: three questions") && !last.contains("first question"),
+        "{last}"
+    );
+}
