@@ -810,3 +810,62 @@ text = "Third answer, after compaction."
         "{last}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_lists_saved_sessions_and_loads_one_inside_the_workbench() {
+    let chat = server(
+        "[[reply]]\ntext = \"Saved answer about ORCHID.\"\n\n[[reply]]\ntext = \"Back with ORCHID.\"\n",
+    )
+    .await;
+    let run = server("").await;
+    let home = tempfile::tempdir().unwrap();
+    let env = env_for(&chat, &run);
+    let home_path = home.path().to_path_buf();
+    let (home2, env2) = (home_path.clone(), env.clone());
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &home_path, &env, &[], 160, 48);
+        tui.wait_text("Chat");
+        tui.type_line("tell me about ORCHID");
+        tui.wait_text("Saved answer about ORCHID.");
+        tui.send("\x03");
+        tui.send("\x03");
+        assert!(tui.wait_exit());
+    })
+    .await;
+    blocking(move || {
+        let mut tui = Tui::start(&home2, &home2, &env2, &[], 160, 48);
+        tui.wait_text("Chat");
+        tui.type_line("/resume");
+        tui.wait_text("saved sessions");
+        tui.wait_text("tell me about ORCHID");
+        let id = {
+            // Ids look like `6b071413-11d7c989` (seconds and random bits in
+            // hex); the table may wrap them onto the next line.
+            let screen = tui.contents();
+            let after: String = screen
+                .split("tell me about ORCHID")
+                .nth(1)
+                .unwrap()
+                .to_string();
+            let is_id = |w: &&str| {
+                w.split_once('-').is_some_and(|(a, b)| {
+                    a.len() == 8
+                        && b.len() == 8
+                        && a.chars().chain(b.chars()).all(|c| c.is_ascii_hexdigit())
+                })
+            };
+            after
+                .split_whitespace()
+                .find(is_id)
+                .expect("the session id is listed")
+                .to_string()
+        };
+        tui.type_line(&format!("/resume {id}"));
+        tui.wait_text("resumed session");
+        tui.type_line("and again?");
+        tui.wait_text("Back with ORCHID.");
+    })
+    .await;
+    let resumed = serde_json::to_string(&chat.requests()[1].body).unwrap();
+    assert!(resumed.contains("tell me about ORCHID"), "{resumed}");
+}

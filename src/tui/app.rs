@@ -285,6 +285,10 @@ pub enum Effect {
         prompt: String,
         checkpoint: String,
     },
+    /// List the saved sessions (`/resume`).
+    ListSessions,
+    /// Load a saved session into both panes (`/resume ID`).
+    Resume(super::resume::Resume),
     /// Restore `paths` to `checkpoint` (confirmed by the user).
     RestoreFiles {
         checkpoint: String,
@@ -775,6 +779,19 @@ impl App {
             "quota" => self.toggle_quota(),
             "rewind" => self.rewind_command(args),
             "review" => self.review_command(),
+            "resume" => {
+                if self.any_busy() {
+                    self.focused().history.push_notice(
+                        "a task is running: interrupt it (Esc) before resuming another session",
+                        NoticeKind::Warning,
+                    );
+                } else if args.is_empty() {
+                    self.effects.push(Effect::ListSessions);
+                } else {
+                    self.effects
+                        .push(Effect::Resume(super::resume::Resume::Id(args.to_string())));
+                }
+            }
             "compact" => {
                 let focus = (!args.is_empty()).then(|| args.to_string());
                 let pane = self.focused();

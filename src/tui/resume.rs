@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 
 use super::history::History;
 use crate::agent::Event;
@@ -50,8 +50,8 @@ pub fn find(state_dir: &Path, workspace: &Path, which: &Resume) -> anyhow::Resul
             latest.path
         }
     };
-    let loaded =
-        store::load(&path).with_context(|| format!("cannot resume from {}", path.display()))?;
+    // The store's error already names the file and the cause.
+    let loaded = store::load(&path).map_err(|e| anyhow::anyhow!("cannot resume: {e}"))?;
     let messages = |pane: &str| {
         loaded
             .panes

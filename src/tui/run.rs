@@ -100,6 +100,8 @@ struct Launcher {
     meter: Arc<Meter>,
     /// The session transcript both panes write to.
     transcript: Option<Arc<Transcript>>,
+    /// Where sessions and the ledger live.
+    state_dir: PathBuf,
 }
 
 /// A started session: its channels and what the pane shows of it.
@@ -244,6 +246,7 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         }
     };
     let launcher = Launcher {
+        state_dir: dirs.state.clone(),
         meter,
         transcript,
         config,
@@ -393,6 +396,8 @@ enum Background {
     RewindPlan(Result<RewindPlan, String>),
     Restored(Result<usize, String>),
     ReviewRequest(Result<String, String>),
+    Sessions(Result<Vec<crate::store::index::SessionInfo>, String>),
+    Resumed(Box<Result<super::resume::Resumed, String>>),
 }
 
 /// The files that differ between `checkpoint` and the workspace now (after
@@ -421,10 +426,12 @@ fn plan_rewind(tracker: &Tracker, checkpoint: &str) -> Result<Vec<PathBuf>, Stri
 /// them again.
 fn restore(app: &mut App, resumed: &super::resume::Resumed) {
     for (index, messages) in [&resumed.chat, &resumed.run].into_iter().enumerate() {
+        let pane = &mut app.panes[index];
         if messages.is_empty() {
+            // A pane that had nothing to say then starts fresh now.
+            pane.send_op(Op::RestoreHistory(Vec::new()));
             continue;
         }
-        let pane = &mut app.panes[index];
         super::resume::replay(&mut pane.history, messages);
         pane.send_op(Op::RestoreHistory(messages.clone()));
         let note = if resumed.cut_short {
@@ -569,6 +576,30 @@ async fn event_loop(
             Wake::Background(Some(Background::ReviewRequest(request))) => {
                 app.on_review_request(request)
             }
+            Wake::Background(Some(Background::Sessions(list))) => {
+                let text = match list {
+                    Ok(list) if list.is_empty() => "no saved sessions yet".to_string(),
+                    Ok(list) => format!(
+                        "saved sessions (newest first; /resume ID opens one):\n{}",
+                        crate::store::command::table(&list[..list.len().min(15)])
+                    ),
+                    Err(e) => format!("cannot list sessions: {e}"),
+                };
+                app.focused().history.push_notice(text, NoticeKind::Info);
+            }
+            Wake::Background(Some(Background::Resumed(found))) => match *found {
+                Ok(resumed) => {
+                    for pane in &mut app.panes {
+                        pane.history.clear();
+                        pane.task_log.clear();
+                    }
+                    restore(app, &resumed);
+                }
+                Err(e) => app
+                    .focused()
+                    .history
+                    .push_notice(format!("/resume: {e}"), NoticeKind::Error),
+            },
             Wake::Background(None) => {}
             Wake::Frame => {}
         }
@@ -629,6 +660,24 @@ async fn event_loop(
                             let _ = tx.send(Background::ReviewRequest(request));
                         });
                     }
+                }
+                Effect::ListSessions => {
+                    let tx = background_tx.clone();
+                    let state = launcher.state_dir.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let list = crate::store::index::list(&state).map_err(|e| e.to_string());
+                        let _ = tx.send(Background::Sessions(list));
+                    });
+                }
+                Effect::Resume(which) => {
+                    let tx = background_tx.clone();
+                    let state = launcher.state_dir.clone();
+                    let workspace = launcher.workspace.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let found = super::resume::find(&state, &workspace, &which)
+                            .map_err(|e| format!("{e:#}"));
+                        let _ = tx.send(Background::Resumed(Box::new(found)));
+                    });
                 }
                 Effect::RestoreFiles { checkpoint, paths } => {
                     if let Some(tracker) = launcher.tracker.clone() {

@@ -66,6 +66,11 @@ pub const COMMANDS: &[SlashCommand] = &[
         description: "Chat reviews the diff of Run's last task",
     },
     SlashCommand {
+        name: "resume",
+        args: "[ID]",
+        description: "List saved sessions, or continue one",
+    },
+    SlashCommand {
         name: "rewind",
         args: "[N [files]]",
         description: "Go back to before task N (and its files)",
