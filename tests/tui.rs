@@ -567,8 +567,18 @@ usage = { input = 1500, output = 100 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handoff_until_a_check_passes_and_chat_follows_the_run() {
-    let chat =
-        server("[[reply]]\ntext = \"Plan: create done.txt, then the check passes.\"\n").await;
+    let chat = server(
+        r#"
+[[reply]]
+[[reply.tool_calls]]
+name = "read_file"
+input = { path = "spec.md" }
+
+[[reply]]
+text = "Plan: create done.txt, then the check passes."
+"#,
+    )
+    .await;
     let run = server(
         r#"
 [[reply]]
@@ -586,6 +596,7 @@ text = "Now the check passes."
     .await;
     let home = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("spec.md"), "done.txt must exist\n").unwrap();
     let env = env_for(&chat, &run);
     let (home_path, work_path) = (home.path().to_path_buf(), work.path().to_path_buf());
     blocking(move || {
@@ -602,6 +613,11 @@ text = "Now the check passes."
     })
     .await;
     assert!(work.path().join("done.txt").exists());
+    let first = serde_json::to_string(&run.requests()[0].body).unwrap();
+    assert!(
+        first.contains("Files Chat read while planning (start there): spec.md"),
+        "Run gets the files Chat read: {first}"
+    );
     let second = serde_json::to_string(&run.requests()[1].body).unwrap();
     assert!(second.contains("completion check"), "{second}");
 }
@@ -752,7 +768,8 @@ text = "Fixed per review."
         tui.type_line("/review");
         tui.wait_text("asked Chat to review Run's changes");
         tui.wait_text("off by one");
-        tui.type_line("/handoff");
+        // Alt-H: the one-key handoff.
+        tui.send("\x1bh");
         tui.wait_text("Fixed per review.");
     })
     .await;

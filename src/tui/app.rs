@@ -25,6 +25,9 @@ use crate::quota::Meter;
 use crate::tools::SandboxSummary;
 use crate::workspace::{ReviewCommand, Tracker};
 
+/// How many read files a pane remembers for a handoff.
+const MAX_READ_PATHS: usize = 40;
+
 /// A second Ctrl-C within this time quits.
 const CTRL_C_WINDOW: Duration = Duration::from_millis(1500);
 
@@ -88,6 +91,8 @@ pub struct PaneSlot {
     pub budget_paused: bool,
     /// The pane's tasks, for `/rewind`.
     pub task_log: Vec<TaskRecord>,
+    /// Files the pane's agent read, in order (Chat's go with a handoff).
+    pub read_paths: Vec<String>,
     /// Tasks started in the pane's session, counting from 1: the number
     /// the change tracker attributes the task's changes to (the session
     /// counts its tasks the same way).
@@ -123,6 +128,7 @@ impl PaneSlot {
             tasks: 0,
             budget_paused: false,
             task_log: Vec::new(),
+            read_paths: Vec::new(),
             esc_armed: false,
         }
     }
@@ -182,7 +188,17 @@ impl PaneSlot {
                 self.status = PaneStatus::Thinking;
             }
             Event::TextDelta(text) => self.streamed_chars += text.len(),
-            Event::ToolCall { name, .. } => self.status = PaneStatus::Running(name.clone()),
+            Event::ToolCall { name, input, .. } => {
+                self.status = PaneStatus::Running(name.clone());
+                // What the agent looked at, handed to Run with a plan.
+                if name == "read_file"
+                    && let Some(path) = input.get("path").and_then(|p| p.as_str())
+                    && self.read_paths.len() < MAX_READ_PATHS
+                    && !self.read_paths.iter().any(|p| p == path)
+                {
+                    self.read_paths.push(path.to_string());
+                }
+            }
             Event::ApprovalRequest {
                 id,
                 name,
@@ -564,6 +580,10 @@ impl App {
     }
 
     fn pane_action(&mut self, action: Action) {
+        if action == Action::Handoff {
+            self.handoff("");
+            return;
+        }
         let pane = self.focused();
         match action {
             Action::Interrupt => {
@@ -712,6 +732,7 @@ impl App {
                     );
                 } else {
                     pane.history.clear();
+                    pane.read_paths.clear();
                     pane.send(Op::ClearHistory);
                 }
             }
@@ -868,6 +889,12 @@ impl App {
             return;
         };
         let mut task = format!("Carry out this plan, agreed in the Chat pane:\n\n{body}");
+        if !chat.read_paths.is_empty() {
+            task.push_str(&format!(
+                "\n\nFiles Chat read while planning (start there): {}",
+                chat.read_paths.join(", ")
+            ));
+        }
         if !extra.is_empty() {
             task.push_str(&format!("\n\nAlso: {extra}"));
         }

@@ -55,6 +55,7 @@ pub enum Action {
     ToggleReasoning,
     ToggleToolDetails,
     CopyLast,
+    Handoff,
     ApproveOnce,
     ApproveAlways,
     Deny,
@@ -298,6 +299,14 @@ pub const BINDINGS: &[Binding] = &[
         description: "copy the last answer to the clipboard (OSC 52)",
         empty_composer_only: false,
         matches: |k| k.modifiers.contains(KeyModifiers::ALT) && k.code == KeyCode::Char('y'),
+    },
+    Binding {
+        keys: "Alt-H",
+        context: Context::Pane,
+        action: Action::Handoff,
+        description: "hand Chat's plan to Run (like /handoff)",
+        empty_composer_only: false,
+        matches: |k| k.modifiers.contains(KeyModifiers::ALT) && k.code == KeyCode::Char('h'),
     },
     Binding {
         keys: "y",
