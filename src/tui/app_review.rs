@@ -289,7 +289,7 @@ impl App {
         let keys = keymap::keys_for(Action::OpenDiff);
         names.sort_unstable();
         let text = format!(
-            "Run changed {} {files}: {}{more} · {keys} (or /diff last) shows them, /review asks Chat to review them",
+            "Run changed {} {files}: {}{more} · {keys} (or /diff last) shows them, /review asks Chat to review them, /rewind {task} files reverts them",
             paths.len(),
             names.join(", "),
         );
