@@ -609,7 +609,9 @@ text = "Now the check passes."
         tui.wait_text("check failed (exit 1): test -f done.txt");
         tui.wait_text("check passed: test -f done.txt");
         tui.wait_text("Now the check passes.");
-        tui.wait_text("Run finished the handed-over task (3 turns, 1 file changed)");
+        // The "handed to Run" cell followed the run to its end.
+        // (One cell, wrapped: the state follows its words.)
+        tui.wait_text("· Run finished the handed-over task (3 turns, 1 file");
     })
     .await;
     assert!(work.path().join("done.txt").exists());

@@ -350,6 +350,9 @@ pub struct App {
     pub(super) handoffs_running: usize,
     /// The rewind waiting for the user's confirmation.
     pub rewind_plan: Option<RewindPlan>,
+    /// Chat's "handed to Run: …" cell (index, words), kept up to date with
+    /// the Run task's state until it ends.
+    pub(super) handoff_cell: Option<(usize, String)>,
     chord: bool,
     last_ctrl_c: Option<Instant>,
     pub(super) effects: Vec<Effect>,
@@ -378,6 +381,7 @@ impl App {
             pending_filter: None,
             handoffs_running: 0,
             rewind_plan: None,
+            handoff_cell: None,
             chord: false,
             last_ctrl_c: None,
             effects: Vec::new(),
@@ -425,6 +429,9 @@ impl App {
                 checkpoint,
             };
             pane.task_log.push(record);
+        }
+        if self.panes[index].pane == Pane::Run {
+            self.follow_handoff();
         }
         if self.panes[index].pane == Pane::Run
             && let Event::TaskComplete { status, turns, .. } = event
@@ -909,10 +916,11 @@ impl App {
             None => Op::UserMessage(task),
         };
         self.submit_op(1, op);
-        self.panes[0].history.push_notice(
-            format!("handed to Run{until_note}: {summary}"),
-            NoticeKind::Info,
-        );
+        let label = format!("handed to Run{until_note}: {summary}");
+        let cell = self.panes[0]
+            .history
+            .push_live_notice(format!("{label} · queued"), NoticeKind::Info);
+        self.handoff_cell = Some((cell, label));
         self.handoffs_running += 1;
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::app::{App, Effect, Overlay};
+use super::app::{App, Effect, Overlay, PaneStatus};
 use super::diffview::{Filter, ViewerAction};
 use super::history::NoticeKind;
 use super::keymap::{self, Action, Context};
@@ -228,6 +228,24 @@ impl App {
         self.effects.push(Effect::RefreshReview);
     }
 
+    /// Keeps Chat's "handed to Run" cell showing what Run is doing.
+    pub(super) fn follow_handoff(&mut self) {
+        let Some((cell, label)) = self.handoff_cell.clone() else {
+            return;
+        };
+        let run = &self.panes[1];
+        let state = match &run.status {
+            _ if !run.busy => return,
+            PaneStatus::Running(tool) => format!("Run is running {tool}"),
+            PaneStatus::WaitingApproval => "Run waits for your approval".to_string(),
+            PaneStatus::PausedBudget => "Run is paused: budget".to_string(),
+            _ => "Run is working".to_string(),
+        };
+        self.panes[0]
+            .history
+            .update_notice(cell, format!("{label} · {state}"), NoticeKind::Info);
+    }
+
     /// After a Run task: which files it changed, and how to review them.
     pub(super) fn run_summary(&mut self, status: TaskStatus, turns: u32) {
         let task = self.panes[1].tasks;
@@ -259,17 +277,25 @@ impl App {
                 1 => "1 file changed".to_string(),
                 n => format!("{n} files changed"),
             };
-            self.panes[0].history.push_notice(
-                format!(
-                    "Run {outcome} the handed-over task ({turns} {unit}, {changed}){}",
-                    if paths.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" · {} reviews it", keymap::keys_for(Action::OpenDiff))
-                    }
-                ),
-                NoticeKind::Info,
+            let text = format!(
+                "Run {outcome} the handed-over task ({turns} {unit}, {changed}){}",
+                if paths.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " · {} shows the changes, /review reviews them",
+                        keymap::keys_for(Action::OpenDiff)
+                    )
+                }
             );
+            match self.handoff_cell.take() {
+                Some((cell, label)) => self.panes[0].history.update_notice(
+                    cell,
+                    format!("{label} · {text}"),
+                    NoticeKind::Info,
+                ),
+                None => self.panes[0].history.push_notice(text, NoticeKind::Info),
+            }
         }
         if paths.is_empty() {
             return;

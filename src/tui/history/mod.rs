@@ -332,10 +332,31 @@ impl History {
     /// Adds a local notice line (e.g. "handed to Run", "interrupted", an
     /// error of the front end), so the user sees it in the pane's flow.
     pub fn push_notice(&mut self, text: impl Into<String>, kind: NoticeKind) {
+        self.push_live_notice(text, kind);
+    }
+
+    /// A notice that will change ([`History::update_notice`]); returns its
+    /// index.
+    pub fn push_live_notice(&mut self, text: impl Into<String>, kind: NoticeKind) -> usize {
         self.push(Cell::Notice {
             text: text.into(),
             kind,
-        });
+        })
+    }
+
+    /// Rewrites notice `index` in place (a cell that follows something's
+    /// state, like "handed to Run: … · running"). Does nothing when the
+    /// cell is gone (cleared) or is not a notice.
+    pub fn update_notice(&mut self, index: usize, text: impl Into<String>, kind: NoticeKind) {
+        if matches!(
+            self.cells.get(index).map(|c| &c.cell),
+            Some(Cell::Notice { .. })
+        ) {
+            *self.edit(index) = Cell::Notice {
+                text: text.into(),
+                kind,
+            };
+        }
     }
 
     /// Marks a call that was waiting for approval as running again, once
