@@ -473,6 +473,26 @@ impl Session {
         }
     }
 
+    /// Records one model call (its usage, since `call_started`) in the
+    /// ledger. Headless runs (no one to approve) are `exec` there.
+    fn meter_call(&self, usage: &Usage, request_id: Option<String>) {
+        if let Some(meter) = &self.cfg.meter {
+            let pane = if self.cfg.can_approve {
+                self.pane_name()
+            } else {
+                "exec"
+            };
+            meter.record(
+                pane,
+                self.cfg.client.provider_name(),
+                &self.cfg.model,
+                usage,
+                request_id,
+                self.call_started.elapsed(),
+            );
+        }
+    }
+
     /// Compacts before a model call when the user asked for it, or when the
     /// context passed the policy's threshold of the model's window.
     async fn compact_if_due(&mut self) {
@@ -515,21 +535,7 @@ impl Session {
             Ok(summary) => {
                 if let Some(usage) = summary.usage {
                     self.total.add(&usage);
-                    if let Some(meter) = &self.cfg.meter {
-                        let pane = if self.cfg.can_approve {
-                            self.pane_name()
-                        } else {
-                            "exec"
-                        };
-                        meter.record(
-                            pane,
-                            self.cfg.client.provider_name(),
-                            &self.cfg.model,
-                            &usage,
-                            summary.request_id,
-                            self.call_started.elapsed(),
-                        );
-                    }
+                    self.meter_call(&usage, summary.request_id);
                 }
                 self.history = compact::compacted_history(&summary.text, &self.history[at..]);
                 self.record_history();
@@ -759,22 +765,7 @@ impl Session {
             StreamEvent::Usage(call) => {
                 self.total.add(&call);
                 self.last_context_tokens = Some(call.prompt_tokens() + call.output_tokens);
-                if let Some(meter) = &self.cfg.meter {
-                    // Headless runs (no one to approve) are `exec` in the ledger.
-                    let pane = if self.cfg.can_approve {
-                        self.pane_name()
-                    } else {
-                        "exec"
-                    };
-                    meter.record(
-                        pane,
-                        self.cfg.client.provider_name(),
-                        &self.cfg.model,
-                        &call,
-                        self.request_id.clone(),
-                        self.call_started.elapsed(),
-                    );
-                }
+                self.meter_call(&call, self.request_id.clone());
                 Event::Usage {
                     call,
                     total: self.total,

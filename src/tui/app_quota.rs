@@ -1,11 +1,10 @@
 //! The app's side of the quota: the full quota view (Ctrl-Q, `/quota`) and
 //! `/budget` to see and change the budgets of this process while it runs.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 
-use super::app::{App, Effect, Overlay};
+use super::app::{App, Effect};
 use super::history::NoticeKind;
-use super::keymap::{self, Context};
 use super::quota_view::QuotaAction;
 use crate::quota::{BudgetConfig, BudgetKind};
 
@@ -34,16 +33,7 @@ impl App {
 
     /// A key while the quota view has the keyboard.
     pub(super) fn quota_key(&mut self, key: KeyEvent) {
-        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-            self.ctrl_c_twice();
-            return;
-        }
-        if let Some(action) = keymap::lookup(Context::Global, &key, true) {
-            self.global(action);
-            return;
-        }
-        if key.code == KeyCode::Char('?') && key.modifiers.is_empty() {
-            self.overlay = Some(Overlay::Help);
+        if self.full_screen_global_key(&key) {
             return;
         }
         match self.quota_view.handle_key(key) {

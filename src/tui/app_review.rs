@@ -89,21 +89,26 @@ impl App {
         self.open_viewer(filter);
     }
 
+    /// The keys every full-screen view (viewer, quota) leaves to the app:
+    /// Ctrl-C twice to quit, the global bindings, `?` for help. Returns
+    /// whether the key was one of them.
+    pub(super) fn full_screen_global_key(&mut self, key: &KeyEvent) -> bool {
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            self.ctrl_c_twice();
+        } else if let Some(action) = keymap::lookup(Context::Global, key, true) {
+            self.global(action);
+        } else if key.code == KeyCode::Char('?') && key.modifiers.is_empty() {
+            self.overlay = Some(Overlay::Help);
+        } else {
+            return false;
+        }
+        true
+    }
+
     /// A key while the viewer has the keyboard.
     pub(super) fn viewer_key(&mut self, key: KeyEvent) {
-        if !self.viewer.typing() {
-            if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-                self.ctrl_c_twice();
-                return;
-            }
-            if let Some(action) = keymap::lookup(Context::Global, &key, true) {
-                self.global(action);
-                return;
-            }
-            if key.code == KeyCode::Char('?') && key.modifiers.is_empty() {
-                self.overlay = Some(Overlay::Help);
-                return;
-            }
+        if !self.viewer.typing() && self.full_screen_global_key(&key) {
+            return;
         }
         let action = self.viewer.handle_key(key);
         self.viewer_action(action);
