@@ -50,7 +50,11 @@ fn git(dir: &Path, args: &[&str]) -> String {
 /// A repository with `greet.py` committed, plus an uncommitted edit of
 /// another file and an untracked file the run must not see or touch.
 fn user_repo() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
+    // A space and a quote in the path: printed commands must still paste.
+    let dir = tempfile::Builder::new()
+        .prefix("user's repo ")
+        .tempdir()
+        .unwrap();
     let repo = dir.path().canonicalize().unwrap();
     git(&repo, &["init", "-q", "-b", "main"]);
     std::fs::write(repo.join("greet.py"), ORIGINAL).unwrap();
@@ -189,20 +193,25 @@ async fn exec_worktree_text_says_how_to_merge_or_discard() {
     let out = run(exec(home.path(), &repo, &server.base_url(), &[])).await;
     assert_ok(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
+    let command = |label: &str| {
+        stderr
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .unwrap_or_else(|| panic!("no {label} line: {stderr}"))
+            .trim()
+            .to_string()
+    };
     let branch = stderr
         .split_whitespace()
         .find(|w| w.starts_with("tandem/run-"))
         .unwrap_or_else(|| panic!("no branch named: {stderr}"))
         .to_string();
-    let repo_s = repo.display().to_string();
+    let (merge, discard) = (command("merge:"), command("discard:"));
+    assert!(merge.ends_with(&format!(" merge {branch}")), "{merge}");
+    assert!(discard.contains("worktree remove --force"), "{discard}");
     assert!(
-        stderr.contains(&format!("git -C {repo_s} merge {branch}")),
-        "{stderr}"
-    );
-    assert!(stderr.contains("worktree remove --force"), "{stderr}");
-    assert!(
-        stderr.contains(&format!("git -C {repo_s} branch -D {branch}")),
-        "{stderr}"
+        discard.ends_with(&format!(" branch -D {branch}")),
+        "{discard}"
     );
     assert_eq!(
         std::fs::read_to_string(repo.join("greet.py")).unwrap(),
@@ -210,13 +219,34 @@ async fn exec_worktree_text_says_how_to_merge_or_discard() {
     );
     assert_eq!(user_state(&repo), before);
 
-    // The printed merge command brings the run in.
+    // The printed commands, pasted into a shell, merge the run and then
+    // throw its worktree and branch away.
+    let sh = |line: &str| {
+        let out = Command::new("sh")
+            .args(["-c", line])
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "u")
+            .env("GIT_AUTHOR_EMAIL", "u@example.com")
+            .env("GIT_COMMITTER_NAME", "u")
+            .env("GIT_COMMITTER_EMAIL", "u@example.com")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{line}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
     git(&repo, &["stash", "-q", "-u"]);
-    git(&repo, &["merge", "-q", &branch]);
+    sh(&merge);
     assert_eq!(
         std::fs::read_to_string(repo.join("greet.py")).unwrap(),
         FIXED
     );
+    sh(&discard);
+    assert_eq!(git(&repo, &["branch", "--list", &branch]), "");
+    assert_eq!(git(&repo, &["worktree", "list"]).lines().count(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -182,24 +182,39 @@ fn report_worktree(worktree: &Worktree, message: &str, json: bool) -> anyhow::Re
         println!("{line}");
         return Ok(());
     }
-    let repo = worktree.repo_root().display();
-    let path = worktree.path().display();
+    let repo = shell_quote(&worktree.repo_root().to_string_lossy());
+    let path = shell_quote(&worktree.path().to_string_lossy());
     let branch = worktree.branch();
     let base = worktree.base();
     let short = base.get(..12).unwrap_or(base);
-    let what = if changed {
-        "the run's changes are committed"
+    let discard =
+        format!("git -C {repo} worktree remove --force {path} && git -C {repo} branch -D {branch}");
+    if changed {
+        eprintln!(
+            "tandem: the run's changes are committed on branch {branch} (from {short}), in \
+             the worktree {path}; your own files are untouched.\n  \
+             see:     git -C {repo} diff {base} {branch}\n  \
+             merge:   git -C {repo} merge {branch}\n  \
+             discard: {discard}"
+        );
     } else {
-        "the run changed nothing"
-    };
-    eprintln!(
-        "tandem: {what} on branch {branch} (from {short}), in the worktree {path}; \
-         your own files are untouched.\n  \
-         see:     git -C {repo} diff {base} {branch}\n  \
-         merge:   git -C {repo} merge {branch}\n  \
-         discard: git -C {repo} worktree remove --force {path} && git -C {repo} branch -D {branch}"
-    );
+        eprintln!(
+            "tandem: the run changed nothing; its worktree is {path} on branch {branch}.\n  \
+             discard: {discard}"
+        );
+    }
     Ok(())
+}
+
+/// `text` as one shell word (single-quoted unless it is plainly safe), so
+/// the printed commands can be pasted whatever the paths hold.
+fn shell_quote(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 fn read_prompt(prompt: Option<String>) -> anyhow::Result<String> {

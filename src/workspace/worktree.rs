@@ -79,25 +79,7 @@ impl Worktree {
         repo_workspace: &Path,
         name_hint: &str,
     ) -> Result<Worktree, WorkspaceError> {
-        let top = git_line(repo_workspace, &["rev-parse", "--show-toplevel"]).map_err(|_| {
-            plain_error(
-                "starting a worktree run in",
-                repo_workspace,
-                "this directory is not inside a git work tree; a worktree run needs a git \
-                 repository with at least one commit (run `git init` and commit, or run without \
-                 --worktree)",
-            )
-        })?;
-        if top.is_empty() {
-            return Err(plain_error(
-                "starting a worktree run in",
-                repo_workspace,
-                "this directory is not inside a git work tree (a bare repository or a .git \
-                 directory); run from a checkout, or without --worktree",
-            ));
-        }
-        let repo_root = PathBuf::from(top);
-        let prefix = PathBuf::from(git_line(repo_workspace, &["rev-parse", "--show-prefix"])?);
+        let (repo_root, prefix) = locate(repo_workspace)?;
         let base = git_line(
             &repo_root,
             &["rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
@@ -110,7 +92,7 @@ impl Worktree {
                  once (`git commit --allow-empty -m init` will do), or run without --worktree",
             )
         })?;
-        let worktrees = state_dir.join("worktrees");
+        let worktrees = state_dir.join(WORKTREES);
         std::fs::create_dir_all(&worktrees)
             .map_err(|e| WorkspaceError::io("creating", &worktrees, e))?;
         let worktrees = worktrees
@@ -139,7 +121,14 @@ impl Worktree {
             path.as_os_str(),
             base.as_ref(),
         ];
-        run(&repo_root, &args, None)?;
+        // The base is recorded first, so a listed worktree always has one.
+        let record = base_record(&worktrees, &id);
+        crate::tools::atomic::write_atomic(&record, format!("{base}\n").as_bytes())
+            .map_err(|e| WorkspaceError::io("writing", &record, std::io::Error::other(e)))?;
+        if let Err(e) = run(&repo_root, &args, None) {
+            let _ = std::fs::remove_file(&record);
+            return Err(e);
+        }
         let tree = Worktree {
             id,
             repo_root,
@@ -300,8 +289,104 @@ impl Worktree {
         }
         run(&self.repo_root, &["worktree", "prune"], None)?;
         run(&self.repo_root, &["branch", "-D", "--", &self.branch], None)?;
+        if let Some(dir) = self.path.parent() {
+            let record = base_record(dir, &self.id);
+            match std::fs::remove_file(&record) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(WorkspaceError::io("removing", &record, e));
+                }
+                _ => {}
+            }
+        }
         Ok(())
     }
+}
+
+/// The runs' worktrees of the repository holding `repo_workspace` that live
+/// under `state_dir` (made by [`Worktree::create`], not yet discarded), so
+/// a later session can show, apply or discard them. Each one's workspace is
+/// `repo_workspace`'s place in it.
+pub fn list(state_dir: &Path, repo_workspace: &Path) -> Result<Vec<Worktree>, WorkspaceError> {
+    let (repo_root, prefix) = locate(repo_workspace)?;
+    let Ok(worktrees) = state_dir.join(WORKTREES).canonicalize() else {
+        return Ok(Vec::new());
+    };
+    let out = run(&repo_root, &["worktree", "list", "--porcelain", "-z"], None)?;
+    let mut found = Vec::new();
+    for entry in out
+        .split(|b| *b == 0)
+        .collect::<Vec<_>>()
+        .split(|f| f.is_empty())
+    {
+        let field = |name: &str| {
+            entry.iter().find_map(|f| {
+                f.strip_prefix(name.as_bytes())
+                    .and_then(|rest| rest.strip_prefix(b" "))
+            })
+        };
+        let (Some(path), Some(branch)) = (field("worktree"), field("branch")) else {
+            continue;
+        };
+        let path = super::git::path_from_bytes(path);
+        let branch = String::from_utf8_lossy(branch);
+        let Some(id) = branch
+            .strip_prefix("refs/heads/")
+            .and_then(|b| b.strip_prefix(BRANCH_PREFIX))
+        else {
+            continue;
+        };
+        if path != worktrees.join(id) {
+            continue;
+        }
+        let Ok(base) = std::fs::read_to_string(base_record(&worktrees, id)) else {
+            continue;
+        };
+        let base = base.trim();
+        if !super::git::is_commit_id(base) {
+            continue;
+        }
+        found.push(Worktree {
+            id: id.to_string(),
+            repo_root: repo_root.clone(),
+            prefix: prefix.clone(),
+            path,
+            branch: format!("{BRANCH_PREFIX}{id}"),
+            base: base.to_string(),
+        });
+    }
+    Ok(found)
+}
+
+/// The directory under the state dir that holds the runs' worktrees.
+const WORKTREES: &str = "worktrees";
+
+/// Where a run's base commit is recorded, next to its worktree.
+fn base_record(worktrees: &Path, id: &str) -> PathBuf {
+    worktrees.join(format!("{id}.base"))
+}
+
+/// The top level of the work tree holding `workspace`, and the workspace
+/// relative to it.
+fn locate(workspace: &Path) -> Result<(PathBuf, PathBuf), WorkspaceError> {
+    let top = git_line(workspace, &["rev-parse", "--show-toplevel"]).map_err(|_| {
+        plain_error(
+            "starting a worktree run in",
+            workspace,
+            "this directory is not inside a git work tree; a worktree run needs a git \
+             repository with at least one commit (run `git init` and commit, or run without \
+             --worktree)",
+        )
+    })?;
+    if top.is_empty() {
+        return Err(plain_error(
+            "starting a worktree run in",
+            workspace,
+            "this directory is not inside a git work tree (a bare repository or a .git \
+             directory); run from a checkout, or without --worktree",
+        ));
+    }
+    let prefix = git_line(workspace, &["rev-parse", "--show-prefix"])?;
+    Ok((PathBuf::from(top), PathBuf::from(prefix)))
 }
 
 /// `git diff --cached <base>` with options that keep the patch in the form
@@ -677,11 +762,45 @@ mod tests {
         std::fs::write(wt.path().join("scratch.txt"), "x\n").unwrap();
         wt.commit("work").unwrap();
         let (path, branch) = (wt.path().to_path_buf(), wt.branch().to_string());
+        let record = path.with_extension("base");
+        assert!(record.exists());
         wt.discard().unwrap();
         assert!(!path.exists());
+        assert!(!record.exists());
         assert_eq!(git(&f.repo, &["branch", "--list", &branch]), "");
         assert!(!git(&f.repo, &["worktree", "list"]).contains(&*path.to_string_lossy()));
         assert_eq!(user_state(&f.repo), before);
+    }
+
+    #[test]
+    fn list_finds_the_runs_of_this_repository() {
+        let f = fixture();
+        assert_eq!(list(&f.state, &f.repo).unwrap(), []);
+        let one = Worktree::create(&f.state, &f.repo, "one").unwrap();
+        let two = Worktree::create(&f.state, &f.repo, "two").unwrap();
+        // A worktree the user made by hand is not a run.
+        let own = f.state.join("own");
+        git(
+            &f.repo,
+            &["worktree", "add", "-q", "-b", "mine", own.to_str().unwrap()],
+        );
+        // Another repository's run is not listed either.
+        let other = fixture();
+        Worktree::create(&f.state, &other.repo, "other").unwrap();
+        let mut listed = list(&f.state, &f.repo).unwrap();
+        listed.sort_by(|a, b| a.id().cmp(b.id()));
+        let mut expected = vec![one.clone(), two.clone()];
+        expected.sort_by(|a, b| a.id().cmp(b.id()));
+        assert_eq!(listed, expected);
+        // From a subdirectory, each run's workspace is that subdirectory.
+        let from_sub = list(&f.state, &f.repo.join("sub")).unwrap();
+        assert!(
+            from_sub
+                .iter()
+                .all(|w| w.workspace() == w.path().join("sub"))
+        );
+        one.discard().unwrap();
+        assert_eq!(list(&f.state, &f.repo).unwrap(), [two]);
     }
 
     #[test]
