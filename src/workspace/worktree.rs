@@ -13,6 +13,8 @@
 //! tree only when it applies cleanly (a change made meanwhile in the main
 //! workspace to the same lines is reported, never overwritten), and
 //! [`Worktree::discard`] removes the worktree and its branch.
+//! [`Worktree::commit`] puts the run's work on its branch (so `git merge`
+//! brings it in), and [`list`] finds the runs a previous session left.
 //!
 //! The user's own git runs every command (it is their repository, so their
 //! configuration applies), with three exceptions for safety: variables that
