@@ -169,6 +169,11 @@ struct ExecArgs {
     /// its output goes back to the agent, within --max-turns and the budget.
     #[arg(long, value_name = "COMMAND")]
     until: Option<String>,
+    /// Run in a new git worktree on its own branch (tandem/run-ID, under the
+    /// state dir), starting from HEAD; your files are left alone, and the
+    /// end says how to merge or discard the run.
+    #[arg(long)]
+    worktree: bool,
     /// The task. `-` or absent: read it from stdin.
     prompt: Option<String>,
 }
@@ -201,6 +206,7 @@ pub fn main() -> i32 {
             output_last_message: args.output_last_message,
             until: args.until,
             prompt: args.prompt,
+            worktree: args.worktree,
         }),
         Some(Command::Demo { json, keep }) => headless::demo::run_demo(json, keep),
         Some(Command::MockServer { script, port }) => mock_server(&script, port),

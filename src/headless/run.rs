@@ -23,6 +23,7 @@ use crate::provider::{HttpClientConfig, HttpModelClient, ReasoningEffort, Wire};
 use crate::quota::{Meter, PriceTable};
 use crate::store::Transcript;
 use crate::tools::SandboxLaunch;
+use crate::workspace::worktree::Worktree;
 
 /// The provider name that selects the scripted demo model.
 pub const DEMO_PROVIDER: &str = "demo";
@@ -49,6 +50,9 @@ pub struct ExecOptions {
     pub bypass_sandbox: bool,
     /// The task; `None` or `-` reads it from stdin.
     pub prompt: Option<String>,
+    /// `--worktree`: run in a new git worktree on its own branch under the
+    /// state dir, starting from `HEAD`, leaving the user's files alone.
+    pub worktree: bool,
 }
 
 impl ExecOptions {
@@ -89,16 +93,33 @@ pub(crate) struct RunSpec {
     pub dirs: Dirs,
 }
 
-/// Runs `tandem exec`; returns the process exit code.
+/// Runs `tandem exec`; returns the process exit code. A `--worktree` run
+/// then commits its work on its branch and says where it is.
 pub fn run_exec(opts: ExecOptions) -> i32 {
-    let spec = match prepare(opts) {
-        Ok(spec) => spec,
+    let (spec, worktree) = match prepare(opts) {
+        Ok(prepared) => prepared,
         Err(e) => {
             eprintln!("tandem: {e:#}");
             return exit::USAGE;
         }
     };
-    execute(spec)
+    let Some(worktree) = worktree else {
+        return execute(spec);
+    };
+    let json = spec.json;
+    let message = commit_message(&spec.prompt);
+    let code = execute(spec);
+    match report_worktree(&worktree, &message, json) {
+        Ok(()) => code,
+        Err(e) => {
+            eprintln!("tandem: {e:#}");
+            if code == exit::OK {
+                exit::FAILURE
+            } else {
+                code
+            }
+        }
+    }
 }
 
 /// Starts logging and the runtime, then drives the session to the end.
@@ -124,6 +145,78 @@ pub(crate) fn execute(spec: RunSpec) -> i32 {
     code
 }
 
+/// The run's commit message: `tandem run: `, the task's first line, then
+/// the whole task.
+fn commit_message(prompt: &str) -> String {
+    let first = prompt
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    let short: String = first.chars().take(72).collect();
+    format!("tandem run: {short}\n\n{prompt}")
+}
+
+/// Commits a worktree run's work onto its branch, then says where it is:
+/// in text mode on stderr, with the commands that merge or discard it; in
+/// JSON mode as one last `{"type":"worktree",...}` line on stdout, right
+/// after `session.completed`.
+fn report_worktree(worktree: &Worktree, message: &str, json: bool) -> anyhow::Result<()> {
+    let commit = worktree.commit(message).with_context(|| {
+        format!(
+            "the run's work stays uncommitted in {}",
+            worktree.path().display()
+        )
+    })?;
+    let changed = commit.is_some() || !worktree.changed_files()?.is_empty();
+    if json {
+        let line = serde_json::json!({
+            "type": "worktree",
+            "path": worktree.path(),
+            "workspace": worktree.workspace(),
+            "branch": worktree.branch(),
+            "base": worktree.base(),
+            "commit": commit,
+            "changed": changed,
+        });
+        println!("{line}");
+        return Ok(());
+    }
+    let repo = shell_quote(&worktree.repo_root().to_string_lossy());
+    let path = shell_quote(&worktree.path().to_string_lossy());
+    let branch = worktree.branch();
+    let base = worktree.base();
+    let short = base.get(..12).unwrap_or(base);
+    let discard =
+        format!("git -C {repo} worktree remove --force {path} && git -C {repo} branch -D {branch}");
+    if changed {
+        eprintln!(
+            "tandem: the run's changes are committed on branch {branch} (from {short}), in \
+             the worktree {path}; your own files are untouched.\n  \
+             see:     git -C {repo} diff {base} {branch}\n  \
+             merge:   git -C {repo} merge {branch}\n  \
+             discard: {discard}"
+        );
+    } else {
+        eprintln!(
+            "tandem: the run changed nothing; its worktree is {path} on branch {branch}.\n  \
+             discard: {discard}"
+        );
+    }
+    Ok(())
+}
+
+/// `text` as one shell word (single-quoted unless it is plainly safe), so
+/// the printed commands can be pasted whatever the paths hold.
+fn shell_quote(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
 fn read_prompt(prompt: Option<String>) -> anyhow::Result<String> {
     let text = match prompt.as_deref() {
         Some("-") | None => {
@@ -146,7 +239,9 @@ fn read_prompt(prompt: Option<String>) -> anyhow::Result<String> {
     Ok(text)
 }
 
-fn prepare(opts: ExecOptions) -> anyhow::Result<RunSpec> {
+/// Resolves the options; the second part is the run's own worktree
+/// (`--worktree`), which the spec's workspace is inside.
+fn prepare(opts: ExecOptions) -> anyhow::Result<(RunSpec, Option<Worktree>)> {
     let dirs = Dirs::from_env()?;
     let workspace = setup::workspace(opts.cwd.as_deref())?;
     let config = Config::load(&dirs.config, Some(&repo_root(&workspace)), &[])?;
@@ -165,27 +260,49 @@ fn prepare(opts: ExecOptions) -> anyhow::Result<RunSpec> {
         _ => setup::resolve_model(&config, &provider, &config.panes.run, opts.model.clone())?,
     };
     let prompt = read_prompt(opts.prompt.clone())?;
-    let (permissions, warnings) = setup::permissions(&config, &workspace)?;
+    let worktree = if opts.worktree {
+        Some(Worktree::create(&dirs.state, &workspace, &prompt)?)
+    } else {
+        None
+    };
+    // The run works (and may write, in the sandbox) only in its worktree.
+    let workspace = worktree.as_ref().map_or(workspace, Worktree::workspace);
+    let limits = setup::permissions(&config, &workspace).and_then(|(permissions, warnings)| {
+        let sandbox = setup::sandbox_launch(&config, &workspace, opts.sandbox_flags())?;
+        Ok((permissions, warnings, sandbox))
+    });
+    let (permissions, warnings, sandbox) = match limits {
+        Ok(limits) => limits,
+        Err(e) => {
+            // Nothing ran in it yet: leave no stray worktree or branch.
+            if let Some(worktree) = worktree {
+                let _ = worktree.discard();
+            }
+            return Err(e);
+        }
+    };
     for warning in warnings {
         eprintln!("tandem: warning: {warning}");
     }
-    let sandbox = setup::sandbox_launch(&config, &workspace, opts.sandbox_flags())?;
-    Ok(RunSpec {
-        backend,
-        model,
-        mode: opts.mode.unwrap_or(config.panes.run.mode),
-        workspace,
-        prompt,
-        json: opts.json,
-        max_turns: opts.max_turns.unwrap_or(config.agent.max_turns).max(1),
-        reasoning: opts.reasoning.or(config.agent.reasoning),
-        until: opts.until,
-        output_last_message: opts.output_last_message,
-        permissions,
-        sandbox,
-        config,
-        dirs,
-    })
+    Ok((
+        RunSpec {
+            backend,
+            model,
+            mode: opts.mode.unwrap_or(config.panes.run.mode),
+            workspace,
+            prompt,
+            json: opts.json,
+            max_turns: opts.max_turns.unwrap_or(config.agent.max_turns).max(1),
+            reasoning: opts.reasoning.or(config.agent.reasoning),
+            until: opts.until,
+            output_last_message: opts.output_last_message,
+            permissions,
+            sandbox,
+            config,
+            dirs,
+        },
+        worktree,
+    ))
 }
 
 async fn drive(spec: RunSpec) -> i32 {

@@ -14,6 +14,7 @@ mod git;
 pub mod review;
 pub mod tracker;
 mod watcher;
+pub mod worktree;
 
 pub use attribution::{Actor, Attribution, ChangeLog, ToolTouch, attribute};
 pub use checkpoint::{
