@@ -888,3 +888,63 @@ async fn resume_lists_saved_sessions_and_loads_one_inside_the_workbench() {
     let resumed = serde_json::to_string(&chat.requests()[1].body).unwrap();
     assert!(resumed.contains("tell me about ORCHID"), "{resumed}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_worktree_runs_at_once_one_merged_one_discarded() {
+    let chat = server("").await;
+    // Both runs get the same replies, in whatever order they ask: each first
+    // streams for about a second (so both are asking before either asks
+    // again), then writes a marker named after its own worktree.
+    let first = r#"
+[[reply]]
+words = 20
+delay_ms = 50
+[[reply.tool_calls]]
+name = "shell"
+input = { command = "echo made > \"marker-$(basename \"$PWD\").txt\"" }
+"#;
+    let run = server(&format!(
+        "{first}{first}\n[[reply]]\ntext = \"Marker done.\"\n\n[[reply]]\ntext = \"Marker done.\"\n"
+    ))
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("README"), "the project\n").unwrap();
+    git(work.path(), &["init", "-q"]);
+    git(work.path(), &["add", "."]);
+    git(work.path(), &["commit", "-qm", "start"]);
+    let head = git(work.path(), &["rev-parse", "HEAD"]);
+    let env = env_for(&chat, &run);
+    let (home_path, work_path) = (home.path().to_path_buf(), work.path().to_path_buf());
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &work_path, &env, &[], 160, 48);
+        tui.wait_text("Chat");
+        tui.send("\t");
+        tui.type_line("/run --worktree make a marker");
+        tui.type_line("/run --worktree make another marker");
+        tui.wait_text("run #1 finished: 1 files changed");
+        tui.wait_text("run #2 finished: 1 files changed");
+        tui.type_line("/runs 1 merge");
+        tui.wait_text("run #1 merged into the workspace: marker-");
+        tui.type_line("/runs 2 discard");
+        tui.wait_text("run #2 discarded");
+    })
+    .await;
+    // The user's HEAD and branch are untouched; run #1's marker is in the
+    // working tree (not committed, not staged); run #2 left nothing.
+    assert_eq!(git(work.path(), &["rev-parse", "HEAD"]), head);
+    let status = git(work.path(), &["status", "--porcelain"]);
+    let markers: Vec<&str> = status.lines().filter(|l| l.contains("marker-")).collect();
+    assert_eq!(markers.len(), 1, "{status}");
+    assert!(markers[0].starts_with("?? "), "{status}");
+    let branches = git(work.path(), &["branch", "--list"]);
+    assert_eq!(
+        branches
+            .lines()
+            .filter(|b| b.contains("tandem/run-"))
+            .count(),
+        1,
+        "the merged run's branch stays, the discarded one is gone: {branches}"
+    );
+    assert_eq!(run.requests().len(), 4);
+}

@@ -111,6 +111,8 @@ pub struct AgentConfig {
     /// Fill of the model's context window (0–1) at which older turns are
     /// summarised; 0 turns automatic compaction off (`/compact` still works).
     pub compact_at: f64,
+    /// Worktree runs (`/run --worktree`) working at once; more are queued.
+    pub parallel_runs: usize,
 }
 
 /// Retry behaviour of model calls.

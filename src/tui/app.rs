@@ -301,6 +301,14 @@ pub enum Effect {
         prompt: String,
         checkpoint: String,
     },
+    /// Create run `number`'s worktree and start its session on `task`.
+    StartRun { number: usize, task: String },
+    /// Commit a finished run's work on its branch and list its files.
+    FinishRun { number: usize },
+    /// Apply a finished run's changes to the main workspace.
+    MergeRun { number: usize },
+    /// Remove a run's worktree and branch.
+    DiscardRun { number: usize },
     /// List the saved sessions (`/resume`).
     ListSessions,
     /// Load a saved session into both panes (`/resume ID`).
@@ -353,6 +361,12 @@ pub struct App {
     /// Chat's "handed to Run: …" cell (index, words), kept up to date with
     /// the Run task's state until it ends.
     pub(super) handoff_cell: Option<(usize, String)>,
+    /// Worktree runs, in the order they were asked for.
+    pub runs: Vec<super::app_runs::RunEntry>,
+    /// The worktree run the Run pane shows instead of its own session.
+    pub shown_run: Option<usize>,
+    /// How many worktree runs may work at once; more are queued.
+    pub max_parallel_runs: usize,
     chord: bool,
     last_ctrl_c: Option<Instant>,
     pub(super) effects: Vec<Effect>,
@@ -382,6 +396,9 @@ impl App {
             handoffs_running: 0,
             rewind_plan: None,
             handoff_cell: None,
+            runs: Vec::new(),
+            shown_run: None,
+            max_parallel_runs: 3,
             chord: false,
             last_ctrl_c: None,
             effects: Vec::new(),
@@ -390,7 +407,18 @@ impl App {
 
     /// The focused pane.
     pub fn focused(&mut self) -> &mut PaneSlot {
-        &mut self.panes[self.focus]
+        match self.shown_run {
+            Some(run) if self.focus == 1 && run < self.runs.len() => &mut self.runs[run].slot,
+            _ => &mut self.panes[self.focus],
+        }
+    }
+
+    /// The slot drawn in pane `index`: the Run pane may show a worktree run.
+    pub fn displayed(&mut self, index: usize) -> &mut PaneSlot {
+        match self.shown_run {
+            Some(run) if index == 1 && run < self.runs.len() => &mut self.runs[run].slot,
+            _ => &mut self.panes[index],
+        }
     }
 
     /// Asks the event loop for `effect`.
@@ -807,6 +835,8 @@ impl App {
             "quota" => self.toggle_quota(),
             "rewind" => self.rewind_command(args),
             "review" => self.review_command(),
+            "run" => self.run_command(args),
+            "runs" => self.runs_command(args),
             "resume" => {
                 if self.any_busy() {
                     self.focused().history.push_notice(

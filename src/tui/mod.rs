@@ -11,6 +11,7 @@
 //! | `run` | start-up (sessions from the config) and the event loop: input, session events, coalesced frames |
 //! | `app` | the state and how keys, pastes and session events change it |
 //! | `app_quota` | `/budget`: the budgets of this process, seen and changed live |
+//! | `app_runs` | parallel runs in git worktrees: `/run --worktree`, `/runs` (list, show, merge, discard), the queue |
 //! | `app_rewind` | `/rewind`: a pane's conversation (and optionally the files) back to before one of its tasks |
 //! | `app_review` | opening the diff viewer, its keys and actions, the Run summary of changed files |
 //! | `diffview` | the diff viewer: file list, unified / side-by-side diff, lazy highlighting, review keys |
@@ -30,6 +31,7 @@ pub mod app;
 mod app_quota;
 mod app_review;
 pub mod app_rewind;
+pub mod app_runs;
 pub mod composer;
 pub mod diffview;
 pub mod highlight;

@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 
 use super::app::{App, Effect, PaneSlot};
 use super::app_rewind::RewindPlan;
+use super::app_runs::RunState;
 use super::composer::FileIndex;
 use super::history::NoticeKind;
 pub use super::resume::Resume;
@@ -44,9 +45,12 @@ use crate::provider::HttpModelClient;
 use crate::quota::{Meter, PriceTable, QuotaSnapshot};
 use crate::store::Transcript;
 use crate::tools::SandboxLaunch;
+use crate::workspace::worktree::{ApplyOutcome, Worktree};
 use crate::workspace::{
     ChangeLog, CheckpointOptions, Checkpoints, Tracker, TrackerEvent, TrackerOptions,
 };
+use futures_util::stream::{BoxStream, SelectAll};
+use std::collections::HashMap;
 
 /// The shortest time between two frames drawn for session output.
 const FRAME: Duration = Duration::from_millis(33);
@@ -102,6 +106,9 @@ struct Launcher {
     transcript: Option<Arc<Transcript>>,
     /// Where sessions and the ledger live.
     state_dir: PathBuf,
+    /// The sandbox choices from the command line (worktree runs get a
+    /// sandbox of their own workspace).
+    sandbox_flags: SandboxFlags,
 }
 
 /// A started session: its channels and what the pane shows of it.
@@ -154,6 +161,48 @@ impl Launcher {
                 tracker: self.tracker.clone(),
                 meter: Some(self.meter.clone()),
                 transcript: self.transcript.clone(),
+            },
+        ));
+        Ok(Started {
+            ops: session.ops,
+            events: session.events,
+            context_window: self.config.context_window(&provider, &model),
+            provider,
+            model,
+        })
+    }
+
+    /// Starts an autonomous session in a worktree run's `workspace`: the
+    /// Run pane's provider and model, permissions and sandbox of that
+    /// workspace, the shared meter; no change tracker (its changes are not
+    /// in the main workspace) and no transcript (a resume restores the
+    /// panes, not the runs).
+    fn start_run(&self, workspace: &Path) -> anyhow::Result<Started> {
+        let pane_config = self.pane_config(Pane::Run);
+        let provider = pane_config.provider.clone();
+        let model = setup::resolve_model(&self.config, &provider, pane_config, None)?;
+        let env = |k: &str| secrets::env_var(k);
+        let client = HttpModelClient::new(resolve(&self.config, &provider, &env)?)?;
+        let (permissions, _) = setup::permissions(&self.config, workspace)?;
+        let sandbox = setup::sandbox_launch(&self.config, workspace, self.sandbox_flags)?;
+        let session = Session::spawn(setup::session_config(
+            &self.config,
+            &self.config_dir,
+            SessionParams {
+                pane: Pane::Run,
+                client: Arc::new(client),
+                model: model.clone(),
+                mode: pane_config.mode,
+                workspace: workspace.to_path_buf(),
+                max_turns: self.config.agent.max_turns,
+                reasoning: self.config.agent.reasoning,
+                can_approve: true,
+                live_output: true,
+                permissions,
+                sandbox,
+                tracker: None,
+                meter: Some(self.meter.clone()),
+                transcript: None,
             },
         ));
         Ok(Started {
@@ -246,6 +295,7 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         }
     };
     let launcher = Launcher {
+        sandbox_flags: opts.sandbox,
         state_dir: dirs.state.clone(),
         meter,
         transcript,
@@ -258,7 +308,7 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
     };
     let code = runtime.block_on(async move {
         let (chat, chat_events) = launcher.pane(Pane::Chat, opts.chat_provider, opts.chat_model);
-        let (run, run_events) = launcher.pane(Pane::Run, opts.run_provider, opts.run_model);
+        let (run, worktree_events) = launcher.pane(Pane::Run, opts.run_provider, opts.run_model);
         let mut app = App::new(chat, run, theme);
         if let Some(resumed) = &resumed {
             restore(&mut app, resumed);
@@ -266,6 +316,7 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         app.providers = launcher.config.providers.keys().cloned().collect();
         app.tracker = launcher.tracker.clone();
         app.meter = Some(launcher.meter.clone());
+        app.max_parallel_runs = launcher.config.agent.parallel_runs.max(1);
         // One walk of the workspace serves `@` completion in both panes.
         let files = FileIndex::build(&workspace);
         for pane in &mut app.panes {
@@ -278,7 +329,7 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         }
         let review = launcher.tracker.clone().map(ReviewWorker::start);
         let channels = Channels {
-            sessions: [chat_events, run_events],
+            sessions: [chat_events, worktree_events],
             tracker: tracker_events,
             review,
         };
@@ -396,6 +447,20 @@ enum Background {
     RewindPlan(Result<RewindPlan, String>),
     Restored(Result<usize, String>),
     ReviewRequest(Result<String, String>),
+    RunCreated {
+        number: usize,
+        task: String,
+        worktree: Result<Worktree, String>,
+    },
+    RunCommitted {
+        number: usize,
+        files: Result<Vec<String>, String>,
+    },
+    RunSettled {
+        number: usize,
+        state: Option<RunState>,
+        text: String,
+    },
     Sessions(Result<Vec<crate::store::index::SessionInfo>, String>),
     Resumed(Box<Result<super::resume::Resumed, String>>),
 }
@@ -487,6 +552,10 @@ async fn event_loop(
     let mut quota_in_flight = false;
     // Results of other blocking work (rewind plans and restores).
     let (background_tx, mut background_rx) = mpsc::unbounded_channel::<Background>();
+    // Worktree runs: their worktrees and sessions, and all their events in
+    // one stream tagged with the run's number.
+    let mut run_handles: HashMap<usize, (Worktree, mpsc::UnboundedSender<Op>)> = HashMap::new();
+    let mut worktree_events: SelectAll<BoxStream<'static, (usize, Event)>> = SelectAll::new();
     let mut quota_read_at: Option<Instant> = None;
     let _guard = Guard::new(mouse).context("cannot set up the terminal")?;
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
@@ -519,6 +588,9 @@ async fn event_loop(
                 done = recv_unbounded(&mut review_done) => Wake::Review(done),
                 snapshot = quota_rx.recv() => Wake::Quota(snapshot),
                 done = background_rx.recv() => Wake::Background(done),
+                Some((number, event)) = worktree_events.next(), if !worktree_events.is_empty() => {
+                    Wake::RunEvent(number, Box::new(event))
+                }
                 event = recv(chat_events) => Wake::Session(0, event),
                 event = recv(run_events) => Wake::Session(1, event),
                 _ = tick.tick(), if app.any_busy() || app.flash.is_some() || app.completing() || app.quota_focused => Wake::Tick,
@@ -601,6 +673,40 @@ async fn event_loop(
                     .push_notice(format!("/resume: {e}"), NoticeKind::Error),
             },
             Wake::Background(None) => {}
+            Wake::RunEvent(number, event) => app.on_run_event(number, &event),
+            Wake::Background(Some(Background::RunCreated {
+                number,
+                task,
+                worktree,
+            })) => {
+                let started = worktree.and_then(|wt| {
+                    launcher
+                        .start_run(&wt.workspace())
+                        .map(|started| (wt, started))
+                        .map_err(|e| format!("{e:#}"))
+                });
+                match started {
+                    Ok((wt, started)) => {
+                        let _ = started.ops.send(Op::UserMessage(task));
+                        let rx = started.events;
+                        worktree_events.push(Box::pin(futures_util::stream::unfold(
+                            rx,
+                            move |mut rx| async move { rx.recv().await.map(|e| ((number, e), rx)) },
+                        )));
+                        app.on_run_started(number, Ok(wt.branch().to_string()));
+                        run_handles.insert(number, (wt, started.ops));
+                    }
+                    Err(why) => app.on_run_started(number, Err(why)),
+                }
+            }
+            Wake::Background(Some(Background::RunCommitted { number, files })) => {
+                app.on_run_committed(number, files)
+            }
+            Wake::Background(Some(Background::RunSettled {
+                number,
+                state,
+                text,
+            })) => app.on_run_settled(number, state, text),
             Wake::Frame => {}
         }
         dirty |= !frame_only;
@@ -658,6 +764,91 @@ async fn event_loop(
                                 &prompt,
                             );
                             let _ = tx.send(Background::ReviewRequest(request));
+                        });
+                    }
+                }
+                Effect::StartRun { number, task } => {
+                    let tx = background_tx.clone();
+                    let state = launcher.state_dir.clone();
+                    let workspace = launcher.workspace.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let worktree =
+                            Worktree::create(&state, &workspace, &task).map_err(|e| e.to_string());
+                        let _ = tx.send(Background::RunCreated {
+                            number,
+                            task,
+                            worktree,
+                        });
+                    });
+                }
+                Effect::FinishRun { number } => {
+                    if let Some((wt, _)) = run_handles.get(&number) {
+                        let wt = wt.clone();
+                        let tx = background_tx.clone();
+                        tokio::task::spawn_blocking(move || {
+                            let files = wt
+                                .commit(&format!("tandem worktree run #{number}"))
+                                .and_then(|_| wt.changed_files())
+                                .map_err(|e| e.to_string());
+                            let _ = tx.send(Background::RunCommitted { number, files });
+                        });
+                    }
+                }
+                Effect::MergeRun { number } => {
+                    if let Some((wt, _)) = run_handles.get(&number) {
+                        let wt = wt.clone();
+                        let tx = background_tx.clone();
+                        tokio::task::spawn_blocking(move || {
+                            let (state, text) = match wt.apply_to_main() {
+                                Ok(ApplyOutcome::Applied(files)) => (
+                                    Some(RunState::Merged),
+                                    format!(
+                                        "run #{number} merged into the workspace: {}",
+                                        files.join(", ")
+                                    ),
+                                ),
+                                Ok(ApplyOutcome::Nothing) => {
+                                    (None, format!("run #{number} changed nothing to merge"))
+                                }
+                                Ok(ApplyOutcome::Conflicts(why)) => (
+                                    None,
+                                    format!(
+                                        "run #{number} was not merged: it conflicts with changes made here meanwhile (nothing was changed): {}",
+                                        why.join("; ")
+                                    ),
+                                ),
+                                Err(e) => (None, format!("run #{number} could not be merged: {e}")),
+                            };
+                            let _ = tx.send(Background::RunSettled {
+                                number,
+                                state,
+                                text,
+                            });
+                        });
+                    }
+                }
+                Effect::DiscardRun { number } => {
+                    if let Some((wt, ops)) = run_handles.remove(&number) {
+                        let _ = ops.send(Op::Shutdown);
+                        let tx = background_tx.clone();
+                        tokio::task::spawn_blocking(move || {
+                            let branch = wt.branch().to_string();
+                            let (state, text) = match wt.discard() {
+                                Ok(()) => (
+                                    Some(RunState::Discarded),
+                                    format!(
+                                        "run #{number} discarded: its worktree and branch {branch} are gone"
+                                    ),
+                                ),
+                                Err(e) => {
+                                    (None, format!("run #{number} could not be discarded: {e}"))
+                                }
+                            };
+                            let _ = tx.send(Background::RunSettled {
+                                number,
+                                state,
+                                text,
+                            });
                         });
                     }
                 }
@@ -770,6 +961,11 @@ async fn event_loop(
             let _ = tx.send(Op::Shutdown);
         }
     }
+    // Worktree runs stop with the workbench; their worktrees and branches
+    // stay (git worktree list shows them) until merged or discarded.
+    for (_, ops) in run_handles.values() {
+        let _ = ops.send(Op::Shutdown);
+    }
     Ok(crate::headless::exit::OK)
 }
 
@@ -780,6 +976,7 @@ enum Wake {
     Tracker(Option<TrackerEvent>),
     Quota(Option<Box<QuotaSnapshot>>),
     Background(Option<Background>),
+    RunEvent(usize, Box<Event>),
     Review(Option<ReviewDone>),
     Tick,
     Frame,

@@ -61,7 +61,7 @@ pub fn draw(app: &mut App, frame: &mut Frame) {
         let focused = index == app.focus && app.overlay.is_none();
         let theme = app.theme.clone();
         if let Some(c) = draw_pane(
-            &mut app.panes[index],
+            app.displayed(index),
             pane_area,
             frame.buffer_mut(),
             &theme,

@@ -71,6 +71,16 @@ pub const COMMANDS: &[SlashCommand] = &[
         description: "List saved sessions, or continue one",
     },
     SlashCommand {
+        name: "run",
+        args: "--worktree TASK",
+        description: "Run a task in its own git worktree",
+    },
+    SlashCommand {
+        name: "runs",
+        args: "[N [merge|discard]|main]",
+        description: "List, show, merge or discard worktree runs",
+    },
+    SlashCommand {
         name: "rewind",
         args: "[N [files]]",
         description: "Go back to before task N (and its files)",

@@ -1,0 +1,290 @@
+//! Parallel autonomous runs in git worktrees (`/run --worktree TASK`): each
+//! runs in its own worktree and branch under the state dir, so several go
+//! at once without touching each other or the user's files. `/runs` lists
+//! them, `/runs N` shows one in the Run pane (`/runs main` goes back),
+//! `/runs N merge` applies its changes to the main workspace (refused,
+//! with the files named, when they conflict with changes made meanwhile),
+//! `/runs N discard` removes the worktree and branch.
+
+use std::time::Instant;
+
+use super::app::{App, Effect, PaneSlot};
+use super::history::NoticeKind;
+use crate::agent::{Event, Pane, TaskStatus};
+
+/// Where a worktree run is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunState {
+    /// Waiting for a free slot (at most `[agent] parallel_runs` at once).
+    Queued,
+    /// Its worktree and session are being set up.
+    Starting,
+    /// The agent works.
+    Running,
+    /// The task ended; its work is committed on the run's branch.
+    Finished(TaskStatus),
+    /// Its changes were applied to the main workspace.
+    Merged,
+    /// Its worktree and branch were removed.
+    Discarded,
+    /// It could not start (the reason).
+    Failed(String),
+}
+
+impl RunState {
+    fn word(&self) -> String {
+        match self {
+            RunState::Queued => "queued".into(),
+            RunState::Starting => "starting".into(),
+            RunState::Running => "running".into(),
+            RunState::Finished(TaskStatus::Ok) => "finished".into(),
+            RunState::Finished(status) => format!("ended ({status:?})").to_lowercase(),
+            RunState::Merged => "merged".into(),
+            RunState::Discarded => "discarded".into(),
+            RunState::Failed(why) => format!("failed: {why}"),
+        }
+    }
+
+    /// Holds one of the parallel slots.
+    fn active(&self) -> bool {
+        matches!(self, RunState::Starting | RunState::Running)
+    }
+}
+
+/// One worktree run as the app sees it.
+pub struct RunEntry {
+    /// 1-based, as `/runs` shows it.
+    pub number: usize,
+    /// What it was asked to do.
+    pub task: String,
+    /// Its history, composer and counters, shown in the Run pane by `/runs N`.
+    pub slot: PaneSlot,
+    pub state: RunState,
+    pub started: Option<Instant>,
+    /// The run's branch, once created.
+    pub branch: Option<String>,
+    /// Files it changed (repository-relative), once finished.
+    pub files: Vec<String>,
+}
+
+impl App {
+    /// `/run --worktree TASK`.
+    pub(super) fn run_command(&mut self, args: &str) {
+        let Some(task) = args.trim_start().strip_prefix("--worktree") else {
+            self.focused().history.push_notice(
+                "usage: /run --worktree TASK (a run in its own git worktree and branch); a plain task goes to the Run pane's composer",
+                NoticeKind::Warning,
+            );
+            return;
+        };
+        let task = task.trim().to_string();
+        if task.is_empty() {
+            self.focused()
+                .history
+                .push_notice("/run --worktree needs a task", NoticeKind::Warning);
+            return;
+        }
+        let number = self.runs.len() + 1;
+        let main = &self.panes[1];
+        let mut slot = PaneSlot::new(
+            Pane::Run,
+            main.provider.clone(),
+            main.model.clone(),
+            main.mode,
+        );
+        slot.context_window = main.context_window;
+        self.runs.push(RunEntry {
+            number,
+            task: task.clone(),
+            slot,
+            state: RunState::Queued,
+            started: None,
+            branch: None,
+            files: Vec::new(),
+        });
+        self.panes[1].history.push_notice(
+            format!("run #{number} (worktree) queued: {task} · /runs lists the runs"),
+            NoticeKind::Info,
+        );
+        self.start_queued_runs();
+    }
+
+    /// Starts queued runs while fewer than the limit are active.
+    fn start_queued_runs(&mut self) {
+        let active = self.runs.iter().filter(|r| r.state.active()).count();
+        let free = self.max_parallel_runs.saturating_sub(active);
+        let next: Vec<usize> = self
+            .runs
+            .iter()
+            .filter(|r| r.state == RunState::Queued)
+            .map(|r| r.number)
+            .take(free)
+            .collect();
+        for number in next {
+            let run = &mut self.runs[number - 1];
+            run.state = RunState::Starting;
+            run.started = Some(Instant::now());
+            self.effects.push(Effect::StartRun {
+                number,
+                task: run.task.clone(),
+            });
+        }
+    }
+
+    /// `/runs [N [merge|discard]|main]`.
+    pub(super) fn runs_command(&mut self, args: &str) {
+        let mut words = args.split_whitespace();
+        match (words.next(), words.next()) {
+            (None, _) => {
+                let text = if self.runs.is_empty() {
+                    "no worktree runs yet: /run --worktree TASK starts one".to_string()
+                } else {
+                    let lines: Vec<String> = self.runs.iter().map(run_line).collect();
+                    format!(
+                        "worktree runs (/runs N shows one, /runs N merge|discard, /runs main):\n{}",
+                        lines.join("\n")
+                    )
+                };
+                self.focused().history.push_notice(text, NoticeKind::Info);
+            }
+            (Some("main"), None) => self.shown_run = None,
+            (Some(n), action) => {
+                let Some(index) = n
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=self.runs.len()).contains(n))
+                    .map(|n| n - 1)
+                else {
+                    self.focused().history.push_notice(
+                        format!("there is no run {n}; /runs lists them"),
+                        NoticeKind::Warning,
+                    );
+                    return;
+                };
+                let number = index + 1;
+                match action {
+                    None => {
+                        self.shown_run = Some(index);
+                        self.focus = 1;
+                        let word = self.runs[index].state.word();
+                        self.runs[index].slot.history.push_notice(
+                            format!(
+                                "this is worktree run #{number} ({word}); /runs main goes back to the Run pane's own session"
+                            ),
+                            NoticeKind::Info,
+                        );
+                    }
+                    Some("merge" | "discard")
+                        if !matches!(self.runs[index].state, RunState::Finished(_)) =>
+                    {
+                        let word = self.runs[index].state.word();
+                        self.focused().history.push_notice(
+                            format!(
+                                "run #{number} is {word}: merge or discard it once it has finished"
+                            ),
+                            NoticeKind::Warning,
+                        );
+                    }
+                    Some("merge") => self.effects.push(Effect::MergeRun { number }),
+                    Some("discard") => {
+                        if self.shown_run == Some(index) {
+                            self.shown_run = None;
+                        }
+                        self.effects.push(Effect::DiscardRun { number });
+                    }
+                    Some(other) => self.focused().history.push_notice(
+                        format!("/runs {number} {other}: choose merge or discard"),
+                        NoticeKind::Warning,
+                    ),
+                }
+            }
+        }
+    }
+
+    /// The run's worktree and session are up (or could not be made).
+    pub fn on_run_started(&mut self, number: usize, outcome: Result<String, String>) {
+        let Some(run) = self.runs.get_mut(number - 1) else {
+            return;
+        };
+        match outcome {
+            Ok(branch) => {
+                run.state = RunState::Running;
+                run.branch = Some(branch);
+            }
+            Err(why) => {
+                run.state = RunState::Failed(why.clone());
+                self.panes[1].history.push_notice(
+                    format!("run #{number} could not start: {why}"),
+                    NoticeKind::Error,
+                );
+                self.start_queued_runs();
+            }
+        }
+    }
+
+    /// An event of run `number`'s session.
+    pub fn on_run_event(&mut self, number: usize, event: &Event) {
+        let Some(run) = self.runs.get_mut(number - 1) else {
+            return;
+        };
+        run.slot.apply(event);
+        if let Event::TaskComplete { status, .. } = event {
+            run.state = RunState::Finished(*status);
+            self.effects.push(Effect::FinishRun { number });
+            self.start_queued_runs();
+        }
+    }
+
+    /// A finished run's work is committed on its branch.
+    pub fn on_run_committed(&mut self, number: usize, files: Result<Vec<String>, String>) {
+        let Some(run) = self.runs.get_mut(number - 1) else {
+            return;
+        };
+        let text = match files {
+            Ok(files) => {
+                run.files = files;
+                format!(
+                    "run #{number} {}: {} files changed on {} · /runs {number} shows it, /runs {number} merge applies it here, /runs {number} discard drops it",
+                    run.state.word(),
+                    run.files.len(),
+                    run.branch.as_deref().unwrap_or("its branch"),
+                )
+            }
+            Err(e) => format!("run #{number}: its work could not be committed: {e}"),
+        };
+        self.panes[1].history.push_notice(text, NoticeKind::Info);
+    }
+
+    /// A merge or discard ended.
+    pub fn on_run_settled(&mut self, number: usize, state: Option<RunState>, text: String) {
+        if let (Some(run), Some(state)) = (self.runs.get_mut(number - 1), state) {
+            run.state = state;
+        }
+        let kind = if text.contains("conflict") {
+            NoticeKind::Warning
+        } else {
+            NoticeKind::Info
+        };
+        self.panes[1].history.push_notice(text, kind);
+    }
+}
+
+/// "#1 running 0:42 · 12.3k tok · 2 files · add a flag".
+fn run_line(run: &RunEntry) -> String {
+    let elapsed = run
+        .started
+        .map(|t| {
+            let s = t.elapsed().as_secs();
+            format!(" {}:{:02}", s / 60, s % 60)
+        })
+        .unwrap_or_default();
+    let tokens = run.slot.usage.prompt_tokens() + run.slot.usage.output_tokens;
+    format!(
+        "#{} {}{elapsed} · {} tok · {} files · {}",
+        run.number,
+        run.state.word(),
+        super::view::tokens(tokens),
+        run.files.len(),
+        run.task
+    )
+}
