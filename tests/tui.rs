@@ -948,3 +948,61 @@ input = { command = "echo made > \"marker-$(basename \"$PWD\").txt\"" }
     );
     assert_eq!(run.requests().len(), 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worktree_runs_hunks_are_taken_into_the_workspace_from_the_viewer() {
+    let chat = server("").await;
+    let run = server(
+        r#"
+[[reply]]
+[[reply.tool_calls]]
+name = "edit_file"
+input = { path = "README", old_string = "the project", new_string = "the better project" }
+
+[[reply]]
+text = "Improved the README."
+"#,
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("README"), "the project\n").unwrap();
+    git(work.path(), &["init", "-q"]);
+    git(work.path(), &["add", "."]);
+    git(work.path(), &["commit", "-qm", "start"]);
+    let env = env_for(&chat, &run);
+    let (home_path, work_path) = (home.path().to_path_buf(), work.path().to_path_buf());
+    blocking(move || {
+        let readme = || std::fs::read_to_string(work_path.join("README")).unwrap();
+        let mut tui = Tui::start(&home_path, &work_path, &env, &[], 160, 48);
+        tui.wait_text("Chat");
+        tui.send("\t");
+        tui.type_line("/run --worktree improve the readme");
+        tui.wait_text("run #1 finished: 1 files changed");
+        assert_eq!(
+            readme(),
+            "the project\n",
+            "the run did not touch the workspace"
+        );
+        tui.type_line("/runs 1 diff");
+        tui.wait_text("the better project");
+        // Reverting is not what a run's diff is for: refused, nothing changes.
+        tui.send("d");
+        tui.wait_text("y/n");
+        tui.send("y");
+        tui.wait_text("take what you want into the workspace");
+        // Space takes the hunk into the workspace.
+        tui.send(" ");
+        eventually("the hunk is in the workspace", || {
+            readme() == "the better project\n"
+        });
+        // u puts the workspace file back.
+        tui.send("u");
+        eventually("undone", || readme() == "the project\n");
+    })
+    .await;
+    assert!(
+        git(work.path(), &["diff", "--cached", "--name-only"]).is_empty(),
+        "nothing was staged in the user's index"
+    );
+}

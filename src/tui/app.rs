@@ -365,6 +365,9 @@ pub struct App {
     pub runs: Vec<super::app_runs::RunEntry>,
     /// The worktree run the Run pane shows instead of its own session.
     pub shown_run: Option<usize>,
+    /// The diff viewer shows worktree run N's changes (accepting takes them
+    /// into the workspace) rather than the workspace's own.
+    pub viewer_source: Option<usize>,
     /// How many worktree runs may work at once; more are queued.
     pub max_parallel_runs: usize,
     chord: bool,
@@ -398,6 +401,7 @@ impl App {
             handoff_cell: None,
             runs: Vec::new(),
             shown_run: None,
+            viewer_source: None,
             max_parallel_runs: 3,
             chord: false,
             last_ctrl_c: None,

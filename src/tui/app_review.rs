@@ -42,6 +42,10 @@ impl App {
         if let Some(filter) = filter.or_else(|| self.pending_filter.take()) {
             self.viewer.set_filter(filter);
         }
+        if self.viewer_source.take().is_some() {
+            // Back from a worktree run's diff: the workspace's own review.
+            self.viewer.set_snapshot(Default::default());
+        }
         self.viewer_open = true;
         self.viewer_focused = true;
         self.effects.push(Effect::RefreshReview);
@@ -120,6 +124,7 @@ impl App {
             ViewerAction::Close => {
                 self.viewer_focused = false;
                 self.viewer_open = false;
+                self.viewer_source = None;
             }
             ViewerAction::Review(command) => self.effects.push(Effect::Review(command)),
             ViewerAction::Copy(text) => {

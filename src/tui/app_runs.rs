@@ -11,6 +11,7 @@ use std::time::Instant;
 use super::app::{App, Effect, PaneSlot};
 use super::history::NoticeKind;
 use crate::agent::{Event, Pane, TaskStatus};
+use crate::workspace::ReviewSnapshot;
 
 /// Where a worktree run is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,7 +142,7 @@ impl App {
                 } else {
                     let lines: Vec<String> = self.runs.iter().map(run_line).collect();
                     format!(
-                        "worktree runs (/runs N shows one, /runs N merge|discard, /runs main):\n{}",
+                        "worktree runs (/runs N shows one, /runs N diff|merge|discard, /runs main):\n{}",
                         lines.join("\n")
                     )
                 };
@@ -174,7 +175,7 @@ impl App {
                             NoticeKind::Info,
                         );
                     }
-                    Some("merge" | "discard")
+                    Some("merge" | "discard" | "diff")
                         if !matches!(self.runs[index].state, RunState::Finished(_)) =>
                     {
                         let word = self.runs[index].state.word();
@@ -186,6 +187,15 @@ impl App {
                         );
                     }
                     Some("merge") => self.effects.push(Effect::MergeRun { number }),
+                    Some("diff") => {
+                        self.viewer_source = Some(number);
+                        self.viewer.set_filter(super::diffview::Filter::All);
+                        self.viewer
+                            .set_snapshot(std::sync::Arc::new(ReviewSnapshot::default()));
+                        self.viewer_open = true;
+                        self.viewer_focused = true;
+                        self.effects.push(Effect::RefreshReview);
+                    }
                     Some("discard") => {
                         if self.shown_run == Some(index) {
                             self.shown_run = None;
@@ -193,7 +203,7 @@ impl App {
                         self.effects.push(Effect::DiscardRun { number });
                     }
                     Some(other) => self.focused().history.push_notice(
-                        format!("/runs {number} {other}: choose merge or discard"),
+                        format!("/runs {number} {other}: choose diff, merge or discard"),
                         NoticeKind::Warning,
                     ),
                 }

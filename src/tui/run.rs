@@ -45,7 +45,8 @@ use crate::provider::HttpModelClient;
 use crate::quota::{Meter, PriceTable, QuotaSnapshot};
 use crate::store::Transcript;
 use crate::tools::SandboxLaunch;
-use crate::workspace::worktree::{ApplyOutcome, Worktree};
+use crate::workspace::ReviewSnapshot;
+use crate::workspace::worktree::{ApplyOutcome, RunReview, Worktree};
 use crate::workspace::{
     ChangeLog, CheckpointOptions, Checkpoints, Tracker, TrackerEvent, TrackerOptions,
 };
@@ -461,6 +462,11 @@ enum Background {
         state: Option<RunState>,
         text: String,
     },
+    RunReviewed {
+        number: usize,
+        executed: Option<Result<String, String>>,
+        snapshot: Box<Result<ReviewSnapshot, String>>,
+    },
     Sessions(Result<Vec<crate::store::index::SessionInfo>, String>),
     Resumed(Box<Result<super::resume::Resumed, String>>),
 }
@@ -555,6 +561,7 @@ async fn event_loop(
     // Worktree runs: their worktrees and sessions, and all their events in
     // one stream tagged with the run's number.
     let mut run_handles: HashMap<usize, (Worktree, mpsc::UnboundedSender<Op>)> = HashMap::new();
+    let mut run_reviews: HashMap<usize, Arc<std::sync::Mutex<RunReview>>> = HashMap::new();
     let mut worktree_events: SelectAll<BoxStream<'static, (usize, Event)>> = SelectAll::new();
     let mut quota_read_at: Option<Instant> = None;
     let _guard = Guard::new(mouse).context("cannot set up the terminal")?;
@@ -707,6 +714,21 @@ async fn event_loop(
                 state,
                 text,
             })) => app.on_run_settled(number, state, text),
+            Wake::Background(Some(Background::RunReviewed {
+                number,
+                executed,
+                snapshot,
+            })) => {
+                if let Some(Ok(text) | Err(text)) = executed {
+                    app.flash = Some((text, Instant::now()));
+                }
+                if app.viewer_source == Some(number) {
+                    match *snapshot {
+                        Ok(snapshot) => app.on_review_snapshot(snapshot),
+                        Err(e) => app.flash = Some((format!("run #{number}: {e}"), Instant::now())),
+                    }
+                }
+            }
             Wake::Frame => {}
         }
         dirty |= !frame_only;
@@ -894,6 +916,35 @@ async fn event_loop(
                         let tx = quota_tx.clone();
                         tokio::task::spawn_blocking(move || {
                             let _ = tx.send(Box::new(meter.snapshot()));
+                        });
+                    }
+                }
+                Effect::RefreshReview | Effect::Review(_) if app.viewer_source.is_some() => {
+                    // The viewer shows a worktree run: its own review.
+                    let number = app.viewer_source.unwrap_or_default();
+                    if let Some((wt, _)) = run_handles.get(&number) {
+                        let review = run_reviews
+                            .entry(number)
+                            .or_insert_with(|| {
+                                Arc::new(std::sync::Mutex::new(RunReview::new(wt.clone(), number)))
+                            })
+                            .clone();
+                        let opts = diff_options(&launcher.config, app.review_ignore_whitespace);
+                        let tx = background_tx.clone();
+                        tokio::task::spawn_blocking(move || {
+                            let mut review = review.lock().unwrap_or_else(|e| e.into_inner());
+                            let executed = match &effect {
+                                Effect::Review(command) => {
+                                    Some(review.execute(command).map_err(|e| e.to_string()))
+                                }
+                                _ => None,
+                            };
+                            let snapshot = review.snapshot(&opts).map_err(|e| e.to_string());
+                            let _ = tx.send(Background::RunReviewed {
+                                number,
+                                executed,
+                                snapshot: Box::new(snapshot),
+                            });
                         });
                     }
                 }

@@ -443,8 +443,10 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer, now: Instant) {
         .as_ref()
         .filter(|(_, at)| now.duration_since(*at).as_secs() < 3)
         .map(|(text, _)| text.clone());
+    // A flash wider than what the meter leaves for the hint replaces it.
     if let Some(text) = &flash
-        && area.width < FLASH_WITH_METER_MIN_WIDTH
+        && (area.width < FLASH_WITH_METER_MIN_WIDTH
+            || text.chars().count() + FLASH_METER_ROOM > usize::from(area.width))
     {
         let line = Line::from(vec![
             Span::raw(" "),
@@ -514,6 +516,8 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer, now: Instant) {
 
 /// Below this width a flash message replaces the meter while it shows.
 const FLASH_WITH_METER_MIN_WIDTH: u16 = 120;
+/// Columns the meter needs beside a flash message.
+const FLASH_METER_ROOM: usize = 60;
 
 /// The pane's name in the ledger.
 fn pane_key(pane: Pane) -> &'static str {

@@ -64,6 +64,12 @@ pub enum ReviewMode {
     },
     /// A plain directory: accept marks reviewed.
     Plain,
+    /// A worktree run's changes against its base: accept takes them into
+    /// the main workspace ([`super::worktree::RunReview`]).
+    Run {
+        /// The run's number, as `/runs` shows it.
+        number: usize,
+    },
 }
 
 /// Who changed a file (one entry per attribution that mentions it).
@@ -134,6 +140,19 @@ pub struct ReviewSnapshot {
     pub truncated: bool,
 }
 
+impl Default for ReviewSnapshot {
+    /// Nothing to review (yet): what a viewer shows before the first
+    /// snapshot arrives.
+    fn default() -> Self {
+        Self {
+            mode: ReviewMode::Plain,
+            files: Vec::new(),
+            coarse: false,
+            truncated: false,
+        }
+    }
+}
+
 /// One action on the review; front ends send these to a worker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReviewCommand {
@@ -192,6 +211,9 @@ pub enum ReviewError {
         /// Why, completing the sentence ("was renamed from src/a.rs").
         why: String,
     },
+    /// The action does not apply here; the text says why and what to do.
+    #[error("{0}")]
+    Refused(String),
     /// A file shown as renamed is not a rename any more (its old path came
     /// back, or one of the two was staged or changed meanwhile).
     #[error(

@@ -553,6 +553,157 @@ fn git_line<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Result<String, Workspace
     Ok(String::from_utf8_lossy(&out).trim().to_string())
 }
 
+/// A worktree run's changes as a review: the run's files against its base,
+/// where accepting a hunk (or a file) takes it into the user's main working
+/// tree — refused, changing nothing, when the main file moved on at those
+/// lines — and undo puts the main file back. Reverting does not apply (the
+/// run's own changes stay in the run; discard drops them).
+pub struct RunReview {
+    worktree: Worktree,
+    number: usize,
+    /// Main-tree files before each accept, newest last (`None`: absent).
+    undo: Vec<(PathBuf, Option<Vec<u8>>)>,
+}
+
+impl RunReview {
+    /// The review of run `number` in `worktree`.
+    pub fn new(worktree: Worktree, number: usize) -> Self {
+        Self {
+            worktree,
+            number,
+            undo: Vec::new(),
+        }
+    }
+
+    /// The run's file at its base commit (`None` when it did not exist).
+    fn base_file(&self, path: &str) -> Result<Option<Vec<u8>>, WorkspaceError> {
+        let spec = format!("{}:{path}", self.worktree.base);
+        let out = output(
+            &self.worktree.path,
+            &["cat-file", "blob", spec.as_str()],
+            None,
+        )?;
+        Ok(out.status.success().then_some(out.stdout))
+    }
+
+    /// The run's file now (`None` when it deleted it).
+    fn run_file(&self, path: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.worktree.path.join(path)).ok()
+    }
+
+    fn main_path(&self, path: &str) -> Result<PathBuf, WorkspaceError> {
+        let rel = Path::new(path);
+        if !super::git::is_inner(rel) {
+            return Err(WorkspaceError::OutsideWorkspace(rel.to_path_buf()));
+        }
+        Ok(self.worktree.repo_root.join(rel))
+    }
+
+    /// Every file the run changed, base → run; a file whose main copy
+    /// already holds the run's version is marked reviewed.
+    pub fn snapshot(
+        &self,
+        opts: &crate::diff::DiffOptions,
+    ) -> Result<super::ReviewSnapshot, WorkspaceError> {
+        use crate::diff::{diff_added, diff_deleted, diff_modified};
+        let mut files = Vec::new();
+        for path in self.worktree.changed_files()? {
+            let (old, new) = (self.base_file(&path)?, self.run_file(&path));
+            let diff = match (&old, &new) {
+                (Some(old), Some(new)) => diff_modified(&path, old, new, opts),
+                (None, Some(new)) => diff_added(&path, new, opts),
+                (Some(old), None) => diff_deleted(&path, old, opts),
+                (None, None) => continue,
+            };
+            let main = std::fs::read(self.main_path(&path)?).ok();
+            files.push(super::review::ReviewFile {
+                reviewed: main == new,
+                diff,
+                origins: vec![super::review::FileOrigin {
+                    pane: "run".into(),
+                    turn: u32::try_from(self.number).unwrap_or(u32::MAX),
+                    tool: Some(format!("worktree run #{}", self.number)),
+                    external: false,
+                    checkpoint: self.worktree.branch.clone(),
+                }],
+            });
+        }
+        Ok(super::ReviewSnapshot {
+            mode: super::review::ReviewMode::Run {
+                number: self.number,
+            },
+            files,
+            coarse: false,
+            truncated: false,
+        })
+    }
+
+    /// Takes a hunk or file into the main working tree, or undoes that.
+    pub fn execute(
+        &mut self,
+        command: &super::ReviewCommand,
+    ) -> Result<String, super::review::ReviewError> {
+        use super::ReviewCommand;
+        use super::review::ReviewError;
+        let write = |target: &Path, bytes: Option<&[u8]>| -> Result<(), WorkspaceError> {
+            match bytes {
+                Some(bytes) => crate::tools::atomic::write_atomic(target, bytes)
+                    .map_err(|e| WorkspaceError::io("writing", target, std::io::Error::other(e))),
+                None => match std::fs::remove_file(target) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        Err(WorkspaceError::io("removing", target, e))
+                    }
+                    _ => Ok(()),
+                },
+            }
+        };
+        match command {
+            ReviewCommand::AcceptHunk { path, hunk } => {
+                let target = self.main_path(path)?;
+                let current = std::fs::read(&target).ok();
+                let merged = crate::diff::accept_hunk(current.as_deref().unwrap_or(b""), hunk)
+                    .map_err(|source| ReviewError::Changed {
+                        path: format!("{path} (in your workspace)"),
+                        source,
+                    })?;
+                write(&target, Some(&merged))?;
+                self.undo.push((target, current));
+                Ok(format!(
+                    "took hunk @@ -{},{} +{},{} @@ of {path} from run #{} into the workspace",
+                    hunk.old_start, hunk.old_len, hunk.new_start, hunk.new_len, self.number
+                ))
+            }
+            ReviewCommand::AcceptFile { path } => {
+                let target = self.main_path(path)?;
+                let current = std::fs::read(&target).ok();
+                if current != self.base_file(path)? {
+                    return Err(ReviewError::Refused(format!(
+                        "{path} changed in your workspace since run #{} started: take its hunks one by one (Space), or merge and resolve by hand",
+                        self.number
+                    )));
+                }
+                write(&target, self.run_file(path).as_deref())?;
+                self.undo.push((target, current));
+                Ok(format!(
+                    "took {path} from run #{} into the workspace",
+                    self.number
+                ))
+            }
+            ReviewCommand::RevertHunk { .. } | ReviewCommand::RevertFile { .. } => {
+                Err(ReviewError::Refused(format!(
+                    "this is run #{}'s diff: take what you want into the workspace (Space, S); what you leave stays in the run (/runs {} discard drops it)",
+                    self.number, self.number
+                )))
+            }
+            ReviewCommand::Undo => {
+                let (target, before) = self.undo.pop().ok_or(ReviewError::NothingToUndo)?;
+                write(&target, before.as_deref())?;
+                Ok(format!("undid: {} is as it was", target.display()))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -694,6 +845,69 @@ mod tests {
         assert_eq!(wt.diff().unwrap(), diff);
         assert_eq!(wt.commit("again").unwrap(), None);
         assert_eq!(user_state(&f.repo), before);
+    }
+
+    #[test]
+    fn a_runs_hunk_is_taken_into_main_or_refused_when_main_moved_on() {
+        use crate::workspace::ReviewCommand;
+        let f = fixture();
+        let wt = Worktree::create(&f.state, &f.repo, "review").unwrap();
+        // The run changes line 1 of a.txt; main (with the user's own
+        // uncommitted `user` line) still has the base's line 1.
+        std::fs::write(wt.path().join("a.txt"), "ONE\ntwo\nthree\n").unwrap();
+        std::fs::write(wt.path().join("sub/b.txt"), "BEE\n").unwrap();
+        let mut review = RunReview::new(wt, 1);
+        let snapshot = review.snapshot(&Default::default()).unwrap();
+        let paths: Vec<&str> = snapshot.files.iter().map(|f| f.path()).collect();
+        assert_eq!(paths, vec!["a.txt", "sub/b.txt"]);
+        let hunk = snapshot.files[0].diff.hunks[0].clone();
+        review
+            .execute(&ReviewCommand::AcceptHunk {
+                path: "a.txt".into(),
+                hunk,
+            })
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(f.repo.join("a.txt")).unwrap(),
+            "ONE\ntwo\nthree\nuser\n",
+            "the hunk lands beside the user's own edit"
+        );
+        // Main's a.txt is not the run's version (it keeps the user's line).
+        assert!(!review.snapshot(&Default::default()).unwrap().files[0].reviewed);
+        // sub/b.txt was changed (and staged) in main since the run's base:
+        // its hunk no longer applies, and the whole file is refused too.
+        let b_hunk = review.snapshot(&Default::default()).unwrap().files[1]
+            .diff
+            .hunks[0]
+            .clone();
+        let refused = review
+            .execute(&ReviewCommand::AcceptHunk {
+                path: "sub/b.txt".into(),
+                hunk: b_hunk,
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("sub/b.txt (in your workspace)"),
+            "{refused}"
+        );
+        assert!(
+            review
+                .execute(&ReviewCommand::AcceptFile {
+                    path: "sub/b.txt".into()
+                })
+                .is_err()
+        );
+        assert_eq!(
+            std::fs::read_to_string(f.repo.join("sub/b.txt")).unwrap(),
+            "bee staged\n",
+            "nothing overwritten"
+        );
+        review.execute(&ReviewCommand::Undo).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(f.repo.join("a.txt")).unwrap(),
+            "one\ntwo\nthree\nuser\n"
+        );
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub const COMMANDS: &[SlashCommand] = &[
     },
     SlashCommand {
         name: "runs",
-        args: "[N [merge|discard]|main]",
+        args: "[N [diff|merge|discard]|main]",
         description: "List, show, merge or discard worktree runs",
     },
     SlashCommand {

@@ -155,6 +155,7 @@ fn draw_header(v: &DiffViewer, area: Rect, buf: &mut Buffer, theme: &Theme, show
     let mode = match v.snapshot.mode {
         ReviewMode::Git { .. } => "git: accept stages",
         ReviewMode::Plain => "plain: accept marks reviewed",
+        ReviewMode::Run { .. } => "worktree run: accept takes it into the workspace",
     };
     let width = area.width as usize;
     let right_width = mode.width() + 1;
