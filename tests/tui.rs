@@ -924,6 +924,10 @@ input = { command = "echo made > \"marker-$(basename \"$PWD\").txt\"" }
         tui.type_line("/run --worktree make another marker");
         tui.wait_text("run #1 finished: 1 files changed");
         tui.wait_text("run #2 finished: 1 files changed");
+        // The list: state, time, tokens, cost, files, task.
+        tui.type_line("/runs");
+        tui.wait_text("#1 finished");
+        tui.wait_text("· 1 files · make a marker");
         tui.type_line("/runs 1 merge");
         tui.wait_text("run #1 merged into the workspace: marker-");
         tui.type_line("/runs 2 discard");

@@ -2,9 +2,10 @@
 //! runs in its own worktree and branch under the state dir, so several go
 //! at once without touching each other or the user's files. `/runs` lists
 //! them, `/runs N` shows one in the Run pane (`/runs main` goes back),
-//! `/runs N merge` applies its changes to the main workspace (refused,
-//! with the files named, when they conflict with changes made meanwhile),
-//! `/runs N discard` removes the worktree and branch.
+//! `/runs N diff` opens its changes in the diff viewer (accepting takes a
+//! hunk into the main workspace), `/runs N merge` applies all of them
+//! (refused, with the files named, when they conflict with changes made
+//! meanwhile), `/runs N discard` removes the worktree and branch.
 
 use std::time::Instant;
 
@@ -140,7 +141,17 @@ impl App {
                 let text = if self.runs.is_empty() {
                     "no worktree runs yet: /run --worktree TASK starts one".to_string()
                 } else {
-                    let lines: Vec<String> = self.runs.iter().map(run_line).collect();
+                    let lines: Vec<String> = self
+                        .runs
+                        .iter()
+                        .map(|run| {
+                            let cost = self
+                                .meter
+                                .as_ref()
+                                .and_then(|m| m.cost(&run.slot.model, &run.slot.usage));
+                            run_line(run, cost)
+                        })
+                        .collect();
                     format!(
                         "worktree runs (/runs N shows one, /runs N diff|merge|discard, /runs main):\n{}",
                         lines.join("\n")
@@ -279,8 +290,8 @@ impl App {
     }
 }
 
-/// "#1 running 0:42 · 12.3k tok · 2 files · add a flag".
-fn run_line(run: &RunEntry) -> String {
+/// "#1 running 0:42 · 12.3k tok · $0.04 · 2 files · add a flag".
+fn run_line(run: &RunEntry, cost: Option<f64>) -> String {
     let elapsed = run
         .started
         .map(|t| {
@@ -289,8 +300,9 @@ fn run_line(run: &RunEntry) -> String {
         })
         .unwrap_or_default();
     let tokens = run.slot.usage.prompt_tokens() + run.slot.usage.output_tokens;
+    let cost = cost.map_or_else(|| "$?".to_string(), |c| format!("${c:.2}"));
     format!(
-        "#{} {}{elapsed} · {} tok · {} files · {}",
+        "#{} {}{elapsed} · {} tok · {cost} · {} files · {}",
         run.number,
         run.state.word(),
         super::view::tokens(tokens),
