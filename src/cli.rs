@@ -95,6 +95,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show the effective configuration, each value with the file it comes
+    /// from (secrets redacted).
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// List the recorded sessions, newest first: when, workspace, first
     /// prompt, cost and id.
     Sessions {
@@ -212,6 +218,9 @@ pub fn main() -> i32 {
         Some(Command::MockServer { script, port }) => mock_server(&script, port),
         Some(Command::Doctor) => doctor(),
         Some(Command::Sessions { json }) => crate::store::command::run(json),
+        Some(Command::Config {
+            action: ConfigAction::Show,
+        }) => config_show(),
         Some(Command::Usage { since, by, json }) => {
             crate::quota::report::run(since.as_deref(), by, json)
         }
@@ -235,6 +244,40 @@ pub fn main() -> i32 {
         None => {
             let resume = cli.tui.continue_latest.then_some(Resume::Latest);
             workbench(cli.tui, resume)
+        }
+    }
+}
+
+/// What `tandem config` does.
+#[derive(Debug, Subcommand)]
+enum ConfigAction {
+    /// Print every setting as `key = value   # origin`: built-in defaults,
+    /// your config.toml, the project's .tandem/config.toml.
+    Show,
+}
+
+/// `tandem config show`: the layers of this directory's configuration, and
+/// an error (exit 2) naming the file when one does not parse or check.
+fn config_show() -> i32 {
+    let result = (|| -> anyhow::Result<String> {
+        let dirs = crate::paths::Dirs::from_env()?;
+        let workspace = crate::agent::setup::workspace(None)?;
+        let root = crate::config::instructions::repo_root(&workspace);
+        let layers = crate::config::Config::layers(&dirs.config, Some(&root), &[])?;
+        // Refuse what the workbench would refuse, with the same message.
+        crate::config::Config::from_layers(&layers)?;
+        Ok(crate::config::show::render(
+            &crate::config::show::effective(&layers),
+        ))
+    })();
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("tandem: {e:#}");
+            exit::USAGE
         }
     }
 }

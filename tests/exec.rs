@@ -639,3 +639,43 @@ text = "tried"
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--dangerously-bypass-sandbox"));
 }
+
+#[tokio::test]
+async fn config_show_names_where_each_value_comes_from_and_hides_secrets() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[ui]\ntheme = \"light\"\n[providers.relay]\nwire = \"openai\"\nbase_url = \"http://relay\"\nheaders = { x-api-key = \"sk-live-123\" }\n",
+    )
+    .unwrap();
+    let mut cmd = tandem(home.path());
+    cmd.args(["config", "show"]).current_dir(home.path());
+    let out = run(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = |key: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{key} = ")))
+            .unwrap_or_else(|| panic!("{key} listed: {text}"))
+            .to_string()
+    };
+    assert!(
+        line("ui.theme").contains("\"light\"")
+            && line("ui.theme").ends_with(&config.display().to_string())
+    );
+    assert!(line("ui.mouse").ends_with("# built-in defaults"));
+    assert!(line("providers.relay.headers.x-api-key").contains("[redacted]"));
+    assert!(!text.contains("sk-live-123"));
+
+    std::fs::write(&config, "[ui]\ntheme = 3\n").unwrap();
+    let mut cmd = tandem(home.path());
+    cmd.args(["config", "show"]).current_dir(home.path());
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("config.toml"));
+}

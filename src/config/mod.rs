@@ -8,6 +8,7 @@
 
 pub mod instructions;
 pub mod providers;
+pub mod show;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -339,6 +340,16 @@ impl Config {
         project_root: Option<&Path>,
         extra: &[Layer],
     ) -> Result<Self, ConfigError> {
+        Self::from_layers(&Self::layers(config_dir, project_root, extra)?)
+    }
+
+    /// The layers [`Config::load`] merges, lowest first (for `tandem config
+    /// show`, which says where each value comes from).
+    pub fn layers(
+        config_dir: &Path,
+        project_root: Option<&Path>,
+        extra: &[Layer],
+    ) -> Result<Vec<Layer>, ConfigError> {
         let mut layers = vec![Layer::parse("built-in defaults", DEFAULTS_TOML)?];
         if let Some(user) = Layer::read(&config_dir.join("config.toml"))? {
             layers.push(user);
@@ -350,7 +361,7 @@ impl Config {
             layers.push(project);
         }
         layers.extend(extra.iter().cloned());
-        Self::from_layers(&layers)
+        Ok(layers)
     }
 
     /// Merges layers in order, checking each one against the schema so an
