@@ -13,6 +13,7 @@ mod checkpoint;
 mod git;
 pub mod review;
 pub mod tracker;
+mod user_git;
 mod watcher;
 pub mod worktree;
 

@@ -13,23 +13,11 @@ use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use super::super::WorkspaceError;
 use super::super::git::path_from_bytes;
-
-/// Variables that redirect git to another repository or index.
-const REDIRECTING_VARS: &[&str] = &[
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_COMMON_DIR",
-    "GIT_NAMESPACE",
-    "GIT_PREFIX",
-    "GIT_EXTERNAL_DIFF",
-];
+use super::super::user_git::{command, failure, run};
 
 /// An index entry: its git mode and blob id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,80 +60,6 @@ pub(crate) struct UserGit {
     /// The workspace relative to `root`, with a trailing `/` (empty when the
     /// workspace is the top level).
     pub prefix: Vec<u8>,
-}
-
-/// A `git` command with the review's environment, run in `dir`.
-fn command<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Command {
-    let mut cmd = Command::new("git");
-    for var in REDIRECTING_VARS {
-        cmd.env_remove(var);
-    }
-    cmd.current_dir(dir)
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .args(["-c", "core.quotepath=off"]);
-    // Tests must not depend on the machine's git configuration.
-    #[cfg(test)]
-    cmd.env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1");
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
-}
-
-/// The error for a git command that could not run or failed.
-fn failure(dir: &Path, args: &[&OsStr], detail: String) -> WorkspaceError {
-    let sub = args
-        .iter()
-        .map(|a| a.to_string_lossy())
-        .find(|a| !a.starts_with('-'))
-        .unwrap_or_default();
-    WorkspaceError::io(
-        "running git in",
-        dir,
-        std::io::Error::other(format!(
-            "git {sub} failed: {detail}; check the repository with `git status`"
-        )),
-    )
-}
-
-/// Runs git in `dir`, feeding `input`; returns stdout, or an error when it
-/// could not start or exited non-zero.
-fn run(dir: &Path, args: &[&OsStr], input: Option<&[u8]>) -> Result<Vec<u8>, WorkspaceError> {
-    let mut cmd = command(dir, args);
-    if input.is_some() {
-        cmd.stdin(Stdio::piped());
-    }
-    let mut child = cmd.spawn().map_err(WorkspaceError::GitMissing)?;
-    let writer = match (input, child.stdin.take()) {
-        (Some(bytes), Some(mut stdin)) => {
-            let bytes = bytes.to_vec();
-            // A thread so a large input cannot deadlock against full stdout.
-            Some(std::thread::spawn(move || stdin.write_all(&bytes)))
-        }
-        _ => None,
-    };
-    let out = child
-        .wait_with_output()
-        .map_err(|e| WorkspaceError::io("waiting for git in", dir, e))?;
-    if let Some(w) = writer {
-        let written = w
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("writer panicked")));
-        if let Err(e) = written
-            && out.status.success()
-        {
-            return Err(WorkspaceError::io("writing to git in", dir, e));
-        }
-    }
-    if out.status.success() {
-        Ok(out.stdout)
-    } else {
-        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        Err(failure(dir, args, stderr))
-    }
 }
 
 /// `:(literal)<path>`: a pathspec that matches `path` exactly, whatever
@@ -337,7 +251,7 @@ impl UserGit {
                     return Err(failure(
                         &self.root,
                         &[os("ls-files")],
-                        format!(
+                        &format!(
                             "{} is in a merge conflict; resolve it with git first",
                             String::from_utf8_lossy(path)
                         ),
@@ -386,7 +300,7 @@ impl UserGit {
             })
         });
         let Some(stdout) = child.stdout.take() else {
-            return Err(failure(&self.root, &args, "no output".into()));
+            return Err(failure(&self.root, &args, "no output"));
         };
         let mut reader = BufReader::new(stdout);
         let result = read_batch(&mut reader, oids.len(), limit);
@@ -395,7 +309,7 @@ impl UserGit {
             let _ = w.join();
         }
         let _ = child.wait();
-        result.map_err(|e| failure(&self.root, &args, e.to_string()))
+        result.map_err(|e| failure(&self.root, &args, &e.to_string()))
     }
 
     /// Stores `bytes` as a blob exactly as given (no filters) and returns

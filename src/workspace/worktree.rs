@@ -23,28 +23,14 @@
 //! are not taken.
 
 use std::ffi::OsStr;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::WorkspaceError;
+use super::user_git::{command, finish, output, run};
 
 /// Branches of runs are `tandem/run-<id>`.
 const BRANCH_PREFIX: &str = "tandem/run-";
-
-/// Variables that would point git at another repository or index.
-const REDIRECTING_VARS: &[&str] = &[
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_COMMON_DIR",
-    "GIT_NAMESPACE",
-    "GIT_PREFIX",
-    "GIT_EXTERNAL_DIFF",
-];
 
 /// One run's worktree: where it is, its branch and the commit it started from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -456,97 +442,6 @@ fn plain_error(what: &'static str, path: &Path, message: &str) -> WorkspaceError
     WorkspaceError::io(what, path, std::io::Error::other(message.to_string()))
 }
 
-/// A `git` command for the user's repository, run in `dir`.
-fn command<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Command {
-    let mut cmd = Command::new("git");
-    for var in REDIRECTING_VARS {
-        cmd.env_remove(var);
-    }
-    cmd.current_dir(dir)
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("LC_ALL", "C")
-        .args(["-c", "core.hooksPath=/dev/null", "-c", "core.quotepath=off"]);
-    // Tests must not depend on the machine's git configuration.
-    #[cfg(test)]
-    cmd.env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1");
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
-}
-
-/// Runs a prepared command, feeding `input`; returns the raw output
-/// whatever the exit status.
-fn spawn(dir: &Path, mut cmd: Command, input: Option<&[u8]>) -> Result<Output, WorkspaceError> {
-    if input.is_some() {
-        cmd.stdin(Stdio::piped());
-    }
-    let mut child = cmd.spawn().map_err(WorkspaceError::GitMissing)?;
-    let writer = match (input, child.stdin.take()) {
-        (Some(bytes), Some(mut stdin)) => {
-            let bytes = bytes.to_vec();
-            // A thread so a large patch cannot deadlock against full stdout.
-            Some(std::thread::spawn(move || stdin.write_all(&bytes)))
-        }
-        _ => None,
-    };
-    let out = child
-        .wait_with_output()
-        .map_err(|e| WorkspaceError::io("waiting for git in", dir, e))?;
-    if let Some(writer) = writer {
-        // git may stop reading early when it fails; its status says so.
-        let _ = writer.join();
-    }
-    Ok(out)
-}
-
-/// Runs git in `dir`; the raw output whatever the exit status.
-fn output<S: AsRef<OsStr>>(
-    dir: &Path,
-    args: &[S],
-    input: Option<&[u8]>,
-) -> Result<Output, WorkspaceError> {
-    spawn(dir, command(dir, args), input)
-}
-
-/// Runs a prepared command; its stdout, or an error naming the subcommand
-/// and git's message when it exits non-zero.
-fn finish<S: AsRef<OsStr>>(
-    dir: &Path,
-    args: &[S],
-    cmd: Command,
-    input: Option<&[u8]>,
-) -> Result<Vec<u8>, WorkspaceError> {
-    let out = spawn(dir, cmd, input)?;
-    if out.status.success() {
-        return Ok(out.stdout);
-    }
-    let sub = args
-        .iter()
-        .map(|a| a.as_ref().to_string_lossy())
-        .find(|a| !a.starts_with('-'))
-        .unwrap_or_default()
-        .into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
-    Err(plain_error(
-        "running git in",
-        dir,
-        &format!("git {sub} failed: {stderr}; check the repository with `git status`"),
-    ))
-}
-
-/// Runs git in `dir`; its stdout, or an error when it exits non-zero.
-fn run<S: AsRef<OsStr>>(
-    dir: &Path,
-    args: &[S],
-    input: Option<&[u8]>,
-) -> Result<Vec<u8>, WorkspaceError> {
-    finish(dir, args, command(dir, args), input)
-}
-
 /// Runs git in `dir`; its stdout as one trimmed line.
 fn git_line<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Result<String, WorkspaceError> {
     let out = run(dir, args, None)?;
@@ -710,7 +605,7 @@ mod tests {
 
     /// Runs git in `dir` as the user would, with no machine configuration.
     fn git(dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
+        let out = std::process::Command::new("git")
             .current_dir(dir)
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .env("GIT_CONFIG_NOSYSTEM", "1")
