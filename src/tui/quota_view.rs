@@ -19,8 +19,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Sparkline, Widget};
 
+use super::history::truncate;
 use super::keymap::{self, Action, Context};
-use super::status_meter::{amount, bar, percent, truncate, usd_text};
+use super::status_meter::{amount, bar, percent, usd_text};
 use super::theme::Theme;
 use super::view::tokens;
 use crate::provider::RateLimitWindow;

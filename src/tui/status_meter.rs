@@ -8,8 +8,8 @@
 
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use super::history::truncate;
 use super::theme::Theme;
 use super::view::tokens;
 use crate::quota::{BudgetKind, BudgetState};
@@ -305,28 +305,6 @@ pub(super) fn bar(fraction: f64, cells: usize) -> String {
 
 fn spans_width(spans: &[Span<'_>]) -> usize {
     spans.iter().map(Span::width).sum()
-}
-
-/// `text` cut to at most `width` columns, ending in `…` when it was cut.
-pub(super) fn truncate(text: &str, width: usize) -> String {
-    if text.width() <= width {
-        return text.to_string();
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w > width - 1 {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    out.push('…');
-    out
 }
 
 /// Spans cut to at most `width` columns, the last one ending in `…`.

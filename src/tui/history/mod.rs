@@ -21,6 +21,8 @@ mod terminal;
 mod tool;
 mod wrap;
 
+pub(crate) use wrap::truncate;
+
 #[cfg(test)]
 mod tests;
 

@@ -151,8 +151,9 @@ pub(super) fn fit(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>>
     out
 }
 
-/// `text` cut to at most `width` columns, ending in `…` when it was cut.
-pub(super) fn truncate(text: &str, width: usize) -> String {
+/// `text` cut to at most `width` columns, ending in `…` when it was cut
+/// (control characters shown as spaces). Also the status bar's.
+pub(crate) fn truncate(text: &str, width: usize) -> String {
     let flat: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
