@@ -204,6 +204,29 @@ pub enum Event {
     ShutdownComplete,
 }
 
+impl Event {
+    /// The one line every front end shows for an [`Event::CheckResult`]
+    /// ("✗ check failed (exit 1): cargo test; the agent goes on"); `None`
+    /// for other events.
+    pub fn check_line(&self) -> Option<String> {
+        let Event::CheckResult {
+            command,
+            passed,
+            exit_code,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        Some(if *passed {
+            format!("✓ check passed: {command}")
+        } else {
+            let code = exit_code.map_or_else(String::new, |c| format!(" (exit {c})"));
+            format!("✗ check failed{code}: {command}; the agent goes on")
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

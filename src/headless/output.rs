@@ -271,21 +271,10 @@ impl<W: Write, E: Write> Renderer<W, E> {
                 self.end_line()?;
                 writeln!(self.err, "tandem: error: {message}")?;
             }
-            Event::CheckResult {
-                command,
-                passed,
-                exit_code,
-                ..
-            } => {
+            Event::CheckResult { .. } => {
                 self.end_line()?;
-                if *passed {
-                    writeln!(self.out, "✓ check passed: {command}")?;
-                } else {
-                    let code = exit_code.map_or_else(String::new, |c| format!(" (exit {c})"));
-                    writeln!(
-                        self.out,
-                        "✗ check failed{code}: {command}; the agent goes on"
-                    )?;
+                if let Some(line) = event.check_line() {
+                    writeln!(self.out, "{line}")?;
                 }
                 self.out.flush()?;
             }

@@ -298,21 +298,15 @@ impl History {
                 ),
                 NoticeKind::Info,
             ),
-            Event::CheckResult {
-                command,
-                passed,
-                exit_code,
-                ..
-            } => {
+            Event::CheckResult { passed, .. } => {
                 self.close_streams();
-                if *passed {
-                    self.push_notice(format!("✓ check passed: {command}"), NoticeKind::Info);
+                let kind = if *passed {
+                    NoticeKind::Info
                 } else {
-                    let code = exit_code.map_or_else(String::new, |c| format!(" (exit {c})"));
-                    self.push_notice(
-                        format!("✗ check failed{code}: {command}; the agent goes on"),
-                        NoticeKind::Warning,
-                    );
+                    NoticeKind::Warning
+                };
+                if let Some(line) = event.check_line() {
+                    self.push_notice(line, kind);
                 }
             }
             Event::TaskComplete {
