@@ -378,6 +378,13 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Makes `dir` a git repository whose one commit holds its files.
+fn commit_all(dir: &Path) {
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-qm", "start"]);
+}
+
 /// Polls `pred` for up to [`WAIT`].
 fn eventually(what: &str, pred: impl Fn() -> bool) {
     let deadline = Instant::now() + WAIT;
@@ -420,9 +427,7 @@ text = "Both files edited."
     let beta = lines("beta");
     std::fs::write(work.path().join("alpha.txt"), &alpha).unwrap();
     std::fs::write(work.path().join("beta.txt"), &beta).unwrap();
-    git(work.path(), &["init", "-q"]);
-    git(work.path(), &["add", "."]);
-    git(work.path(), &["commit", "-qm", "start"]);
+    commit_all(work.path());
     // An "editor" that records how it was called and exits.
     let editor = home.path().join("editor.sh");
     let editor_log = home.path().join("editor-args");
@@ -910,9 +915,7 @@ input = { command = "echo made > \"marker-$(basename \"$PWD\").txt\"" }
     let home = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     std::fs::write(work.path().join("README"), "the project\n").unwrap();
-    git(work.path(), &["init", "-q"]);
-    git(work.path(), &["add", "."]);
-    git(work.path(), &["commit", "-qm", "start"]);
+    commit_all(work.path());
     let head = git(work.path(), &["rev-parse", "HEAD"]);
     let env = env_for(&chat, &run);
     let (home_path, work_path) = (home.path().to_path_buf(), work.path().to_path_buf());
@@ -971,9 +974,7 @@ text = "Improved the README."
     let home = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     std::fs::write(work.path().join("README"), "the project\n").unwrap();
-    git(work.path(), &["init", "-q"]);
-    git(work.path(), &["add", "."]);
-    git(work.path(), &["commit", "-qm", "start"]);
+    commit_all(work.path());
     let env = env_for(&chat, &run);
     let (home_path, work_path) = (home.path().to_path_buf(), work.path().to_path_buf());
     blocking(move || {
