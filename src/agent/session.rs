@@ -680,6 +680,22 @@ impl Session {
         }
     }
 
+    /// Waits until the tracker's baseline checkpoint is taken: the worker
+    /// takes it in the background at start-up, and a change made before it
+    /// (a headless run edits at once) would be folded into the baseline and
+    /// never shown for review.
+    async fn await_baseline(&self) {
+        let Some(tracker) = self.cfg.tracker.clone() else {
+            return;
+        };
+        if tracker.baseline().is_some() {
+            return;
+        }
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || tracker.flush()).await {
+            tracing::warn!(session = %self.cfg.session_id, error = %e, "no baseline checkpoint");
+        }
+    }
+
     fn request(&self) -> ModelRequest {
         ModelRequest {
             model: self.cfg.model.clone(),
@@ -1034,6 +1050,12 @@ impl Session {
     ) -> bool {
         if batch.is_empty() {
             return true;
+        }
+        if batch
+            .iter()
+            .any(|(_, tool, _)| tool.kind() != ToolKind::Read)
+        {
+            self.await_baseline().await;
         }
         let jobs: Vec<_> = batch
             .drain(..)
