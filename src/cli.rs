@@ -21,6 +21,13 @@ pub struct Cli {
     command: Option<Command>,
     #[command(flatten)]
     tui: TuiArgs,
+    /// Set a configuration value for this run, over every file
+    /// (e.g. `-c ui.theme=light`, `-c 'panes.run.model="gpt-5-mini"'`).
+    #[arg(short = 'c', long = "config", value_name = "KEY=VALUE", global = true)]
+    config: Vec<String>,
+    /// Apply the settings of `[profiles.NAME]` over your config files.
+    #[arg(long, value_name = "NAME", global = true)]
+    profile: Option<String>,
 }
 
 /// Options of the full-screen workbench (`tandem` with no subcommand).
@@ -197,8 +204,13 @@ pub fn main() -> i32 {
             };
         }
     };
+    let config = crate::config::ConfigFlags {
+        overrides: cli.config,
+        profile: cli.profile,
+    };
     match cli.command {
         Some(Command::Exec(args)) => headless::run_exec(ExecOptions {
+            config,
             provider: args.provider,
             model: args.model,
             mode: args.mode,
@@ -220,7 +232,7 @@ pub fn main() -> i32 {
         Some(Command::Sessions { json }) => crate::store::command::run(json),
         Some(Command::Config {
             action: ConfigAction::Show,
-        }) => config_show(),
+        }) => config_show(&config),
         Some(Command::Usage { since, by, json }) => {
             crate::quota::report::run(since.as_deref(), by, json)
         }
@@ -239,11 +251,11 @@ pub fn main() -> i32 {
         },
         Some(Command::Resume { id, tui }) => {
             let resume = Some(id.map_or(Resume::Latest, Resume::Id));
-            workbench(tui, resume)
+            workbench(tui, resume, config)
         }
         None => {
             let resume = cli.tui.continue_latest.then_some(Resume::Latest);
-            workbench(cli.tui, resume)
+            workbench(cli.tui, resume, config)
         }
     }
 }
@@ -258,12 +270,12 @@ enum ConfigAction {
 
 /// `tandem config show`: the layers of this directory's configuration, and
 /// an error (exit 2) naming the file when one does not parse or check.
-fn config_show() -> i32 {
+fn config_show(flags: &crate::config::ConfigFlags) -> i32 {
     let result = (|| -> anyhow::Result<String> {
         let dirs = crate::paths::Dirs::from_env()?;
         let workspace = crate::agent::setup::workspace(None)?;
         let root = crate::config::instructions::repo_root(&workspace);
-        let layers = crate::config::Config::layers(&dirs.config, Some(&root), &[])?;
+        let layers = crate::config::Config::layers(&dirs.config, Some(&root), flags)?;
         // Refuse what the workbench would refuse, with the same message.
         crate::config::Config::from_layers(&layers)?;
         Ok(crate::config::show::render(
@@ -283,7 +295,7 @@ fn config_show() -> i32 {
 }
 
 /// Opens the full-screen workbench (resuming a saved session if asked).
-fn workbench(t: TuiArgs, resume: Option<Resume>) -> i32 {
+fn workbench(t: TuiArgs, resume: Option<Resume>, config: crate::config::ConfigFlags) -> i32 {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         eprintln!(
@@ -293,6 +305,7 @@ fn workbench(t: TuiArgs, resume: Option<Resume>) -> i32 {
     }
     crate::tui::run::run(crate::tui::run::TuiOptions {
         resume,
+        config,
         chat_provider: t.chat_provider,
         run_provider: t.run_provider,
         chat_model: t.chat_model,

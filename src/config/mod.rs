@@ -7,8 +7,16 @@
 //! `CLAUDE.md` files.
 
 pub mod instructions;
+mod layers;
 pub mod providers;
+pub mod sections;
 pub mod show;
+
+pub use layers::ConfigFlags;
+pub use sections::{
+    HookDef, HookLayer, HooksSection, InstructionsConfig, McpServerConfig, McpStartup,
+    ProjectConfig,
+};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -39,6 +47,32 @@ pub struct Config {
     #[serde(default)]
     pub pricing: BTreeMap<String, crate::quota::Price>,
     pub providers: BTreeMap<String, ProviderDef>,
+    /// Relays: one base URL and key serving both Anthropic- and
+    /// OpenAI-style endpoints; each defines providers `NAME-anthropic` and
+    /// `NAME-openai` (see [`RelayDef`]).
+    #[serde(default)]
+    pub relays: BTreeMap<String, RelayDef>,
+    pub instructions: InstructionsConfig,
+    #[serde(default)]
+    pub project: ProjectConfig,
+    /// MCP servers by name (`[mcp_servers.NAME]`), merged key by key like
+    /// the rest; [`Config::mcp_origins`] says which layer defined each.
+    #[serde(default)]
+    pub mcp_servers: BTreeMap<String, McpServerConfig>,
+    /// Named profiles (`[profiles.NAME]`): any settings, applied over the
+    /// files when chosen with `--profile NAME` or `profile = "NAME"`.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, toml::Table>,
+    /// The profile applied when no `--profile` is given.
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// `[hooks]` of every layer, kept apart like the permissions.
+    #[serde(skip)]
+    pub hooks: Vec<HookLayer>,
+    /// The layer that last defined each MCP server, and whether it is the
+    /// project's (whose servers need `[project] trust`).
+    #[serde(skip)]
+    pub mcp_origins: BTreeMap<String, (String, bool)>,
     /// `[permissions]` of every layer, kept apart (not merged) so rules from
     /// the user and the project both apply and each keeps its origin.
     #[serde(skip)]
@@ -97,6 +131,16 @@ pub struct PaneConfig {
     #[serde(default)]
     pub model: Option<String>,
     pub mode: ApprovalMode,
+    /// Reasoning effort of this pane; absent: `[agent] reasoning`.
+    #[serde(default)]
+    pub reasoning: Option<crate::provider::ReasoningEffort>,
+}
+
+impl Config {
+    /// The reasoning effort `pane` asks for: its own, else `[agent]`'s.
+    pub fn reasoning_for(&self, pane: &PaneConfig) -> Option<crate::provider::ReasoningEffort> {
+        pane.reasoning.or(self.agent.reasoning)
+    }
 }
 
 /// Limits of the agent loop.
@@ -207,6 +251,35 @@ pub struct ProviderDef {
     pub models: Vec<ModelDef>,
 }
 
+/// A relay (`[relays.NAME]`): one base URL and one key in front of both
+/// Anthropic's Messages API and OpenAI's APIs (LiteLLM, OpenRouter,
+/// one-api and their kind). It defines two providers, `NAME-anthropic` and
+/// `NAME-openai`, so each pane picks the protocol its model speaks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayDef {
+    pub base_url: String,
+    /// Environment variable holding the relay's key.
+    #[serde(default)]
+    pub env_key: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The OpenAI-style protocol: `openai` (Responses, the default) or
+    /// `openai-chat` (Chat Completions, which more relays serve).
+    #[serde(default = "relay_openai_wire")]
+    pub openai_wire: Wire,
+    /// Default model of `NAME-anthropic`.
+    #[serde(default)]
+    pub anthropic_model: Option<String>,
+    /// Default model of `NAME-openai`.
+    #[serde(default)]
+    pub openai_model: Option<String>,
+}
+
+fn relay_openai_wire() -> Wire {
+    Wire::OpenAiResponses
+}
+
 /// What Tandem knows of one model.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -240,6 +313,8 @@ pub struct Layer {
     /// True for the project's `.tandem/config.toml`, which is trusted less.
     pub project: bool,
     pub table: toml::Table,
+    /// The file's text, to point an error at its line.
+    pub text: Option<String>,
 }
 
 impl Layer {
@@ -248,13 +323,20 @@ impl Layer {
         let table: toml::Table =
             text.parse()
                 .map_err(|e: toml::de::Error| ConfigError::Syntax {
-                    path: PathBuf::from(origin),
+                    path: PathBuf::from(match e.span() {
+                        Some(span) => format!(
+                            "{origin}:{}",
+                            text[..span.start.min(text.len())].matches('\n').count() + 1
+                        ),
+                        None => origin.to_string(),
+                    }),
                     message: e.message().to_string(),
                 })?;
         Ok(Self {
             origin: origin.to_string(),
             project: false,
             table,
+            text: Some(text.to_string()),
         })
     }
 
@@ -311,8 +393,7 @@ impl PermissionSources {
             origin: layer.origin.clone(),
             message,
         };
-        let section = PermissionsSection::deserialize(section)
-            .map_err(|e| invalid(format!("[permissions]: {}", e.message())))?;
+        let section: PermissionsSection = layers::parse_as(section, layer, &["permissions"])?;
         if let Some(trust) = section.trust_project_allow {
             if layer.project {
                 return Err(invalid(
@@ -333,14 +414,15 @@ impl PermissionSources {
 }
 
 impl Config {
-    /// Loads defaults, the user's file in `config_dir`, and the project's
-    /// `.tandem/config.toml` under `project_root`, then `extra` layers (flags).
+    /// Loads defaults, the user's file in `config_dir`, the project's
+    /// `.tandem/config.toml` under `project_root`, the chosen profile, then
+    /// the `-c` flags.
     pub fn load(
         config_dir: &Path,
         project_root: Option<&Path>,
-        extra: &[Layer],
+        flags: &ConfigFlags,
     ) -> Result<Self, ConfigError> {
-        Self::from_layers(&Self::layers(config_dir, project_root, extra)?)
+        Self::from_layers(&Self::layers(config_dir, project_root, flags)?)
     }
 
     /// The layers [`Config::load`] merges, lowest first (for `tandem config
@@ -348,19 +430,28 @@ impl Config {
     pub fn layers(
         config_dir: &Path,
         project_root: Option<&Path>,
-        extra: &[Layer],
+        flags: &ConfigFlags,
     ) -> Result<Vec<Layer>, ConfigError> {
         let mut layers = vec![Layer::parse("built-in defaults", DEFAULTS_TOML)?];
         if let Some(user) = Layer::read(&config_dir.join("config.toml"))? {
             layers.push(user);
         }
         if let Some(root) = project_root
-            && let Some(mut project) = Layer::read(&root.join(".tandem").join("config.toml"))?
+            && let Some(project) = layers::project_layer(root)?
         {
-            project.project = true;
             layers.push(project);
         }
-        layers.extend(extra.iter().cloned());
+        let overrides = flags.override_layers()?;
+        let mut chosen = flags.clone();
+        if chosen.profile.is_none() {
+            // `-c profile=NAME` chooses a profile too.
+            chosen.profile = layers::chosen_profile(&overrides, &ConfigFlags::default());
+        }
+        if let Some(name) = layers::chosen_profile(&layers, &chosen) {
+            let profile = layers::profile_layer(&layers, &name)?;
+            layers.push(profile);
+        }
+        layers.extend(overrides);
         Ok(layers)
     }
 
@@ -369,26 +460,114 @@ impl Config {
     pub fn from_layers(layers: &[Layer]) -> Result<Self, ConfigError> {
         let mut merged = toml::Table::new();
         let mut permissions = PermissionSources::default();
+        let mut hooks = Vec::new();
+        let mut mcp_origins = BTreeMap::new();
         for layer in layers {
             let mut table = layer.table.clone();
             if let Some(section) = table.remove("permissions") {
                 permissions.add(layer, section)?;
             }
-            merge(&mut merged, &table);
-            Self::deserialize(toml::Value::Table(merged.clone())).map_err(|e| {
-                ConfigError::Invalid {
+            if let Some(section) = table.remove("hooks") {
+                hooks.push(HookLayer {
                     origin: layer.origin.clone(),
-                    message: e.message().to_string(),
+                    project: layer.project,
+                    hooks: layers::hooks_of(layer, section)?,
+                });
+            }
+            if layer.project
+                && let Some(toml::Value::Table(project)) = table.get("project")
+                && project.contains_key("trust")
+            {
+                return Err(ConfigError::Invalid {
+                    origin: layer.origin.clone(),
+                    message: "project.trust can only be set in your own config.toml (or with -c), \
+                              not in a project's: a repository cannot trust itself"
+                        .into(),
+                });
+            }
+            if let Some(toml::Value::Table(servers)) = table.get("mcp_servers") {
+                for name in servers.keys() {
+                    mcp_origins.insert(name.clone(), (layer.origin.clone(), layer.project));
                 }
-            })?;
+            }
+            merge(&mut merged, &table);
+            layers::check(&merged, layer)?;
         }
         let mut config =
             Self::deserialize(toml::Value::Table(merged)).map_err(|e| ConfigError::Invalid {
                 origin: "configuration".into(),
                 message: e.message().to_string(),
             })?;
+        config.check_profiles(layers)?;
+        config.add_relay_providers()?;
         config.permissions = permissions;
+        config.hooks = hooks;
+        config.mcp_origins = mcp_origins;
         Ok(config)
+    }
+
+    /// Checks every defined profile against the schema, so a typo in one
+    /// is found when the file is loaded, not the day the profile is used.
+    fn check_profiles(&self, layers: &[Layer]) -> Result<(), ConfigError> {
+        for name in self.profiles.keys() {
+            let profile = layers::profile_layer(layers, name)?;
+            let mut merged = toml::Table::new();
+            for layer in layers {
+                let mut table = layer.table.clone();
+                table.remove("permissions");
+                table.remove("hooks");
+                merge(&mut merged, &table);
+            }
+            let mut table = profile.table.clone();
+            table.remove("permissions");
+            table.remove("hooks");
+            merge(&mut merged, &table);
+            layers::check(&merged, &profile)?;
+        }
+        Ok(())
+    }
+
+    /// Defines `NAME-anthropic` and `NAME-openai` for every relay.
+    fn add_relay_providers(&mut self) -> Result<(), ConfigError> {
+        for (name, relay) in &self.relays {
+            for (suffix, wire, model) in [
+                ("anthropic", Wire::Anthropic, &relay.anthropic_model),
+                ("openai", relay.openai_wire, &relay.openai_model),
+            ] {
+                let provider = format!("{name}-{suffix}");
+                if self.providers.contains_key(&provider) {
+                    return Err(ConfigError::Invalid {
+                        origin: format!("relays.{name}"),
+                        message: format!(
+                            "the relay defines provider `{provider}`, which [providers.{provider}] \
+                             defines too: rename one of them"
+                        ),
+                    });
+                }
+                let models = self
+                    .providers
+                    .values()
+                    .filter(|p| {
+                        p.wire == wire || (wire != Wire::Anthropic && p.wire != Wire::Anthropic)
+                    })
+                    .flat_map(|p| p.models.iter().cloned())
+                    .collect();
+                self.providers.insert(
+                    provider,
+                    ProviderDef {
+                        wire,
+                        base_url: Some(relay.base_url.clone()),
+                        base_url_env: None,
+                        default_base_url: None,
+                        env_key: relay.env_key.clone(),
+                        headers: relay.headers.clone(),
+                        default_model: model.clone(),
+                        models,
+                    },
+                );
+            }
+        }
+        Ok(())
     }
 
     /// The built-in defaults alone.

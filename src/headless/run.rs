@@ -31,6 +31,8 @@ pub const DEMO_PROVIDER: &str = "demo";
 /// `tandem exec` options, as parsed from the command line.
 #[derive(Debug, Clone, Default)]
 pub struct ExecOptions {
+    /// `-c` and `--profile`.
+    pub config: crate::config::ConfigFlags,
     pub provider: Option<String>,
     pub model: Option<String>,
     pub mode: Option<ApprovalMode>,
@@ -244,7 +246,7 @@ fn read_prompt(prompt: Option<String>) -> anyhow::Result<String> {
 fn prepare(opts: ExecOptions) -> anyhow::Result<(RunSpec, Option<Worktree>)> {
     let dirs = Dirs::from_env()?;
     let workspace = setup::workspace(opts.cwd.as_deref())?;
-    let config = Config::load(&dirs.config, Some(&repo_root(&workspace)), &[])?;
+    let config = Config::load(&dirs.config, Some(&repo_root(&workspace)), &opts.config)?;
     let env = |k: &str| secrets::env_var(k);
     let provider = opts
         .provider
@@ -293,7 +295,7 @@ fn prepare(opts: ExecOptions) -> anyhow::Result<(RunSpec, Option<Worktree>)> {
             prompt,
             json: opts.json,
             max_turns: opts.max_turns.unwrap_or(config.agent.max_turns).max(1),
-            reasoning: opts.reasoning.or(config.agent.reasoning),
+            reasoning: opts.reasoning.or(config.reasoning_for(&config.panes.run)),
             until: opts.until,
             output_last_message: opts.output_last_message,
             permissions,

@@ -68,6 +68,8 @@ const TICK: Duration = Duration::from_millis(250);
 pub struct TuiOptions {
     /// Continue a saved session.
     pub resume: Option<Resume>,
+    /// `-c` and `--profile`.
+    pub config: crate::config::ConfigFlags,
     pub chat_provider: Option<String>,
     pub run_provider: Option<String>,
     pub chat_model: Option<String>,
@@ -154,7 +156,7 @@ impl Launcher {
                 mode,
                 workspace: self.workspace.clone(),
                 max_turns: self.config.agent.max_turns,
-                reasoning: self.config.agent.reasoning,
+                reasoning: self.config.reasoning_for(pane_config),
                 can_approve: true,
                 live_output: true,
                 permissions: self.permissions.clone(),
@@ -196,7 +198,7 @@ impl Launcher {
                 mode: pane_config.mode,
                 workspace: workspace.to_path_buf(),
                 max_turns: self.config.agent.max_turns,
-                reasoning: self.config.agent.reasoning,
+                reasoning: self.config.reasoning_for(pane_config),
                 can_approve: true,
                 live_output: true,
                 permissions,
@@ -244,7 +246,7 @@ impl Launcher {
 fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
     let dirs = Dirs::from_env()?;
     let workspace = setup::workspace(opts.cwd.as_deref())?;
-    let config = Config::load(&dirs.config, Some(&repo_root(&workspace)), &[])?;
+    let config = Config::load(&dirs.config, Some(&repo_root(&workspace)), &opts.config)?;
     let (permissions, warnings) = setup::permissions(&config, &workspace)?;
     let sandbox = setup::sandbox_launch(&config, &workspace, opts.sandbox)?;
     let depth = ColorDepth::detect(|k| std::env::var(k).ok());
