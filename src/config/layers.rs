@@ -246,3 +246,7 @@ pub(super) fn hooks_of(
 ) -> Result<super::HooksSection, ConfigError> {
     parse_as(section, layer, &["hooks"])
 }
+
+#[cfg(test)]
+#[path = "layers_tests.rs"]
+mod tests;

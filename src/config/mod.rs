@@ -462,7 +462,8 @@ impl Config {
         let mut permissions = PermissionSources::default();
         let mut hooks = Vec::new();
         let mut mcp_origins = BTreeMap::new();
-        for layer in layers {
+        for (i, layer) in layers.iter().enumerate() {
+            let next = layers.get(i + 1);
             let mut table = layer.table.clone();
             if let Some(section) = table.remove("permissions") {
                 permissions.add(layer, section)?;
@@ -491,7 +492,14 @@ impl Config {
                 }
             }
             merge(&mut merged, &table);
-            layers::check(&merged, layer)?;
+            match layers::check(&merged, layer) {
+                // `-c a.b.x=1 -c a.b.y=2` builds a table over several flags:
+                // a field missing after one of them may come with the next.
+                Err(ConfigError::Invalid { message, .. })
+                    if message.contains("missing field")
+                        && next.is_some_and(|l: &Layer| l.origin.starts_with("-c ")) => {}
+                result => result?,
+            }
         }
         let mut config =
             Self::deserialize(toml::Value::Table(merged)).map_err(|e| ConfigError::Invalid {

@@ -70,6 +70,12 @@ impl WireProtocol for OpenAiChat {
                 })
                 .collect();
         }
+        // Only when asked for: `reasoning_effort` is the Chat Completions
+        // name (OpenAI, vLLM, LiteLLM, OpenRouter); a server that does not
+        // know it is not sent a field it may reject.
+        if let Some(effort) = request.reasoning {
+            body["reasoning_effort"] = json!(effort);
+        }
         body
     }
 
@@ -539,6 +545,12 @@ mod tests {
         let body = OpenAiChat.body(&no_tools);
         assert!(body.get("tools").is_none());
         assert_eq!(body["messages"][0]["role"], "user");
+        assert!(
+            body.get("reasoning_effort").is_none(),
+            "only when asked for"
+        );
+        no_tools.reasoning = Some(crate::provider::ReasoningEffort::High);
+        assert_eq!(OpenAiChat.body(&no_tools)["reasoning_effort"], "high");
     }
 
     #[test]
