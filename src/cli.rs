@@ -126,6 +126,16 @@ enum Command {
     /// Check that this machine can sandbox commands (Landlock, seccomp, a
     /// real confined run); exit 1 when a check is not ok.
     Doctor,
+    /// Print a completion script for your shell.
+    ///
+    /// bash: `tandem completions bash > ~/.local/share/bash-completion/completions/tandem`;
+    /// zsh: `tandem completions zsh > "${fpath[1]}/_tandem"`;
+    /// fish: `tandem completions fish > ~/.config/fish/completions/tandem.fish`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Run a command under a sandbox policy (what every sandboxed command
     /// goes through; see `exec::sandbox`).
     #[command(hide = true)]
@@ -229,6 +239,22 @@ pub fn main() -> i32 {
         Some(Command::Demo { json, keep }) => headless::demo::run_demo(json, keep),
         Some(Command::MockServer { script, port }) => mock_server(&script, port),
         Some(Command::Doctor) => doctor(),
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            use std::io::Write;
+            // Into memory first: clap_complete panics on a write error, and
+            // `| head` closes the pipe early.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "tandem", &mut script);
+            match std::io::stdout().write_all(&script) {
+                Ok(()) => exit::OK,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
+                Err(e) => {
+                    eprintln!("tandem: cannot write the completion script: {e}");
+                    exit::FAILURE
+                }
+            }
+        }
         Some(Command::Sessions { json }) => crate::store::command::run(json),
         Some(Command::Config {
             action: ConfigAction::Show,

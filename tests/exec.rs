@@ -405,6 +405,43 @@ fn version_is_printed() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("tandem "));
 }
 
+#[test]
+fn completion_scripts_are_valid_and_know_the_subcommands() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tandem(home.path())
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let script = String::from_utf8_lossy(&out.stdout).into_owned();
+    for word in ["exec", "usage", "resume", "--profile", "--sandbox"] {
+        assert!(script.contains(word), "{word} missing");
+    }
+    let file = home.path().join("tandem.bash");
+    std::fs::write(&file, &script).unwrap();
+    let check = Command::new("bash").arg("-n").arg(&file).output().unwrap();
+    assert!(
+        check.status.success(),
+        "bash -n: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    for (shell, marker) in [("zsh", "#compdef tandem"), ("fish", "complete -c tandem")] {
+        let out = tandem(home.path())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(marker),
+            "{shell}"
+        );
+    }
+    let bad = tandem(home.path())
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_never_reach_children_events_or_the_model() {
     let secret = "sk-e2e-very-secret-0123456789";
