@@ -48,7 +48,8 @@ struct TuiArgs {
     /// Workspace directory (default: the current directory).
     #[arg(short = 'C', long = "cd", value_name = "DIR")]
     cwd: Option<PathBuf>,
-    /// Colour theme: dark or light.
+    /// Colour theme: dark, light, high-contrast, solarized-dark, colorblind,
+    /// or one of yours in `<config dir>/themes/NAME.toml`.
     #[arg(long, value_name = "NAME")]
     theme: Option<String>,
     /// How commands are confined (default: `sandbox.mode`, workspace-write).

@@ -328,6 +328,8 @@ pub struct App {
     pub zoomed: bool,
     pub overlay: Option<Overlay>,
     pub theme: Theme,
+    /// Where the user's own themes live (`<config>/themes`), for `/theme`.
+    pub theme_dir: Option<std::path::PathBuf>,
     pub quit: bool,
     /// A one-line message in the status bar (e.g. "press Ctrl-C again").
     pub flash: Option<(String, Instant)>,
@@ -384,6 +386,7 @@ impl App {
             zoomed: false,
             overlay: None,
             theme,
+            theme_dir: None,
             quit: false,
             flash: None,
             providers: Vec::new(),
@@ -837,6 +840,7 @@ impl App {
             "diff" => self.diff_command(args),
             "budget" => self.budget_command(args),
             "quota" => self.toggle_quota(),
+            "theme" => self.theme_command(args),
             "rewind" => self.rewind_command(args),
             "review" => self.review_command(),
             "run" => self.run_command(args),

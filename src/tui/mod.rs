@@ -32,6 +32,7 @@ mod app_quota;
 mod app_review;
 pub mod app_rewind;
 pub mod app_runs;
+mod app_theme;
 pub mod composer;
 pub mod diffview;
 pub mod highlight;

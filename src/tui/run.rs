@@ -254,7 +254,8 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         .theme
         .clone()
         .unwrap_or_else(|| config.ui.theme.clone());
-    let theme = Theme::built_in(&theme_name, depth)?;
+    let theme_dir = dirs.config.join("themes");
+    let (theme, theme_warning) = Theme::load_or_default(&theme_name, depth, &theme_dir);
     let mouse = config.ui.mouse;
     // Single-threaded still: move keys out of our environment block first.
     secrets::take_from_environment(&setup::secret_policy(&config));
@@ -265,6 +266,7 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         .build()
         .context("cannot start the async runtime")?;
     let mut warnings: Vec<String> = warnings;
+    warnings.extend(theme_warning);
     let (tracker, tracker_events) = if config.review.track {
         match start_tracker(&dirs, &workspace, &config) {
             Ok((tracker, events)) => (Some(tracker), Some(events)),
@@ -317,6 +319,7 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
             restore(&mut app, resumed);
         }
         app.providers = launcher.config.providers.keys().cloned().collect();
+        app.theme_dir = Some(theme_dir);
         app.tracker = launcher.tracker.clone();
         app.meter = Some(launcher.meter.clone());
         app.max_parallel_runs = launcher.config.agent.parallel_runs.max(1);

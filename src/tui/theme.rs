@@ -6,14 +6,28 @@
 //! and `NO_COLOR` drops colour entirely (modifiers such as bold stay, so
 //! structure is still visible).
 
+use std::path::Path;
+
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 
-/// The themes shipped in the binary, by name.
-const BUILT_IN: [(&str, &str); 2] = [
+/// The themes shipped in the binary, by name; the first is the default.
+const BUILT_IN: [(&str, &str); 5] = [
     ("dark", include_str!("../../themes/dark.toml")),
     ("light", include_str!("../../themes/light.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
+    (
+        "solarized-dark",
+        include_str!("../../themes/solarized-dark.toml"),
+    ),
+    ("colorblind", include_str!("../../themes/colorblind.toml")),
 ];
+
+/// The theme used when none is named or the named one cannot be used.
+pub const DEFAULT_THEME: &str = "dark";
 
 /// How many colours the terminal can show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +140,7 @@ fn nearest_16(r: u8, g: u8, b: u8) -> Color {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ThemeFile {
     name: String,
     syntax: String,
@@ -134,6 +149,7 @@ struct ThemeFile {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct UiColors {
     foreground: String,
     dim: String,
@@ -152,6 +168,7 @@ struct UiColors {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct DiffColors {
     added: String,
     added_background: String,
@@ -164,10 +181,15 @@ struct DiffColors {
 /// A theme file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ThemeError {
-    #[error("unknown theme `{0}`; the themes are: dark, light")]
-    Unknown(String),
+    #[error("unknown theme `{name}`; the themes are: {known}")]
+    Unknown { name: String, known: String },
     #[error("theme `{name}`: {message}")]
     Invalid { name: String, message: String },
+    #[error("cannot read theme file {path}: {source}")]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Ready-to-use styles for every role in the UI.
@@ -201,13 +223,13 @@ pub struct Theme {
     depth: ColorDepth,
 }
 
-fn parse_hex(name: &str, hex: &str) -> Result<(u8, u8, u8), ThemeError> {
+fn parse_hex(name: &str, key: &str, hex: &str) -> Result<(u8, u8, u8), ThemeError> {
     let invalid = || ThemeError::Invalid {
         name: name.to_string(),
-        message: format!("`{hex}` is not a #rrggbb colour"),
+        message: format!("`{key}`: `{hex}` is not a #rrggbb colour"),
     };
     let h = hex.strip_prefix('#').ok_or_else(invalid)?;
-    if h.len() != 6 {
+    if h.len() != 6 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(invalid());
     }
     let byte = |i: usize| u8::from_str_radix(&h[i..i + 2], 16).map_err(|_| invalid());
@@ -221,26 +243,106 @@ impl Theme {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, t)| *t)
-            .ok_or_else(|| ThemeError::Unknown(name.to_string()))?;
+            .ok_or_else(|| ThemeError::Unknown {
+                name: name.to_string(),
+                known: Self::names(None).join(", "),
+            })?;
         Self::parse(text, depth)
     }
 
-    /// Parses a theme file for a terminal of `depth`.
+    /// Theme `name`: the user's `<user_dir>/NAME.toml` if there is one (a
+    /// user theme may also replace a built-in), else the built-in.
+    pub fn load(name: &str, depth: ColorDepth, user_dir: &Path) -> Result<Self, ThemeError> {
+        let path = user_dir.join(format!("{name}.toml"));
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::parse(&text, depth).map_err(|e| match e {
+                ThemeError::Invalid { message, .. } => ThemeError::Invalid {
+                    name: path.display().to_string(),
+                    message,
+                },
+                other => other,
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::built_in(name, depth)
+                .map_err(|e| match e {
+                    ThemeError::Unknown { name, .. } => ThemeError::Unknown {
+                        name,
+                        known: Self::names(Some(user_dir)).join(", "),
+                    },
+                    other => other,
+                }),
+            Err(source) => Err(ThemeError::Read { path, source }),
+        }
+    }
+
+    /// Theme `name`, or the default theme with the reason when `name`
+    /// cannot be used: a broken theme file must not keep Tandem from
+    /// starting (the reason is shown to the user).
+    pub fn load_or_default(
+        name: &str,
+        depth: ColorDepth,
+        user_dir: &Path,
+    ) -> (Self, Option<String>) {
+        match Self::load(name, depth, user_dir) {
+            Ok(theme) => (theme, None),
+            Err(e) => {
+                let theme = Self::built_in(DEFAULT_THEME, depth).expect("built-in theme parses");
+                (theme, Some(format!("{e}; using the {DEFAULT_THEME} theme")))
+            }
+        }
+    }
+
+    /// Every theme name: built-ins, then the user's (`user_dir/*.toml`).
+    pub fn names(user_dir: Option<&Path>) -> Vec<String> {
+        let mut names: Vec<String> = BUILT_IN.iter().map(|(n, _)| n.to_string()).collect();
+        if let Some(dir) = user_dir
+            && let Ok(entries) = std::fs::read_dir(dir)
+        {
+            let mut user: Vec<String> = entries
+                .flatten()
+                .filter_map(|e| {
+                    let path = e.path();
+                    (path.extension()? == "toml")
+                        .then(|| path.file_stem()?.to_str().map(str::to_string))?
+                })
+                .filter(|n| !names.contains(n))
+                .collect();
+            user.sort();
+            names.extend(user);
+        }
+        names
+    }
+
+    /// Parses a theme file for a terminal of `depth`. An error names the
+    /// key (`ui.accent: missing`, `diff.added: not a #rrggbb colour`).
     pub fn parse(text: &str, depth: ColorDepth) -> Result<Self, ThemeError> {
-        let file: ThemeFile = toml::from_str(text).map_err(|e| ThemeError::Invalid {
-            name: "theme".into(),
-            message: e.message().to_string(),
-        })?;
+        let table: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ThemeError::Invalid {
+                    name: "theme".into(),
+                    message: format!("not valid TOML: {}", e.message()),
+                })?;
+        let file: ThemeFile =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let path = e.path().to_string();
+                ThemeError::Invalid {
+                    name: "theme".into(),
+                    message: if path.is_empty() || path == "." {
+                        e.inner().message().to_string()
+                    } else {
+                        format!("`{path}`: {}", e.inner().message())
+                    },
+                }
+            })?;
         let name = file.name.clone();
-        let fg = |hex: &str| -> Result<Style, ThemeError> {
-            let rgb = parse_hex(&name, hex)?;
+        let fg = |key: &str, hex: &str| -> Result<Style, ThemeError> {
+            let rgb = parse_hex(&name, key, hex)?;
             Ok(match depth.map(rgb) {
                 Some(c) => Style::new().fg(c),
                 None => Style::new(),
             })
         };
-        let bg = |hex: &str| -> Result<Style, ThemeError> {
-            let rgb = parse_hex(&name, hex)?;
+        let bg = |key: &str, hex: &str| -> Result<Style, ThemeError> {
+            let rgb = parse_hex(&name, key, hex)?;
             Ok(match depth.map(rgb) {
                 Some(c) => Style::new().bg(c),
                 None => Style::new(),
@@ -254,35 +356,43 @@ impl Theme {
             name: file.name.clone(),
             syntax: file.syntax.clone(),
             colored,
-            text: fg(&ui.foreground)?,
-            dim: fg(&ui.dim)?.add_modifier(if colored {
+            text: fg("ui.foreground", &ui.foreground)?,
+            dim: fg("ui.dim", &ui.dim)?.add_modifier(if colored {
                 Modifier::empty()
             } else {
                 Modifier::DIM
             }),
-            border: fg(&ui.border)?,
-            border_focused: fg(&ui.border_focused)?.add_modifier(bold),
-            accent: fg(&ui.accent)?,
-            user: fg(&ui.user)?.add_modifier(bold),
-            heading: fg(&ui.heading)?.add_modifier(bold),
-            code: fg(&ui.code)?,
-            link: fg(&ui.link)?.add_modifier(Modifier::UNDERLINED),
-            quote: fg(&ui.quote)?.add_modifier(Modifier::ITALIC),
-            error: fg(&ui.error)?.add_modifier(bold),
-            warning: fg(&ui.warning)?,
-            success: fg(&ui.success)?,
-            selection: bg(&ui.selection)?.add_modifier(if colored {
+            border: fg("ui.border", &ui.border)?,
+            border_focused: fg("ui.border_focused", &ui.border_focused)?.add_modifier(bold),
+            accent: fg("ui.accent", &ui.accent)?,
+            user: fg("ui.user", &ui.user)?.add_modifier(bold),
+            heading: fg("ui.heading", &ui.heading)?.add_modifier(bold),
+            code: fg("ui.code", &ui.code)?,
+            link: fg("ui.link", &ui.link)?.add_modifier(Modifier::UNDERLINED),
+            quote: fg("ui.quote", &ui.quote)?.add_modifier(Modifier::ITALIC),
+            error: fg("ui.error", &ui.error)?.add_modifier(bold),
+            warning: fg("ui.warning", &ui.warning)?,
+            success: fg("ui.success", &ui.success)?,
+            selection: bg("ui.selection", &ui.selection)?.add_modifier(if colored {
                 Modifier::empty()
             } else {
                 Modifier::REVERSED
             }),
-            diff_added: fg(&diff.added)?.patch(bg(&diff.added_background)?),
-            diff_removed: fg(&diff.removed)?.patch(bg(&diff.removed_background)?),
-            diff_added_emphasis: fg(&diff.added)?
-                .patch(bg(&diff.added_emphasis_background)?)
+            diff_added: fg("diff.added", &diff.added)?
+                .patch(bg("diff.added_background", &diff.added_background)?),
+            diff_removed: fg("diff.removed", &diff.removed)?
+                .patch(bg("diff.removed_background", &diff.removed_background)?),
+            diff_added_emphasis: fg("diff.added", &diff.added)?
+                .patch(bg(
+                    "diff.added_emphasis_background",
+                    &diff.added_emphasis_background,
+                )?)
                 .add_modifier(bold),
-            diff_removed_emphasis: fg(&diff.removed)?
-                .patch(bg(&diff.removed_emphasis_background)?)
+            diff_removed_emphasis: fg("diff.removed", &diff.removed)?
+                .patch(bg(
+                    "diff.removed_emphasis_background",
+                    &diff.removed_emphasis_background,
+                )?)
                 .add_modifier(bold),
             depth,
         })
@@ -307,18 +417,94 @@ mod tests {
 
     #[test]
     fn built_in_themes_parse_at_every_depth() {
-        for name in ["dark", "light"] {
+        for name in Theme::names(None) {
             for depth in [
                 ColorDepth::TrueColor,
                 ColorDepth::Ansi256,
                 ColorDepth::Ansi16,
                 ColorDepth::None,
             ] {
-                let t = Theme::built_in(name, depth).unwrap();
+                let t = Theme::built_in(&name, depth).unwrap();
                 assert_eq!(t.colored, depth != ColorDepth::None);
             }
         }
         assert!(Theme::built_in("neon", ColorDepth::TrueColor).is_err());
+    }
+
+    #[test]
+    fn every_built_in_theme_has_its_syntax_theme() {
+        let syntect = syntect::highlighting::ThemeSet::load_defaults();
+        for name in Theme::names(None) {
+            let t = Theme::built_in(&name, ColorDepth::TrueColor).unwrap();
+            assert_eq!(t.name, name, "the file's name matches its table entry");
+            assert!(
+                syntect.themes.contains_key(&t.syntax),
+                "{name}: {}",
+                t.syntax
+            );
+        }
+    }
+
+    #[test]
+    fn the_colour_blind_theme_tells_added_from_removed_without_red_or_green() {
+        let t = Theme::built_in("colorblind", ColorDepth::TrueColor).unwrap();
+        let rgb = |s: Style| match s.fg {
+            Some(Color::Rgb(r, g, b)) => (i32::from(r), i32::from(g), i32::from(b)),
+            other => panic!("{other:?}"),
+        };
+        let (added, removed) = (rgb(t.diff_added), rgb(t.diff_removed));
+        // Blue against orange: they differ on the blue–yellow axis, which
+        // every common colour-vision deficiency keeps.
+        assert!(
+            added.2 > added.0 && removed.0 > removed.2,
+            "{added:?} {removed:?}"
+        );
+        assert!((added.2 - added.0) - (removed.2 - removed.0) > 200);
+    }
+
+    #[test]
+    fn a_broken_theme_file_names_the_key_and_falls_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let dark = include_str!("../../themes/dark.toml");
+        std::fs::write(
+            dir.path().join("mine.toml"),
+            dark.replace("name = \"dark\"", "name = \"mine\"")
+                .replace("accent = \"#c678dd\"", "accent = \"purple\""),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("typo.toml"),
+            dark.replace("accent =", "acent ="),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("odd.toml"),
+            dark.replace("#3e4451", "#aéaaa"),
+        )
+        .unwrap();
+        let err = Theme::load("mine", ColorDepth::TrueColor, dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("mine.toml") && err.contains("ui.accent") && err.contains("purple"),
+            "{err}"
+        );
+        let err = Theme::load("typo", ColorDepth::TrueColor, dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("acent"), "{err}");
+        assert!(Theme::load("odd", ColorDepth::TrueColor, dir.path()).is_err());
+        let (theme, warning) = Theme::load_or_default("mine", ColorDepth::TrueColor, dir.path());
+        assert_eq!(theme.name, "dark");
+        assert!(warning.unwrap().contains("using the dark theme"));
+        let (theme, warning) = Theme::load_or_default("light", ColorDepth::TrueColor, dir.path());
+        assert_eq!((theme.name.as_str(), warning), ("light", None));
+        let names = Theme::names(Some(dir.path()));
+        assert!(names.starts_with(&["dark".to_string()]) && names.contains(&"typo".to_string()));
+        let err = Theme::load("neon", ColorDepth::TrueColor, dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("colorblind") && err.contains("mine"), "{err}");
     }
 
     #[test]

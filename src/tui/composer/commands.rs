@@ -41,6 +41,11 @@ pub const COMMANDS: &[SlashCommand] = &[
         description: "Start a new conversation in this pane",
     },
     SlashCommand {
+        name: "theme",
+        args: "[name]",
+        description: "List the colour themes, or switch to one",
+    },
+    SlashCommand {
         name: "quit",
         args: "",
         description: "Leave Tandem",

@@ -520,6 +520,15 @@ impl History {
         })
     }
 
+    /// The text of the latest notice: what the app last told the user in
+    /// this pane (tests of commands read it).
+    pub fn last_notice_text(&self) -> Option<&str> {
+        self.cells.iter().rev().find_map(|e| match &e.cell {
+            Cell::Notice { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+    }
+
     /// The body of the latest fenced code block in an answer, for copying.
     pub fn last_code_block(&self) -> Option<String> {
         self.cells.iter().rev().find_map(|e| match &e.cell {
