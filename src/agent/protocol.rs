@@ -94,6 +94,20 @@ pub enum TaskStatus {
     Budget,
 }
 
+impl TaskStatus {
+    /// How the task ended, in words ("finished", "failed", ...), for
+    /// summaries and notifications.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TaskStatus::Ok => "finished",
+            TaskStatus::Error => "failed",
+            TaskStatus::Interrupted => "was interrupted",
+            TaskStatus::MaxTurns => "stopped at max turns",
+            TaskStatus::Budget => "stopped: budget spent",
+        }
+    }
+}
+
 /// What a session reports. Front ends render these; nothing else flows back.
 /// Serialisable so a session transcript can keep every event.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -186,6 +186,23 @@ pub struct UiConfig {
     /// Capture the mouse for wheel scrolling (the terminal's own selection
     /// then needs Shift).
     pub mouse: bool,
+    /// How to say that a Run task ended or an approval waits while the
+    /// user looks elsewhere: `bell`, `osc9` (a desktop notification) or
+    /// `off`. The engine only names it; the TUI writes the bytes.
+    pub notify: NotifyStyle,
+}
+
+/// How `[ui] notify` wants the user told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyStyle {
+    /// The terminal bell (BEL): every terminal and tmux pass it on.
+    #[default]
+    Bell,
+    /// An OSC 9 desktop notification with the message, then the bell.
+    Osc9,
+    /// Nothing.
+    Off,
 }
 
 /// Change tracking and the diff viewer (`[review]`).

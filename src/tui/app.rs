@@ -275,6 +275,8 @@ pub struct TaskRecord {
 pub enum Effect {
     /// Put this text on the clipboard (OSC 52).
     Copy(String),
+    /// Ring the bell / send a desktop notification with this message.
+    Notify(String),
     /// Suspend the process (Ctrl-Z).
     Suspend,
     /// Start a new session on another provider for a pane (`/provider`).
@@ -473,6 +475,29 @@ impl App {
         {
             self.run_summary(*status, *turns);
         }
+        self.notify_if_elsewhere(index, event);
+    }
+
+    /// Asks for a bell or notification when pane `index` finished a Run
+    /// task or waits for an approval while the user looks elsewhere (the
+    /// other pane, the diff viewer, the quota view).
+    fn notify_if_elsewhere(&mut self, index: usize, event: &Event) {
+        let watching = self.focus == index && !self.viewer_focused && !self.quota_focused;
+        if watching {
+            return;
+        }
+        let name = match self.panes[index].pane {
+            Pane::Chat => "Chat",
+            Pane::Run => "Run",
+        };
+        let message = match event {
+            Event::TaskComplete { status, .. } if self.panes[index].pane == Pane::Run => {
+                format!("Tandem: {name} task {}", status.describe())
+            }
+            Event::ApprovalRequest { .. } => format!("Tandem: {name} waits for your approval"),
+            _ => return,
+        };
+        self.effects.push(Effect::Notify(message));
     }
 
     /// Bracketed paste into the focused composer.

@@ -274,13 +274,7 @@ impl App {
         self.handoffs_running = self.handoffs_running.saturating_sub(1);
         if handed_over {
             // The Chat pane follows the task it handed over.
-            let outcome = match status {
-                TaskStatus::Ok => "finished",
-                TaskStatus::Error => "failed",
-                TaskStatus::Interrupted => "was interrupted",
-                TaskStatus::MaxTurns => "stopped at max turns",
-                TaskStatus::Budget => "stopped: budget spent",
-            };
+            let outcome = status.describe();
             let unit = if turns == 1 { "turn" } else { "turns" };
             let changed = match paths.len() {
                 0 => "no files changed".to_string(),

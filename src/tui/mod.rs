@@ -39,6 +39,7 @@ pub mod highlight;
 pub mod history;
 pub mod keymap;
 pub mod markdown;
+pub mod notify;
 pub mod quota_view;
 pub mod resume;
 mod review_worker;

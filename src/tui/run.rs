@@ -26,6 +26,7 @@ use super::app_rewind::RewindPlan;
 use super::app_runs::RunState;
 use super::composer::FileIndex;
 use super::history::NoticeKind;
+use super::notify;
 pub use super::resume::Resume;
 use super::review_worker::{ReviewDone, ReviewWorker};
 use super::terminal::{self, Guard};
@@ -107,6 +108,8 @@ struct Launcher {
     meter: Arc<Meter>,
     /// The session transcript both panes write to.
     transcript: Option<Arc<Transcript>>,
+    /// How to notify (`[ui] notify`).
+    notify: crate::config::NotifyStyle,
     /// Where sessions and the ledger live.
     state_dir: PathBuf,
     /// The sandbox choices from the command line (worktree runs get a
@@ -304,6 +307,7 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         state_dir: dirs.state.clone(),
         meter,
         transcript,
+        notify: config.ui.notify,
         config,
         config_dir: dirs.config.clone(),
         workspace: workspace.clone(),
@@ -753,6 +757,14 @@ async fn event_loop(
         for effect in app.take_effects() {
             match effect {
                 Effect::Copy(text) => osc52(&text)?,
+                Effect::Notify(message) => {
+                    if let Some(bytes) = notify::sequence(launcher.notify, &message) {
+                        use std::io::Write;
+                        let mut out = io::stdout();
+                        out.write_all(bytes.as_bytes())?;
+                        out.flush()?;
+                    }
+                }
                 Effect::Suspend => {
                     terminal::suspend(mouse)?;
                     term.clear()?;
