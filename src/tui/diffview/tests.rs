@@ -777,3 +777,6 @@ fn tiny_areas_and_odd_text_do_not_panic() {
     assert!(text.contains("a    c"), "tabs are expanded: {text}");
     assert!(text.contains("漢字"));
 }
+
+#[path = "theme_tests.rs"]
+mod theme_tests;
