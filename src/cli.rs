@@ -124,8 +124,10 @@ enum Command {
         #[command(flatten)]
         tui: TuiArgs,
     },
-    /// Check that this machine can sandbox commands (Landlock, seccomp, a
-    /// real confined run); exit 1 when a check is not ok.
+    /// Check that this machine and configuration are ready: terminal,
+    /// config files, each provider (reachable, key accepted), the sandbox
+    /// (Landlock, seccomp, real escape attempts), state dir, ledger, git.
+    /// Exit 1 when a check fails.
     Doctor,
     /// Print a completion script for your shell.
     ///
@@ -239,7 +241,7 @@ pub fn main() -> i32 {
         }),
         Some(Command::Demo { json, keep }) => headless::demo::run_demo(json, keep),
         Some(Command::MockServer { script, port }) => mock_server(&script, port),
-        Some(Command::Doctor) => doctor(),
+        Some(Command::Doctor) => headless::doctor::run(&config),
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
             use std::io::Write;
@@ -345,24 +347,6 @@ fn workbench(t: TuiArgs, resume: Option<Resume>, config: crate::config::ConfigFl
             bypass: t.dangerously_bypass_sandbox,
         },
     })
-}
-
-/// `tandem doctor`: one line per check, `ok` / `warn` / `fail` and what to do.
-fn doctor() -> i32 {
-    let helper = match std::env::current_exe() {
-        Ok(path) => path,
-        Err(e) => {
-            eprintln!("tandem: cannot find the tandem binary to run sandbox checks with ({e})");
-            return exit::FAILURE;
-        }
-    };
-    let report = sandbox::probe(&helper);
-    print!("{report}");
-    if report.all_ok() {
-        exit::OK
-    } else {
-        exit::FAILURE
-    }
 }
 
 fn mock_server(script: &std::path::Path, port: u16) -> i32 {

@@ -6,6 +6,7 @@
 //! on. The exit code says how the run ended ([`exit`]).
 
 pub mod demo;
+pub mod doctor;
 pub mod exit;
 pub mod output;
 pub mod run;

@@ -26,6 +26,13 @@ pub struct Script {
     /// The replies, served in order. Written `[[reply]]` in TOML.
     #[serde(default, rename = "reply", alias = "replies")]
     pub replies: Vec<Reply>,
+    /// When set, every request must carry this key (`x-api-key` or
+    /// `Authorization: Bearer`); others get the provider's own 401.
+    #[serde(default)]
+    pub api_key: Option<String>,
+    /// What `GET /v1/models` lists (default: `mock-model`).
+    #[serde(default)]
+    pub models: Vec<String>,
 }
 
 /// One scripted answer: a model turn, an HTTP error, or a turn whose stream
@@ -262,7 +269,6 @@ impl Script {
         S: Into<String>,
     {
         Script {
-            defaults: Transport::default(),
             replies: texts
                 .into_iter()
                 .map(|t| Reply {
@@ -270,6 +276,7 @@ impl Script {
                     ..Reply::default()
                 })
                 .collect(),
+            ..Script::default()
         }
     }
 

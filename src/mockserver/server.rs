@@ -228,6 +228,27 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
             body: parsed.clone().unwrap_or(Value::Null),
         });
 
+    // Requests without `anthropic-version` get OpenAI's shapes.
+    let shape = if headers.contains_key("anthropic-version") {
+        Protocol::Anthropic
+    } else {
+        Protocol::OpenAiChat
+    };
+    if let Some(key) = &state.script.api_key
+        && !carries_key(&headers, key)
+    {
+        let body = Protocol::from_path(&path)
+            .unwrap_or(shape)
+            .error_body(401, None, None);
+        return Ok(json_response(StatusCode::UNAUTHORIZED, &body, Vec::new()));
+    }
+    if parts.method == Method::GET && path == "/v1/models" {
+        return Ok(json_response(
+            StatusCode::OK,
+            &models_body(&state.script),
+            Vec::new(),
+        ));
+    }
     let protocol = match Protocol::from_path(&path) {
         Some(p) if parts.method == Method::POST => p,
         _ => {
@@ -281,6 +302,28 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         bytes.len(),
         transport,
     ))
+}
+
+/// Whether the request authenticates with `key`, the way either provider
+/// expects it.
+fn carries_key(headers: &BTreeMap<String, String>, key: &str) -> bool {
+    headers.get("x-api-key").map(String::as_str) == Some(key)
+        || headers.get("authorization").map(String::as_str) == Some(&format!("Bearer {key}"))
+}
+
+/// The model list both providers answer `GET /v1/models` with (`data` of
+/// objects with an `id`).
+fn models_body(script: &Script) -> Value {
+    let names: Vec<&str> = if script.models.is_empty() {
+        vec!["mock-model"]
+    } else {
+        script.models.iter().map(String::as_str).collect()
+    };
+    let data: Vec<Value> = names
+        .iter()
+        .map(|id| json!({"id": id, "object": "model", "type": "model", "display_name": id}))
+        .collect();
+    json!({"object": "list", "data": data, "has_more": false})
 }
 
 fn error_response(

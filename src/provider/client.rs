@@ -146,6 +146,74 @@ impl HttpModelClient {
     pub fn url(&self) -> &str {
         &self.driver.url
     }
+
+    /// Asks the provider for its models (`GET /v1/models`, which Anthropic,
+    /// OpenAI, Ollama, llama.cpp, vLLM and relays all serve) with this
+    /// client's key and headers, within `timeout`: the cheapest call that
+    /// proves the server answers and accepts the key (`tandem doctor`).
+    pub async fn list_models(&self, timeout: Duration) -> ModelsProbe {
+        let d = &self.driver;
+        let url = endpoint_url(&d.config.base_url, "models");
+        let mut headers = d.headers.clone();
+        headers.insert(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.remove(reqwest::header::CONTENT_TYPE);
+        let request = d.http.get(&url).headers(headers).timeout(timeout).send();
+        let response = match request.await {
+            Ok(response) => response,
+            Err(e) => {
+                let what = if e.is_timeout() {
+                    format!("no answer within {} s", timeout.as_secs())
+                } else {
+                    format!("cannot connect: {}", cause_chain(&e))
+                };
+                return ModelsProbe::Unreachable(format!("{url}: {what}"));
+            }
+        };
+        let status = response.status().as_u16();
+        let body = response.bytes().await.unwrap_or_default();
+        if status == 401 || status == 403 {
+            return ModelsProbe::Rejected {
+                status,
+                message: error_message(&body, status),
+            };
+        }
+        if !(200..300).contains(&status) {
+            return ModelsProbe::Failed {
+                status,
+                message: error_message(&body, status),
+            };
+        }
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let models = json
+            .get("data")
+            .or_else(|| json.get("models"))
+            .and_then(|v| v.as_array())
+            .map(|list| {
+                list.iter()
+                    .filter_map(|m| m.get("id").or_else(|| m.get("name"))?.as_str())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        ModelsProbe::Listed(models)
+    }
+}
+
+/// What [`HttpModelClient::list_models`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelsProbe {
+    /// The server answered with its models (possibly none it would name).
+    Listed(Vec<String>),
+    /// 401/403: the key is missing, wrong or not allowed; the provider's
+    /// own message.
+    Rejected { status: u16, message: String },
+    /// Another HTTP error (a relay without `/models` answers 404).
+    Failed { status: u16, message: String },
+    /// No HTTP answer at all (DNS, refused, TLS, timeout).
+    Unreachable(String),
 }
 
 impl ModelClient for HttpModelClient {
@@ -504,18 +572,7 @@ impl Driver {
     }
 
     fn connect_failure(&self, error: &reqwest::Error) -> Failure {
-        // The top-level message repeats the URL; the causes say what broke.
-        let mut causes = Vec::new();
-        let mut source = std::error::Error::source(error);
-        while let Some(cause) = source {
-            causes.push(cause.to_string());
-            source = cause.source();
-        }
-        let message = if causes.is_empty() {
-            error.to_string()
-        } else {
-            causes.join(": ")
-        };
+        let message = cause_chain(error);
         let error_value = ProviderError::Connect {
             provider: self.config.provider.clone(),
             url: self.url.clone(),
@@ -578,6 +635,22 @@ impl Driver {
             Some(key) if key.len() >= 4 && text.contains(key) => text.replace(key, "[redacted]"),
             _ => text,
         }
+    }
+}
+
+/// What broke in a failed request: its causes joined (the top-level
+/// message only repeats the URL), or the error itself when it has none.
+fn cause_chain(error: &reqwest::Error) -> String {
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    if causes.is_empty() {
+        error.to_string()
+    } else {
+        causes.join(": ")
     }
 }
 
