@@ -314,14 +314,20 @@ async fn panes_stack_on_a_narrow_terminal_and_follow_resizes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_keys_each_pane_says_what_to_set() {
+async fn without_keys_a_first_run_screen_then_each_pane_says_what_to_set() {
     let home = tempfile::tempdir().unwrap();
     let home_path = home.path().to_path_buf();
     blocking(move || {
         let mut tui = Tui::start(&home_path, &home_path, &[], &[], 160, 48);
+        tui.wait_text("Welcome to Tandem");
+        tui.wait_text("export OPENAI_API_KEY");
+        tui.wait_text("watch the demo");
+        tui.send("\x1b");
+        tui.wait_for("the workbench", |s| {
+            !s.contents().contains("Welcome to Tandem") && s.contents().contains("tandem demo")
+        });
         tui.wait_text("not connected");
         tui.wait_text("ANTHROPIC_API_KEY");
-        tui.wait_text("tandem demo");
         tui.send("\x04");
         assert!(tui.wait_exit());
     })

@@ -257,6 +257,15 @@ pub enum Overlay {
     ConfirmQuit,
     /// "Restore these files and rewind?" (the plan is `App::rewind_plan`).
     ConfirmRewind,
+    /// Neither pane can reach a model: how to connect one, or the demo.
+    FirstRun,
+}
+
+/// What the process does once the workbench has closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterExit {
+    /// Play `tandem demo` (chosen on the first-run screen).
+    Demo,
 }
 
 /// One task of a pane, as `/rewind` lists it.
@@ -333,6 +342,10 @@ pub struct App {
     /// Where the user's own themes live (`<config>/themes`), for `/theme`.
     pub theme_dir: Option<std::path::PathBuf>,
     pub quit: bool,
+    /// What to do after the workbench closes.
+    pub after_exit: Option<AfterExit>,
+    /// Local model servers that answered at start-up (first-run screen).
+    pub local_servers: Vec<super::first_run::LocalServer>,
     /// A one-line message in the status bar (e.g. "press Ctrl-C again").
     pub flash: Option<(String, Instant)>,
     /// The configured provider names, for `/provider`.
@@ -390,6 +403,8 @@ impl App {
             theme,
             theme_dir: None,
             quit: false,
+            after_exit: None,
+            local_servers: Vec::new(),
             flash: None,
             providers: Vec::new(),
             viewer: DiffViewer::new(),
@@ -530,6 +545,7 @@ impl App {
                         self.quit = true;
                     }
                 }
+                Overlay::FirstRun => self.first_run_key(key),
                 Overlay::ConfirmRewind => {
                     self.overlay = None;
                     let plan = self.rewind_plan.take();

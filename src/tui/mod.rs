@@ -35,6 +35,7 @@ pub mod app_runs;
 mod app_theme;
 pub mod composer;
 pub mod diffview;
+pub mod first_run;
 pub mod highlight;
 pub mod history;
 pub mod keymap;

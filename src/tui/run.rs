@@ -337,6 +337,10 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
                 .history
                 .push_notice(warning, NoticeKind::Warning);
         }
+        if resumed.is_none() && app.panes.iter().all(|p| p.setup_error.is_some()) {
+            app.local_servers = super::first_run::detect_local().await;
+            app.overlay = Some(super::app::Overlay::FirstRun);
+        }
         let review = launcher.tracker.clone().map(ReviewWorker::start);
         let channels = Channels {
             sessions: [chat_events, worktree_events],
@@ -344,6 +348,7 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
             review,
         };
         let code = event_loop(&mut app, channels, &launcher, mouse).await;
+        let after_exit = app.after_exit;
         // Calls recorded in the last moments are still being written.
         let meter = launcher.meter.clone();
         let transcript = launcher.transcript.clone();
@@ -354,10 +359,25 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
             }
         })
         .await;
-        code
+        code.map(|code| (code, after_exit))
     });
     runtime.shutdown_timeout(Duration::from_millis(300));
-    code
+    match code? {
+        (_, Some(super::app::AfterExit::Demo)) => Ok(play_demo()),
+        (code, None) => Ok(code),
+    }
+}
+
+/// Replaces this process with `tandem demo` (the terminal is restored by
+/// now); returns an exit code only when that fails.
+fn play_demo() -> i32 {
+    use std::os::unix::process::CommandExt;
+    let error = match std::env::current_exe() {
+        Ok(exe) => std::process::Command::new(exe).arg("demo").exec(),
+        Err(e) => e,
+    };
+    eprintln!("tandem: cannot start the demo ({error}); run `tandem demo`");
+    crate::headless::exit::FAILURE
 }
 
 async fn recv(rx: &mut Option<mpsc::Receiver<Event>>) -> Option<Event> {

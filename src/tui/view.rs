@@ -42,6 +42,9 @@ pub fn draw(app: &mut App, frame: &mut Frame) {
             Some(Overlay::Help) => draw_help(area, frame.buffer_mut(), &app.theme),
             Some(Overlay::ConfirmQuit) => draw_confirm_quit(area, frame.buffer_mut(), &app.theme),
             Some(Overlay::ConfirmRewind) => draw_confirm_rewind(app, area, frame.buffer_mut()),
+            Some(Overlay::FirstRun) => {
+                super::first_run::draw(area, frame.buffer_mut(), &app.theme, &app.local_servers)
+            }
             None => {}
         }
         return;
@@ -76,6 +79,9 @@ pub fn draw(app: &mut App, frame: &mut Frame) {
         Some(Overlay::Help) => draw_help(area, frame.buffer_mut(), &app.theme),
         Some(Overlay::ConfirmQuit) => draw_confirm_quit(area, frame.buffer_mut(), &app.theme),
         Some(Overlay::ConfirmRewind) => draw_confirm_rewind(app, area, frame.buffer_mut()),
+        Some(Overlay::FirstRun) => {
+            super::first_run::draw(area, frame.buffer_mut(), &app.theme, &app.local_servers)
+        }
         None => {}
     }
     if let (Some((x, y)), None) = (cursor, app.overlay) {
