@@ -91,6 +91,11 @@ pub const COMMANDS: &[SlashCommand] = &[
         description: "Show tokens, cost and budgets",
     },
     SlashCommand {
+        name: "mcp",
+        args: "[restart NAME]",
+        description: "List MCP servers and their tools, or restart one",
+    },
+    SlashCommand {
         name: "handoff",
         args: "[note]",
         description: "Hand Chat's plan to the Run pane",

@@ -1,0 +1,85 @@
+//! What a front end shows of the MCP servers (`/mcp`): each server's
+//! state, origin, transport and tools, as plain data and text lines, so
+//! any front end can render it without knowing the hub.
+
+/// Where one server stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerState {
+    /// `enabled = false`.
+    Disabled,
+    /// Defined by the project, which the user has not trusted.
+    Untrusted,
+    /// The definition cannot be run: why.
+    Invalid(String),
+    /// `startup = "lazy"`, and no task has begun yet.
+    NotStarted,
+    Starting,
+    /// Started; the model-facing names of its tools.
+    Ready(Vec<String>),
+    /// Failed to start or crashed: why.
+    Failed(String),
+}
+
+/// One server as `/mcp` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerStatus {
+    pub name: String,
+    /// The file that defined it.
+    pub origin: String,
+    /// `stdio` or `http` (or `?` when the definition is invalid).
+    pub transport: String,
+    pub state: ServerState,
+}
+
+impl ServerStatus {
+    /// The state in a few words: `ready, 3 tools`, `failed: …`.
+    pub fn state_text(&self) -> String {
+        match &self.state {
+            ServerState::Disabled => "disabled".into(),
+            ServerState::Untrusted => "not started: defined by the project; set [project] \
+                 trust = true in your own config.toml"
+                .into(),
+            ServerState::Invalid(why) => format!("not started: {why}"),
+            ServerState::NotStarted => "not started yet (lazy: starts with the first task)".into(),
+            ServerState::Starting => "starting".into(),
+            ServerState::Ready(tools) => format!(
+                "ready, {} tool{}",
+                tools.len(),
+                if tools.len() == 1 { "" } else { "s" }
+            ),
+            ServerState::Failed(why) => format!("failed: {why}"),
+        }
+    }
+
+    /// The lines `/mcp` shows for this server.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = vec![format!(
+            "{} ({}, from {}): {}",
+            self.name,
+            self.transport,
+            self.origin,
+            self.state_text()
+        )];
+        if let ServerState::Ready(tools) = &self.state
+            && !tools.is_empty()
+        {
+            lines.push(format!("  tools: {}", tools.join(", ")));
+        }
+        lines
+    }
+}
+
+/// The whole `/mcp` listing.
+pub fn report(servers: &[ServerStatus]) -> String {
+    if servers.is_empty() {
+        return "No MCP servers configured. Add [mcp_servers.NAME] to config.toml \
+                or a .mcp.json at the repository root."
+            .into();
+    }
+    let mut lines = vec!["MCP servers:".to_string()];
+    for server in servers {
+        lines.extend(server.lines());
+    }
+    lines.push("/mcp restart NAME starts a server again.".into());
+    lines.join("\n")
+}
