@@ -21,6 +21,10 @@
 //!  (ModelClient: SSE decoding, retries, idle timeout, rate limits;
 //!   one wire file per protocol: anthropic, openai_responses, openai_chat)
 //!
+//!   tools ◀── mcp::McpHub (one per process, both panes: stdio children and
+//!             streamable HTTP servers; their tools offered as
+//!             mcp__SERVER__TOOL through a tools::ToolSource)
+//!
 //!   sessions ──begin/end call, turn ended──▶ workspace::Tracker ◀── file watcher
 //!                                            │ checkpoints (shadow git) +
 //!                                            │ attribution ──▶ TrackerEvent

@@ -459,3 +459,21 @@ text = "done"
     assert!(result.to_string().contains("ping through MCP"), "{result}");
     assert_ne!(result["is_error"], true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lazy_server_starts_when_a_task_begins() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = stdio_server();
+    config.startup = tandem::config::McpStartup::Lazy;
+    let mut off = stdio_server();
+    off.enabled = false;
+    let (hub, _) = hub(vec![("test", config), ("off", off)], dir.path());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(state(&hub, "test"), ServerState::NotStarted);
+    let registry = Registry::core().with_source(hub.clone());
+    assert!(registry.get("mcp__test__echo").is_none());
+    registry.prepare().await;
+    assert!(matches!(state(&hub, "test"), ServerState::Ready(_)));
+    assert_eq!(state(&hub, "off"), ServerState::Disabled);
+    assert!(registry.get("mcp__test__echo").is_some());
+}

@@ -83,3 +83,41 @@ pub fn report(servers: &[ServerStatus]) -> String {
     lines.push("/mcp restart NAME starts a server again.".into());
     lines.join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(name: &str, state: ServerState) -> ServerStatus {
+        ServerStatus {
+            name: name.into(),
+            origin: "/repo/.mcp.json".into(),
+            transport: "stdio".into(),
+            state,
+        }
+    }
+
+    #[test]
+    fn the_listing_says_state_origin_transport_and_tools() {
+        let text = report(&[
+            status(
+                "test",
+                ServerState::Ready(vec!["mcp__test__echo".into(), "mcp__test__add".into()]),
+            ),
+            status("gh", ServerState::Untrusted),
+            status("db", ServerState::Failed("exited with status 3".into())),
+            status("off", ServerState::Disabled),
+        ]);
+        assert_eq!(
+            text,
+            "MCP servers:\n\
+             test (stdio, from /repo/.mcp.json): ready, 2 tools\n  \
+             tools: mcp__test__echo, mcp__test__add\n\
+             gh (stdio, from /repo/.mcp.json): not started: defined by the project; set [project] trust = true in your own config.toml\n\
+             db (stdio, from /repo/.mcp.json): failed: exited with status 3\n\
+             off (stdio, from /repo/.mcp.json): disabled\n\
+             /mcp restart NAME starts a server again."
+        );
+        assert!(report(&[]).contains("No MCP servers configured"));
+    }
+}

@@ -91,11 +91,6 @@ pub const COMMANDS: &[SlashCommand] = &[
         description: "Show tokens, cost and budgets",
     },
     SlashCommand {
-        name: "mcp",
-        args: "[restart NAME]",
-        description: "List MCP servers and their tools, or restart one",
-    },
-    SlashCommand {
         name: "handoff",
         args: "[note]",
         description: "Hand Chat's plan to the Run pane",
@@ -104,6 +99,11 @@ pub const COMMANDS: &[SlashCommand] = &[
         name: "plan",
         args: "",
         description: "Toggle planning mode in Chat: read and plan, change nothing",
+    },
+    SlashCommand {
+        name: "mcp",
+        args: "[restart NAME]",
+        description: "List MCP servers and their tools, or restart one",
     },
 ];
 
