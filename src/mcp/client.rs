@@ -68,8 +68,11 @@ impl Drop for GroupKill {
 /// A running stdio child: its pipes for the MCP transport, what it wrote
 /// to stderr, and how it ended once it has.
 pub struct StdioChild {
+    /// What the server sends (JSON-RPC, one message a line).
     pub stdout: ChildStdout,
+    /// What we send it.
     pub stdin: ChildStdin,
+    /// The end of what it wrote to stderr.
     pub stderr: StderrTail,
     /// `Some(description)` once the process has exited.
     pub exited: watch::Receiver<Option<String>>,

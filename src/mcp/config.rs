@@ -37,6 +37,7 @@ impl TransportKind {
 pub struct ServerSpec {
     /// The configured name (`mcp__NAME__TOOL`).
     pub name: String,
+    /// Its settings (`${VAR}` in `env` already expanded).
     pub config: McpServerConfig,
     /// The file that defined it.
     pub origin: String,

@@ -13,6 +13,7 @@ pub enum ServerState {
     Invalid(String),
     /// `startup = "lazy"`, and no task has begun yet.
     NotStarted,
+    /// Being started (or restarted) in the background.
     Starting,
     /// Started; the model-facing names of its tools.
     Ready(Vec<String>),
@@ -23,11 +24,13 @@ pub enum ServerState {
 /// One server as `/mcp` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerStatus {
+    /// The configured name.
     pub name: String,
     /// The file that defined it.
     pub origin: String,
     /// `stdio` or `http` (or `?` when the definition is invalid).
     pub transport: String,
+    /// Where it stands.
     pub state: ServerState,
 }
 

@@ -578,7 +578,12 @@ async fn event_loop(
     let mut worktree_events: SelectAll<BoxStream<'static, (usize, Event)>> = SelectAll::new();
     let mut quota_read_at: Option<Instant> = None;
     // MCP servers coming up, failing or crashing: the Chat pane says so.
-    let mut mcp_changes = app.mcp.as_ref().map(|hub| hub.subscribe());
+    let mut mcp_changes = app.mcp.as_ref().map(|hub| {
+        let mut changes = hub.subscribe();
+        // Servers may have come up before the loop looks: report them too.
+        changes.mark_changed();
+        changes
+    });
     let _guard = Guard::new(mouse).context("cannot set up the terminal")?;
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     term.clear()?;
