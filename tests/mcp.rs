@@ -148,6 +148,51 @@ async fn stdio_round_trip() {
     assert!(matches!(state(&hub, "test"), ServerState::Ready(tools) if tools.len() == 6));
     let registry = Registry::core().with_source(hub.clone());
     round_trip(&registry, dir.path()).await;
+    gates(&registry, dir.path());
+}
+
+/// MCP tools go through the permission rules (by `mcp(server:tool)` or by
+/// name) and the approval mode like any tool.
+fn gates(registry: &Registry, dir: &Path) {
+    use tandem::agent::gate::{Gate, gate};
+    use tandem::exec::RuleLists;
+    let decide = |permissions: &Permissions, mode: ApprovalMode, name: &str| {
+        let tool = registry.get(name).unwrap();
+        gate(permissions, mode, tool.as_ref(), name, &json!({}), dir)
+    };
+    let none = Permissions::default();
+    assert!(matches!(
+        decide(&none, ApprovalMode::Suggest, "mcp__test__echo"),
+        Gate::Ask { always, .. } if always == ["mcp(test:echo)"]
+    ));
+    assert!(matches!(
+        decide(&none, ApprovalMode::AutoEdit, "mcp__test__echo"),
+        Gate::Ask { .. }
+    ));
+    assert_eq!(
+        decide(&none, ApprovalMode::FullAuto, "mcp__test__echo"),
+        Gate::Run
+    );
+    assert_eq!(
+        decide(&none, ApprovalMode::Suggest, "mcp__test__add"),
+        Gate::Run,
+        "read-only: never asks"
+    );
+    let user = RuleLists {
+        origin: "config.toml".into(),
+        allow: vec!["mcp__test__*".into()],
+        ask: Vec::new(),
+        deny: vec!["mcp(test:crash)".into()],
+    };
+    let rules = Permissions::from_lists(&user, &RuleLists::default(), false, dir).unwrap();
+    assert_eq!(
+        decide(&rules, ApprovalMode::Suggest, "mcp__test__echo"),
+        Gate::Run
+    );
+    assert!(matches!(
+        decide(&rules, ApprovalMode::FullAuto, "mcp__test__crash"),
+        Gate::Refuse(text) if text.contains("mcp(test:crash)")
+    ));
 }
 
 /// The example server on HTTP, and its URL.
