@@ -21,6 +21,10 @@
 //!  (ModelClient: SSE decoding, retries, idle timeout, rate limits;
 //!   one wire file per protocol: anthropic, openai_responses, openai_chat)
 //!
+//!   tools ◀── mcp::McpHub (one per process, both panes: stdio children and
+//!             streamable HTTP servers; their tools offered as
+//!             mcp__SERVER__TOOL through a tools::ToolSource)
+//!
 //!   sessions ──begin/end call, turn ended──▶ workspace::Tracker ◀── file watcher
 //!                                            │ checkpoints (shadow git) +
 //!                                            │ attribution ──▶ TrackerEvent
@@ -41,6 +45,7 @@
 //! | [`agent`] | building a session from the config for any front end (`setup`), [`agent::Session`] (`session`: history, turn loop, tool dispatch, approvals, interrupts, redaction, the budget gate before each call, completion checks of `--until` tasks, rewind, recording to the transcript), context compaction (`compact`: when and where to cut, the summary request, the compacted history), its `Op`/`Event` protocol (`protocol`), whether a call runs, asks or is refused (`gate`: rules, then the mode), system prompts (`prompt`), capping tool output for the model (`truncate`) |
 //! | [`tools`] | the [`tools::Tool`] trait and [`tools::Registry`]; one file per tool (`read`, `list`, `glob`, `grep`, `edit`, `write`, `patch/` with its grammar, `shell`, `plan`); workspace path rules (`paths`) and atomic writes (`atomic`) |
 //! | [`exec`] | PTY processes that never outlive their command (`pty`); the kernel sandbox (`sandbox`: Landlock + seccomp applied by `tandem sandbox-exec`, a re-exec of this binary that then execs the command, plus the `doctor` probe); permission rules (`rules`, with command-line analysis in `shell_split`); approval modes (`approval`); credentials kept out of children, `/proc` and transcripts (`secrets`) |
+//! | [`mcp`] | MCP servers (rmcp client): `[mcp_servers]` merged with `.mcp.json` and held back until a project is trusted (`config`), stdio children without credentials and with captured stderr, or streamable HTTP (`client`), handshake and calls under timeouts, crashes told apart (`connection`), the per-process [`mcp::McpHub`] (eager/lazy start, crash watch, restart, a `tools::ToolSource` for sessions), `mcp__SERVER__TOOL` tools (`tool`) and what `/mcp` shows (`status`) |
 //! | [`diff`] | the pure diff model behind the review pane: files, hunks and lines with word-level emphasis (`model`), computing them with `similar` under a deadline plus binary and rename detection (`compute`), exporting selected hunks as a patch `git apply` accepts (`patch`), and the byte-exact per-hunk accept/revert the review runs (`apply`) |
 //! | [`workspace`] | checkpoints of the work tree in a private shadow git repository under the state dir (never the user's `.git`; `.gitignore`, `.tandemignore`, size limit), file contents at a checkpoint, restore, and attribution of changes to pane, turn and tool (`ChangeLog`); the `tracker` that sessions and a debounced file watcher (`watcher`) drive, checkpointing at session start and after every turn that ran tools and attributing each change across both panes; the `review` engine (index or baseline → working tree diffs; accept stages in the user's index in a git repository or marks reviewed otherwise; revert; undo); `worktree`: a run in its own git worktree and branch under the state dir (diff against its base, apply to the main tree with conflicts refused, commit, discard); `user_git` runs the user's own git for both (redirecting variables removed, hooks off, no optional locks) |
 //! | [`quota`] | the usage ledger and budgets shared by both panes and headless runs: prices (`pricing`, assets/pricing.toml + `[pricing]`), budgets and their state (`budget`), the SQLite ledger safe with several processes (`ledger`, with hourly sums for fast totals), local day and month boundaries (`clock`), the shared [`quota::Meter`] (record, check before each call, rate limits, snapshot for the view; a writer thread keeps records in memory while the database is unavailable), and `tandem usage` (`report`) |
@@ -69,6 +74,7 @@ pub mod diff;
 pub mod exec;
 pub mod headless;
 pub mod logging;
+pub mod mcp;
 pub mod mockserver;
 pub mod paths;
 pub mod provider;

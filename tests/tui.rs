@@ -1017,3 +1017,49 @@ text = "Improved the README."
         "nothing was staged in the user's index"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_lists_servers_and_holds_back_an_untrusted_projects() {
+    let server_bin = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .join("examples/mcp_test_server");
+    assert!(
+        server_bin.exists(),
+        "{} is missing: run `cargo build --examples`",
+        server_bin.display()
+    );
+    let chat = server("").await;
+    let run = server("").await;
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("config.toml"),
+        format!(
+            "[mcp_servers.test]\ncommand = {:?}\nargs = [\"--stdio\"]\n",
+            server_bin.display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        work.path().join(".mcp.json"),
+        r#"{"mcpServers": {"proj": {"command": "true"}}}"#,
+    )
+    .unwrap();
+    let env = env_for(&chat, &run);
+    let (home_path, work_path) = (home.path().to_path_buf(), work.path().to_path_buf());
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &work_path, &env, &[], 200, 48);
+        tui.wait_text("MCP server proj");
+        tui.wait_text("MCP server test: ready, 6 tools");
+        tui.type_line("/mcp");
+        tui.wait_text("tools: mcp__test__");
+        tui.wait_text("mcp__test__echo");
+        tui.wait_text("proj (stdio");
+        tui.send("\x04");
+        assert!(tui.wait_exit());
+    })
+    .await;
+}

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::exec::rules::{Category, suggest_rules};
+use crate::exec::rules::suggest_rules;
 use crate::exec::{ApprovalMode, Permissions, Verdict};
-use crate::tools::{Tool, ToolKind};
+use crate::tools::Tool;
 
 /// The outcome of the permission check for one call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,16 +26,6 @@ pub enum Gate {
     Refuse(String),
 }
 
-/// The rule category of a tool kind; `None` for calls no rule governs.
-pub fn category(kind: ToolKind) -> Option<Category> {
-    match kind {
-        ToolKind::Read => Some(Category::Read),
-        ToolKind::Edit => Some(Category::Edit),
-        ToolKind::Exec => Some(Category::Shell),
-        ToolKind::Plan => None,
-    }
-}
-
 /// Decides one call of `tool` with `input`.
 pub fn gate(
     permissions: &Permissions,
@@ -45,7 +35,7 @@ pub fn gate(
     input: &Value,
     workspace: &Path,
 ) -> Gate {
-    let Some(category) = category(tool.kind()) else {
+    let Some(category) = tool.rule_category() else {
         return Gate::Run;
     };
     let targets = tool.targets(input, workspace);

@@ -346,6 +346,9 @@ impl Session {
         self.emit(Event::TaskStarted { text: text.clone() }).await;
         self.task_starts.push((self.task_no, self.history.len()));
         self.push_history(Message::User { text });
+        // Servers that start on demand start now; those still starting get
+        // their (bounded) time, so the first call is offered their tools.
+        self.cfg.tools.prepare().await;
         let mut turns = 0;
         let mut last_message = None;
         let status = loop {
@@ -591,7 +594,7 @@ impl Session {
     /// environment scrubbing and output cap as the agent's own commands; no
     /// approval: the user named the command) and reports it.
     async fn check(&mut self, command: &str) -> Check {
-        let Some(shell) = self.cfg.tools.get("shell").cloned() else {
+        let Some(shell) = self.cfg.tools.get("shell") else {
             self.emit(Event::Error {
                 message: "the completion check needs the shell tool, which this session lacks"
                     .into(),
@@ -937,7 +940,7 @@ impl Session {
         } else {
             serde_json::from_str(&call.arguments).unwrap_or(Value::Null)
         };
-        let tool = self.cfg.tools.get(&call.name).cloned();
+        let tool = self.cfg.tools.get(&call.name);
         let summary = tool.as_ref().map(|t| t.summary(&input)).unwrap_or_default();
         self.emit(Event::ToolCall {
             id: call.id.clone(),

@@ -18,6 +18,7 @@ use crate::config::{Config, PaneConfig};
 use crate::exec::sandbox::{self, SandboxMode, SandboxPolicy};
 use crate::exec::secrets::SecretPolicy;
 use crate::exec::{ApprovalMode, Permissions};
+use crate::mcp::McpHub;
 use crate::provider::{ModelClient, ReasoningEffort};
 use crate::quota::Meter;
 use crate::store::Transcript;
@@ -135,6 +136,21 @@ pub fn permissions(
     Ok((permissions, warnings))
 }
 
+/// The process's MCP servers for `workspace` (`[mcp_servers]` and the
+/// repository's `.mcp.json`), with the eager ones starting in the
+/// background on `runtime`; and the notes the user should see (servers
+/// held back until the project is trusted, invalid definitions).
+pub fn mcp_hub(
+    config: &Config,
+    workspace: &Path,
+    runtime: tokio::runtime::Handle,
+) -> (Arc<McpHub>, Vec<String>) {
+    let root = crate::config::instructions::repo_root(workspace);
+    let (hub, notes) = McpHub::new(config, workspace, &root, secret_policy(config), runtime);
+    hub.start();
+    (hub, notes)
+}
+
 /// The model a pane uses: the flag, else the pane's configured model when the
 /// pane uses this provider, else the provider's default model.
 pub fn resolve_model(
@@ -174,6 +190,8 @@ pub struct SessionParams {
     pub meter: Option<Arc<Meter>>,
     /// The process's session transcript.
     pub transcript: Option<Arc<Transcript>>,
+    /// The process's MCP servers, whose tools the session offers.
+    pub mcp: Option<Arc<McpHub>>,
 }
 
 /// A complete session configuration: persona prompt with the instruction
@@ -204,7 +222,10 @@ pub fn session_config(config: &Config, config_dir: &Path, params: SessionParams)
         tool_output_cap: config.agent.tool_output_cap_bytes,
         can_approve: params.can_approve,
         live_output: params.live_output,
-        tools: Registry::core(),
+        tools: match params.mcp {
+            Some(hub) => Registry::core().with_source(hub),
+            None => Registry::core(),
+        },
         shell: Arc::new(shell),
         redactor: Arc::new(secrets.redactor_from_env()),
         permissions: params.permissions,

@@ -31,7 +31,8 @@
 //!   paths, including workspace files under it.
 //!
 //! **MCP patterns** are `server:tool` with `*` wildcards; `mcp(server)`
-//! means `mcp(server:*)`.
+//! means `mcp(server:*)`. A rule may also be an MCP tool's name, as Claude
+//! Code writes them: `mcp__server__tool`, `mcp__server__*`, `mcp__server`.
 //!
 //! # Decisions
 //!
@@ -554,6 +555,9 @@ impl Permissions {
             }
             None => (trimmed, None),
         };
+        if let Some(rest) = name.strip_prefix("mcp__") {
+            return self.mcp_name_rule(trimmed, rest, pattern.is_some(), action, scope, origin);
+        }
         let category = Category::parse(name).ok_or_else(|| {
             error(format!(
                 "unknown category `{name}`; use `shell`, `edit`, `read` or `mcp`, \
@@ -583,6 +587,46 @@ impl Permissions {
             scope,
             origin: origin.to_string(),
             matcher,
+        })
+    }
+
+    /// A rule written as an MCP tool's name, the way Claude Code writes
+    /// them: `mcp__server__tool`, `mcp__server__*` or `mcp__server` mean
+    /// `mcp(server:tool)`, `mcp(server:*)` and `mcp(server)`.
+    fn mcp_name_rule(
+        &self,
+        text: &str,
+        rest: &str,
+        has_pattern: bool,
+        action: Action,
+        scope: Scope,
+        origin: &str,
+    ) -> Result<Rule, RuleError> {
+        let error = |problem: &str| RuleError {
+            rule: text.to_string(),
+            list: action.as_str(),
+            origin: origin.to_string(),
+            problem: problem.to_string(),
+        };
+        if has_pattern {
+            return Err(error(
+                "an MCP tool name takes no pattern; write `mcp__server__tool`, \
+                 `mcp__server__*`, or `mcp(server:tool)`",
+            ));
+        }
+        let (server, tool) = rest.split_once("__").unwrap_or((rest, "*"));
+        if server.is_empty() {
+            return Err(error(
+                "the server name is missing; write `mcp__server__tool` or `mcp__server`",
+            ));
+        }
+        Ok(Rule {
+            text: text.to_string(),
+            category: Category::Mcp,
+            action,
+            scope,
+            origin: origin.to_string(),
+            matcher: Matcher::Mcp(Wildcard::new(&format!("{server}:{tool}"))),
         })
     }
 
@@ -1251,6 +1295,28 @@ mod tests {
         assert_eq!(path(&p, Category::Read, "README.md"), "default");
         assert_eq!(shell(&p, "ls"), "default");
         assert_eq!(path(&p, Category::Mcp, "fs:read"), "default");
+    }
+
+    #[test]
+    fn mcp_tool_names_are_rules_too() {
+        let p = user(
+            &["mcp__github__*", "mcp__fs"],
+            &["mcp__github__merge_*"],
+            &["mcp__github__delete_repo"],
+        );
+        assert_eq!(path(&p, Category::Mcp, "github:list_issues"), "allow");
+        assert_eq!(
+            path(&p, Category::Mcp, "github:delete_repo"),
+            "deny mcp__github__delete_repo"
+        );
+        assert_eq!(
+            path(&p, Category::Mcp, "github:merge_pr"),
+            "ask mcp__github__merge_*"
+        );
+        assert_eq!(path(&p, Category::Mcp, "fs:write"), "allow");
+        assert_eq!(path(&p, Category::Mcp, "gitlab:x"), "default");
+        let err = error("mcp__x__y(z)");
+        assert!(err.problem.contains("takes no pattern"), "{err}");
     }
 
     #[test]

@@ -332,6 +332,15 @@ async fn drive(spec: RunSpec) -> i32 {
     } else {
         None
     };
+    // The demo is self-contained: no MCP servers.
+    let mcp = real.then(|| {
+        let runtime = tokio::runtime::Handle::current();
+        let (hub, notes) = setup::mcp_hub(&spec.config, &spec.workspace, runtime);
+        for note in notes {
+            eprintln!("tandem: warning: {note}");
+        }
+        hub
+    });
     let client_config = match spec.backend {
         Backend::Http(config) => config,
         Backend::Demo => match super::demo::start_server().await {
@@ -380,6 +389,7 @@ async fn drive(spec: RunSpec) -> i32 {
             tracker: None,
             meter: meter.clone(),
             transcript: transcript.clone(),
+            mcp,
         },
     ));
     let task = match spec.until {

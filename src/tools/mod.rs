@@ -27,6 +27,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::exec::rules::Category;
 use crate::provider::ToolSpec;
 
 /// What a tool does to the world; decides approvals and concurrency.
@@ -41,6 +42,19 @@ pub enum ToolKind {
     Exec,
     /// Updates the agent's own plan; touches nothing.
     Plan,
+}
+
+impl ToolKind {
+    /// The permission-rule category of calls of this kind; `None` for
+    /// calls no rule governs.
+    pub fn rule_category(self) -> Option<Category> {
+        match self {
+            ToolKind::Read => Some(Category::Read),
+            ToolKind::Edit => Some(Category::Edit),
+            ToolKind::Exec => Some(Category::Shell),
+            ToolKind::Plan => None,
+        }
+    }
 }
 
 /// Settings of the `shell` tool.
@@ -238,6 +252,13 @@ pub trait Tool: Send + Sync {
         Vec::new()
     }
 
+    /// The permission-rule category its calls are judged under: the one
+    /// of its kind, except for tools whose rules are written differently
+    /// (MCP tools: `mcp(server:tool)`, whatever their kind).
+    fn rule_category(&self) -> Option<Category> {
+        self.kind().rule_category()
+    }
+
     /// Runs the call. Must return promptly once `ctx.cancel` fires.
     fn run<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput>;
 }
@@ -263,6 +284,21 @@ pub(crate) fn path_target(input: &Value, key: &str, workspace: &std::path::Path)
     vec![paths::rule_target(workspace, raw)]
 }
 
+/// Tools that come and go while a session runs (an MCP server's tools
+/// appear when it has started): the [`Registry`] merges them with its own.
+pub trait ToolSource: Send + Sync {
+    /// The specs of the tools available now.
+    fn specs(&self) -> Vec<ToolSpec>;
+
+    /// The tool of this name, if available now.
+    fn get(&self, name: &str) -> Option<Arc<dyn Tool>>;
+
+    /// Called when a task begins: starts what starts on demand and waits,
+    /// within bounded time, for tools still on their way, so the first
+    /// model call of the task is offered them.
+    fn prepare(&self) -> BoxFuture<'_, ()>;
+}
+
 /// The set of tools a session offers.
 #[derive(Clone)]
 pub struct Registry {
@@ -270,6 +306,8 @@ pub struct Registry {
     /// The tools' specs, built once: a spec is a JSON schema, and the
     /// session looks tools up and offers the specs on every model call.
     specs: Arc<Vec<ToolSpec>>,
+    /// Tools beyond the fixed ones (MCP servers), asked each time.
+    source: Option<Arc<dyn ToolSource>>,
 }
 
 impl Registry {
@@ -291,18 +329,42 @@ impl Registry {
     /// A registry of these tools.
     pub fn new(tools: Vec<Arc<dyn Tool>>) -> Self {
         let specs = Arc::new(tools.iter().map(|t| t.spec()).collect());
-        Self { tools, specs }
+        Self {
+            tools,
+            specs,
+            source: None,
+        }
+    }
+
+    /// This registry with the tools of `source` added (fixed tools win a
+    /// name clash).
+    pub fn with_source(mut self, source: Arc<dyn ToolSource>) -> Self {
+        self.source = Some(source);
+        self
     }
 
     /// Looks a tool up by name.
-    pub fn get(&self, name: &str) -> Option<&Arc<dyn Tool>> {
-        let index = self.specs.iter().position(|s| s.name == name)?;
-        self.tools.get(index)
+    pub fn get(&self, name: &str) -> Option<Arc<dyn Tool>> {
+        match self.specs.iter().position(|s| s.name == name) {
+            Some(index) => self.tools.get(index).cloned(),
+            None => self.source.as_ref()?.get(name),
+        }
     }
 
     /// The specs offered to the model.
     pub fn specs(&self) -> Vec<ToolSpec> {
-        self.specs.as_ref().clone()
+        let mut specs = self.specs.as_ref().clone();
+        if let Some(source) = &self.source {
+            specs.extend(source.specs());
+        }
+        specs
+    }
+
+    /// Readies the added tools for a task (see [`ToolSource::prepare`]).
+    pub async fn prepare(&self) {
+        if let Some(source) = &self.source {
+            source.prepare().await;
+        }
     }
 }
 

@@ -361,6 +361,10 @@ pub struct App {
     pub tracker: Option<Arc<Tracker>>,
     /// The usage ledger and budgets (`None` only in tests).
     pub meter: Option<Arc<Meter>>,
+    /// The MCP servers both panes share (`None` in tests without them).
+    pub mcp: Option<Arc<crate::mcp::McpHub>>,
+    /// What `/mcp` last reported of each server, to announce changes.
+    pub(super) mcp_seen: Vec<crate::mcp::ServerStatus>,
     /// The full quota view (Ctrl-Q, `/quota`).
     pub quota_view: QuotaView,
     /// The quota view has the screen and the keyboard.
@@ -412,6 +416,8 @@ impl App {
             viewer_open: false,
             tracker: None,
             meter: None,
+            mcp: None,
+            mcp_seen: Vec::new(),
             quota_view: QuotaView::new(),
             quota_focused: false,
             review_ignore_whitespace: false,
@@ -882,6 +888,7 @@ impl App {
             "budget" => self.budget_command(args),
             "quota" => self.toggle_quota(),
             "theme" => self.theme_command(args),
+            "mcp" => self.mcp_command(args),
             "rewind" => self.rewind_command(args),
             "review" => self.review_command(),
             "run" => self.run_command(args),

@@ -28,6 +28,7 @@
 //! | `theme` | themes and colour-depth fallback |
 
 pub mod app;
+mod app_mcp;
 mod app_quota;
 mod app_review;
 pub mod app_rewind;

@@ -41,6 +41,7 @@ use crate::config::providers::resolve;
 use crate::diff::{Algorithm, DiffOptions};
 use crate::exec::secrets;
 use crate::exec::{ApprovalMode, Permissions};
+use crate::mcp::McpHub;
 use crate::paths::Dirs;
 use crate::provider::HttpModelClient;
 use crate::quota::{Meter, PriceTable, QuotaSnapshot};
@@ -115,6 +116,8 @@ struct Launcher {
     /// The sandbox choices from the command line (worktree runs get a
     /// sandbox of their own workspace).
     sandbox_flags: SandboxFlags,
+    /// The MCP servers both panes share.
+    mcp: Arc<McpHub>,
 }
 
 /// A started session: its channels and what the pane shows of it.
@@ -167,6 +170,7 @@ impl Launcher {
                 tracker: self.tracker.clone(),
                 meter: Some(self.meter.clone()),
                 transcript: self.transcript.clone(),
+                mcp: Some(self.mcp.clone()),
             },
         ));
         Ok(Started {
@@ -209,6 +213,9 @@ impl Launcher {
                 tracker: None,
                 meter: Some(self.meter.clone()),
                 transcript: None,
+                // MCP servers work on the main workspace, not the run's
+                // worktree: a worktree run has none.
+                mcp: None,
             },
         ));
         Ok(Started {
@@ -302,7 +309,10 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
             None
         }
     };
+    let (mcp, notes) = setup::mcp_hub(&config, &workspace, runtime.handle().clone());
+    warnings.extend(notes);
     let launcher = Launcher {
+        mcp,
         sandbox_flags: opts.sandbox,
         state_dir: dirs.state.clone(),
         meter,
@@ -326,6 +336,7 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         app.theme_dir = Some(theme_dir);
         app.tracker = launcher.tracker.clone();
         app.meter = Some(launcher.meter.clone());
+        app.mcp = Some(launcher.mcp.clone());
         app.max_parallel_runs = launcher.config.agent.parallel_runs.max(1);
         // One walk of the workspace serves `@` completion in both panes.
         let files = FileIndex::build(&workspace);
@@ -593,6 +604,13 @@ async fn event_loop(
     let mut run_reviews: HashMap<usize, Arc<std::sync::Mutex<RunReview>>> = HashMap::new();
     let mut worktree_events: SelectAll<BoxStream<'static, (usize, Event)>> = SelectAll::new();
     let mut quota_read_at: Option<Instant> = None;
+    // MCP servers coming up, failing or crashing: the Chat pane says so.
+    let mut mcp_changes = app.mcp.as_ref().map(|hub| {
+        let mut changes = hub.subscribe();
+        // Servers may have come up before the loop looks: report them too.
+        changes.mark_changed();
+        changes
+    });
     let _guard = Guard::new(mouse).context("cannot set up the terminal")?;
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     term.clear()?;
@@ -624,6 +642,7 @@ async fn event_loop(
                 done = recv_unbounded(&mut review_done) => Wake::Review(done),
                 snapshot = quota_rx.recv() => Wake::Quota(snapshot),
                 done = background_rx.recv() => Wake::Background(done),
+                changed = mcp_changed(&mut mcp_changes) => Wake::Mcp(changed),
                 Some((number, event)) = worktree_events.next(), if !worktree_events.is_empty() => {
                     Wake::RunEvent(number, Box::new(event))
                 }
@@ -652,6 +671,8 @@ async fn event_loop(
             Wake::Terminal(None) | Wake::Signal => break,
             Wake::Tracker(Some(event)) => app.on_tracker_event(&event),
             Wake::Tracker(None) => tracker_events = None,
+            Wake::Mcp(true) => app.on_mcp_change(),
+            Wake::Mcp(false) => mcp_changes = None,
             Wake::Review(Some(ReviewDone::Snapshot(Ok(snapshot)))) => {
                 app.on_review_snapshot(snapshot)
             }
@@ -1066,9 +1087,20 @@ enum Wake {
     Background(Option<Background>),
     RunEvent(usize, Box<Event>),
     Review(Option<ReviewDone>),
+    /// The MCP servers' states changed (`false`: the hub is gone).
+    Mcp(bool),
     Tick,
     Frame,
     Signal,
+}
+
+/// Waits for the next change of the MCP servers' states; never resolves
+/// without a hub.
+async fn mcp_changed(changes: &mut Option<tokio::sync::watch::Receiver<u64>>) -> bool {
+    match changes {
+        Some(rx) => rx.changed().await.is_ok(),
+        None => std::future::pending().await,
+    }
 }
 
 /// SIGTERM and SIGHUP: leave cleanly (the guard restores the terminal).

@@ -105,6 +105,11 @@ pub const COMMANDS: &[SlashCommand] = &[
         args: "",
         description: "Toggle planning mode in Chat: read and plan, change nothing",
     },
+    SlashCommand {
+        name: "mcp",
+        args: "[restart NAME]",
+        description: "List MCP servers and their tools, or restart one",
+    },
 ];
 
 /// The built-in command called `name`, if any.
