@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 use super::app::{App, Effect, PaneSlot};
 use super::app_rewind::RewindPlan;
 use super::app_runs::RunState;
-use super::composer::FileIndex;
+use super::composer::{COMMANDS, FileIndex};
 use super::history::NoticeKind;
 pub use super::resume::Resume;
 use super::review_worker::{ReviewDone, ReviewWorker};
@@ -35,6 +35,7 @@ use crate::agent::setup::{self, SandboxFlags, SessionParams};
 use crate::agent::{Event, Op, Pane, Session};
 use crate::config::Config;
 use crate::config::DiffAlgorithm;
+use crate::config::commands;
 use crate::config::instructions::repo_root;
 use crate::config::providers::resolve;
 use crate::diff::{Algorithm, DiffOptions};
@@ -320,6 +321,15 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         app.tracker = launcher.tracker.clone();
         app.meter = Some(launcher.meter.clone());
         app.max_parallel_runs = launcher.config.agent.parallel_runs.max(1);
+        // A few small files: read before the first frame.
+        let built_ins: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        app.set_custom_commands(commands::discover(
+            &repo_root(&workspace),
+            &launcher.config_dir,
+            home.as_deref(),
+            &built_ins,
+        ));
         // One walk of the workspace serves `@` completion in both panes.
         let files = FileIndex::build(&workspace);
         for pane in &mut app.panes {
