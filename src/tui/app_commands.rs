@@ -76,3 +76,7 @@ impl App {
         true
     }
 }
+
+#[cfg(test)]
+#[path = "app_commands_tests.rs"]
+mod tests;
