@@ -115,9 +115,18 @@ async fn exec_expands_a_custom_command_and_uses_its_model() {
     assert_eq!(requests[1].body["model"], "claude-sonnet-4-5");
 
     // Text that names no command is the task as it is.
-    let out = run(exec(home.path(), work.path(), &server, &["/usr/bin is slow"])).await;
+    let out = run(exec(
+        home.path(),
+        work.path(),
+        &server,
+        &["/usr/bin is slow"],
+    ))
+    .await;
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(first_user_text(&server.requests()[2].body), "/usr/bin is slow");
+    assert_eq!(
+        first_user_text(&server.requests()[2].body),
+        "/usr/bin is slow"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -228,7 +237,10 @@ async fn one_task_runs_on_the_commands_model_then_the_session_model_is_back() {
         .iter()
         .map(|r| r.body["model"].as_str().unwrap_or("").to_string())
         .collect();
-    assert_eq!(models[..3], ["command-model", "session-model", "other-model"]);
+    assert_eq!(
+        models[..3],
+        ["command-model", "session-model", "other-model"]
+    );
     assert_eq!(models[4], "switched", "{models:?}");
     let _ = handle.ops.send(Op::Shutdown);
 }

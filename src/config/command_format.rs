@@ -96,14 +96,18 @@ fn split_frontmatter(text: &str) -> (&str, &str) {
     ("", text)
 }
 
-/// A value without one pair of surrounding quotes.
+/// A value without one pair of surrounding quotes; an unquoted value ends
+/// before a ` #` comment, as in YAML (`pane: run  # why`).
 fn unquote(value: &str) -> &str {
     for q in ['"', '\''] {
         if value.len() >= 2 && value.starts_with(q) && value.ends_with(q) {
             return &value[1..value.len() - 1];
         }
     }
-    value
+    match value.find(" #").or_else(|| value.find("\t#")) {
+        Some(i) => value[..i].trim_end(),
+        None => value,
+    }
 }
 
 /// The body's first non-empty line, heading marks dropped, cut with `…`.

@@ -41,12 +41,18 @@ impl Places {
 #[test]
 fn finds_commands_in_all_four_places_with_subdirectory_names() {
     let p = Places::new();
-    write(&p.repo.path().join(".tandem/commands/deploy.md"), "Deploy it");
+    write(
+        &p.repo.path().join(".tandem/commands/deploy.md"),
+        "Deploy it",
+    );
     write(&p.repo.path().join(".claude/commands/Review.md"), "Review");
     write(&p.config.path().join("commands/git/commit.md"), "Commit");
     write(&p.home.path().join(".claude/commands/a/b/deep.md"), "Deep");
     write(&p.home.path().join(".claude/commands/notes.txt"), "ignored");
-    write(&p.home.path().join(".claude/commands/.hidden.md"), "ignored");
+    write(
+        &p.home.path().join(".claude/commands/.hidden.md"),
+        "ignored",
+    );
     let found = p.discover(&[]);
     let names: Vec<(&str, Origin)> = found
         .commands
@@ -73,11 +79,23 @@ fn the_more_important_place_wins_and_the_others_are_reported() {
     let p = Places::new();
     let project = p.repo.path().join(".tandem/commands/fix.md");
     write(&project, "project tandem");
-    write(&p.repo.path().join(".claude/commands/fix.md"), "project claude");
+    write(
+        &p.repo.path().join(".claude/commands/fix.md"),
+        "project claude",
+    );
     write(&p.config.path().join("commands/fix.md"), "user tandem");
-    write(&p.home.path().join(".claude/commands/fix.md"), "user claude");
-    write(&p.config.path().join("commands/tidy.md"), "user tandem tidy");
-    write(&p.home.path().join(".claude/commands/tidy.md"), "user claude tidy");
+    write(
+        &p.home.path().join(".claude/commands/fix.md"),
+        "user claude",
+    );
+    write(
+        &p.config.path().join("commands/tidy.md"),
+        "user tandem tidy",
+    );
+    write(
+        &p.home.path().join(".claude/commands/tidy.md"),
+        "user claude tidy",
+    );
     let found = p.discover(&[]);
     assert_eq!(found.find("fix").unwrap().body, "project tandem");
     assert_eq!(found.find("tidy").unwrap().body, "user tandem tidy");
@@ -120,7 +138,10 @@ fn bad_files_are_reported_and_the_rest_still_load() {
     let dir = p.repo.path().join(".tandem/commands");
     write(&dir.join("good.md"), "Good");
     write(&dir.join("badpane.md"), "---\npane: left\n---\nBody");
-    write(&dir.join("big.md"), &"x".repeat(MAX_FILE_BYTES as usize + 1));
+    write(
+        &dir.join("big.md"),
+        &"x".repeat(MAX_FILE_BYTES as usize + 1),
+    );
     std::fs::write(dir.join("binary.md"), b"ab\0cd").unwrap();
     std::fs::write(dir.join("latin1.md"), b"caf\xe9").unwrap();
     write(&dir.join("with space.md"), "unreachable");
@@ -137,7 +158,10 @@ fn bad_files_are_reported_and_the_rest_still_load() {
             .unwrap_or_else(|| panic!("no issue about {name}: {issues:?}"))
             .to_string()
     };
-    assert!(about("badpane").contains("badpane.md is not loaded: `pane: left` is not a pane: use chat or run"));
+    assert!(
+        about("badpane")
+            .contains("badpane.md is not loaded: `pane: left` is not a pane: use chat or run")
+    );
     assert!(about("big").contains("bigger than 64 KiB"));
     assert!(about("binary").contains("binary"));
     assert!(about("latin1").contains("not UTF-8"));
@@ -217,9 +241,10 @@ fn without_frontmatter_the_description_is_the_first_body_line() {
 
 #[test]
 fn crlf_files_parse_like_lf_files() {
-    let file =
-        parse("\u{feff}---\r\ndescription: Fix it\r\npane: chat\r\n---\r\nFix $ARGUMENTS\r\nnow\r\n")
-            .unwrap();
+    let file = parse(
+        "\u{feff}---\r\ndescription: Fix it\r\npane: chat\r\n---\r\nFix $ARGUMENTS\r\nnow\r\n",
+    )
+    .unwrap();
     assert_eq!(file.description, "Fix it");
     assert_eq!(file.pane, Some(CommandPane::Chat));
     assert_eq!(file.body, "Fix $ARGUMENTS\nnow\n");
@@ -234,6 +259,12 @@ fn a_bad_pane_is_an_error_and_an_unclosed_block_is_body() {
     let file = parse("---\ndescription: never closed\nbody").unwrap();
     assert_eq!(file.body, "---\ndescription: never closed\nbody");
     assert_eq!(file.description, "---");
+    // A comment after a value, as YAML allows; quoted values keep theirs.
+    let file =
+        parse("---\npane: run   # the autonomous one\ndescription: \"Fix #12 # now\"\n---\nx")
+            .unwrap();
+    assert_eq!(file.pane, Some(CommandPane::Run));
+    assert_eq!(file.description, "Fix #12 # now");
     // Empty values count as absent.
     let file = parse("---\npane:\nmodel:\ndescription:\n---\nHello").unwrap();
     assert_eq!((file.pane, file.model), (None, None));
@@ -269,12 +300,18 @@ fn quoted_arguments_stay_together() {
 
 #[test]
 fn dollar_signs_without_a_placeholder_stay_as_they_are() {
-    assert_eq!(expand("cost $$ and $x, $0, $1", "a"), "cost $$ and $x, $0, a");
+    assert_eq!(
+        expand("cost $$ and $x, $0, $1", "a"),
+        "cost $$ and $x, $0, a"
+    );
     assert_eq!(expand("$$1", "a"), "$a");
     assert_eq!(expand("$10 $", "a"), "a0 $");
     assert_eq!(expand("$ARGUMENTSX", "a b"), "a bX");
     // One pass: arguments are not expanded again.
-    assert_eq!(expand("<$1> $ARGUMENTS", "$2 $ARGUMENTS"), "<$2> $2 $ARGUMENTS");
+    assert_eq!(
+        expand("<$1> $ARGUMENTS", "$2 $ARGUMENTS"),
+        "<$2> $2 $ARGUMENTS"
+    );
 }
 
 #[test]
@@ -284,5 +321,8 @@ fn a_body_without_placeholders_gets_the_arguments_appended() {
         expand("Explain this.\n", "the parser"),
         "Explain this.\n\nARGUMENTS: the parser"
     );
-    assert_eq!(expand("Costs $$ a lot.", "x"), "Costs $$ a lot.\n\nARGUMENTS: x");
+    assert_eq!(
+        expand("Costs $$ a lot.", "x"),
+        "Costs $$ a lot.\n\nARGUMENTS: x"
+    );
 }

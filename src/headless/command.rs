@@ -56,10 +56,7 @@ pub(super) fn expand(
         .filter(|i| i.name() == Some(name.as_str()))
         .collect();
     let Some((command, text)) = found.expand_line(&prompt) else {
-        if let Some(skipped) = issues
-            .iter()
-            .find(|i| matches!(i, Issue::Skipped { .. }))
-        {
+        if let Some(skipped) = issues.iter().find(|i| matches!(i, Issue::Skipped { .. })) {
             bail!("{skipped}");
         }
         let warnings = issues.iter().map(ToString::to_string).collect();

@@ -56,7 +56,8 @@ fn ops(rx: &mut UnboundedReceiver<Op>) -> Vec<Op> {
     std::iter::from_fn(|| rx.try_recv().ok()).collect()
 }
 
-const GREET: &str = "---\ndescription: Greet someone\nargument-hint: [name]\n---\nSay hello to $1 ($ARGUMENTS).\n";
+const GREET: &str =
+    "---\ndescription: Greet someone\nargument-hint: [name]\n---\nSay hello to $1 ($ARGUMENTS).\n";
 
 #[test]
 fn a_custom_command_sends_its_prompt_to_the_focused_pane() {
@@ -101,7 +102,8 @@ fn pane_and_model_of_the_file_decide_where_and_on_what_it_runs() {
     );
     assert_eq!(app.focus, 1, "the command's pane gets the focus");
     assert!(
-        screen(&mut app).contains("/ci:fix the lint job · project command · model big-model for this task")
+        screen(&mut app)
+            .contains("/ci:fix the lint job · project command · model big-model for this task")
     );
 }
 
@@ -113,8 +115,14 @@ fn help_lists_custom_commands_and_bad_files_are_reported_in_chat() {
         ("odd.md", "---\npane: middle\n---\nx"),
     ]);
     let text = screen(&mut app);
-    assert!(text.contains("/help is a built-in command; rename the file"), "{text}");
-    assert!(text.contains("`pane: middle` is not a pane: use chat or run"), "{text}");
+    assert!(
+        text.contains("/help is a built-in command; rename the file"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`pane: middle` is not a pane: use chat or run"),
+        "{text}"
+    );
     app.overlay = Some(Overlay::Help);
     let text = screen(&mut app);
     assert!(text.contains("/greet [name]"), "{text}");

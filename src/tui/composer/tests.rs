@@ -646,10 +646,20 @@ fn custom(name: &str, hint: &str, description: &str, body: &str) -> CustomComman
 fn custom_composer() -> Composer {
     let mut c = Composer::new();
     c.set_commands(Arc::new(CommandTable::new(vec![
-        custom("greet", "[name]", "Greet someone warmly", "Say hello to $1."),
+        custom(
+            "greet",
+            "[name]",
+            "Greet someone warmly",
+            "Say hello to $1.",
+        ),
         CustomCommand {
             origin: Origin::UserClaude,
-            ..custom("git:status", "", "Summarise the working tree", "Run git status.")
+            ..custom(
+                "git:status",
+                "",
+                "Summarise the working tree",
+                "Run git status.",
+            )
         },
     ])));
     c
