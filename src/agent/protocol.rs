@@ -30,6 +30,11 @@ pub enum Op {
     /// task goes on, within `max_turns` and the budget (`/handoff --until`,
     /// `tandem exec --until`).
     TaskUntil { text: String, until: String },
+    /// Start a task (or queue it) whose model calls use `model` instead of
+    /// the session's model; the session's model is back in place when the
+    /// task ends (a custom command's `model:`). A [`Op::SetModel`] during
+    /// the task switches the rest of it and stays.
+    UserMessageWithModel { text: String, model: String },
     /// Answer an [`Event::ApprovalRequest`].
     Approval {
         call_id: String,

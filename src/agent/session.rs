@@ -134,7 +134,11 @@ pub struct Session {
     total: Usage,
     events: mpsc::Sender<Event>,
     ops: mpsc::UnboundedReceiver<Op>,
-    queued: VecDeque<(String, Option<String>)>,
+    /// Tasks sent while one ran: text, completion check, model override.
+    queued: VecDeque<(String, Option<String>, Option<String>)>,
+    /// The session's model while a task runs on another one
+    /// ([`Op::UserMessageWithModel`]); put back when the task ends.
+    model_after_task: Option<String>,
     shutting_down: bool,
     /// Hides files that `read` deny rules forbid from walking tools.
     read_filter: ReadFilter,
@@ -197,6 +201,7 @@ impl Session {
             events: events_tx,
             ops: ops_rx,
             queued: VecDeque::new(),
+            model_after_task: None,
             shutting_down: false,
         };
         SessionHandle {
@@ -254,11 +259,12 @@ impl Session {
         })
         .await;
         while !self.shutting_down {
-            let (text, until) = match self.queued.pop_front() {
+            let (text, until, model) = match self.queued.pop_front() {
                 Some(task) => task,
                 None => match self.ops.recv().await {
-                    Some(Op::UserMessage(text)) => (text, None),
-                    Some(Op::TaskUntil { text, until }) => (text, Some(until)),
+                    Some(Op::UserMessage(text)) => (text, None, None),
+                    Some(Op::UserMessageWithModel { text, model }) => (text, None, Some(model)),
+                    Some(Op::TaskUntil { text, until }) => (text, Some(until), None),
                     Some(Op::Rewind { before_task }) => {
                         self.rewind(before_task).await;
                         continue;
@@ -274,16 +280,33 @@ impl Session {
                     }
                 },
             };
-            self.run_task(text, until).await;
+            self.run_task_on(text, until, model).await;
         }
         self.emit(Event::ShutdownComplete).await;
+    }
+
+    /// Runs a task, on `model` instead of the session's model when given.
+    async fn run_task_on(&mut self, text: String, until: Option<String>, model: Option<String>) {
+        let Some(model) = model else {
+            return self.run_task(text, until).await;
+        };
+        self.model_after_task = Some(std::mem::replace(&mut self.cfg.model, model));
+        self.run_task(text, until).await;
+        if let Some(model) = self.model_after_task.take() {
+            self.cfg.model = model;
+        }
     }
 
     /// Applies a settings op; other ops are ignored here.
     fn apply_setting(&mut self, op: Op) {
         match op {
             Op::SetMode(mode) => self.cfg.mode = mode,
-            Op::SetModel(model) => self.cfg.model = model,
+            Op::SetModel(model) => {
+                if let Some(after) = &mut self.model_after_task {
+                    after.clone_from(&model);
+                }
+                self.cfg.model = model;
+            }
             Op::SetPlanning(on) => self.planning = on,
             Op::ClearHistory => {
                 self.history.clear();
@@ -297,6 +320,7 @@ impl Session {
                 self.record_history();
             }
             Op::UserMessage(_)
+            | Op::UserMessageWithModel { .. }
             | Op::TaskUntil { .. }
             | Op::Rewind { .. }
             | Op::Compact(_)
@@ -322,11 +346,15 @@ impl Session {
                 BusyOp::Continue
             }
             Some(Op::UserMessage(text)) => {
-                self.queued.push_back((text, None));
+                self.queued.push_back((text, None, None));
+                BusyOp::Continue
+            }
+            Some(Op::UserMessageWithModel { text, model }) => {
+                self.queued.push_back((text, None, Some(model)));
                 BusyOp::Continue
             }
             Some(Op::TaskUntil { text, until }) => {
-                self.queued.push_back((text, Some(until)));
+                self.queued.push_back((text, Some(until), None));
                 BusyOp::Continue
             }
             Some(Op::Approval { .. } | Op::BudgetDecision { .. }) => BusyOp::Continue,

@@ -4,8 +4,10 @@
 //! Each file is checked on its own first, so an error names the file that
 //! holds the bad key. [`providers`] turns a provider definition into a
 //! ready client configuration; [`instructions`] finds `AGENTS.md` /
-//! `CLAUDE.md` files.
+//! `CLAUDE.md` files; [`commands`] finds custom slash commands.
 
+mod command_format;
+pub mod commands;
 pub mod instructions;
 mod layers;
 pub mod providers;

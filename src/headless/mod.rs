@@ -5,6 +5,7 @@
 //! need approval are refused with a message the model sees, and the run goes
 //! on. The exit code says how the run ended ([`exit`]).
 
+mod command;
 pub mod demo;
 pub mod doctor;
 pub mod exit;

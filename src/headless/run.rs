@@ -261,7 +261,22 @@ fn prepare(opts: ExecOptions) -> anyhow::Result<(RunSpec, Option<Worktree>)> {
         Some(demo) if provider == DEMO_PROVIDER => demo,
         _ => setup::resolve_model(&config, &provider, &config.panes.run, opts.model.clone())?,
     };
-    let prompt = read_prompt(opts.prompt.clone())?;
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let task = super::command::expand(
+        read_prompt(opts.prompt.clone())?,
+        &workspace,
+        &dirs.config,
+        home.as_deref(),
+    )?;
+    for warning in &task.warnings {
+        eprintln!("tandem: warning: {warning}");
+    }
+    let prompt = task.prompt;
+    // A command's `model:` counts unless `--model` says otherwise.
+    let model = match task.model {
+        Some(command_model) if opts.model.is_none() => command_model,
+        _ => model,
+    };
     let worktree = if opts.worktree {
         Some(Worktree::create(&dirs.state, &workspace, &prompt)?)
     } else {

@@ -12,7 +12,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::app_rewind::RewindPlan;
-use super::composer::{Composer, ComposerAction};
+use super::composer::{CommandTable, Composer, ComposerAction};
 use super::diffview::{DiffViewer, Filter};
 use super::history::{History, NoticeKind};
 use super::keymap::{self, Action, Context};
@@ -391,6 +391,9 @@ pub struct App {
     pub viewer_source: Option<usize>,
     /// How many worktree runs may work at once; more are queued.
     pub max_parallel_runs: usize,
+    /// The built-in and custom slash commands (`/help` lists them; every
+    /// composer holds the same table).
+    pub commands: Arc<CommandTable>,
     chord: bool,
     last_ctrl_c: Option<Instant>,
     pub(super) effects: Vec<Effect>,
@@ -429,6 +432,7 @@ impl App {
             shown_run: None,
             viewer_source: None,
             max_parallel_runs: 3,
+            commands: Arc::default(),
             chord: false,
             last_ctrl_c: None,
             effects: Vec::new(),
@@ -790,7 +794,7 @@ impl App {
 
     /// Sends a task op (a message, or a task with a completion check) to
     /// pane `index`, queued when the pane is busy.
-    fn submit_op(&mut self, index: usize, op: Op) -> bool {
+    pub(super) fn submit_op(&mut self, index: usize, op: Op) -> bool {
         let pane = &mut self.panes[index];
         if let Some(error) = pane.setup_error.clone() {
             pane.history.push_notice(
@@ -938,6 +942,7 @@ impl App {
                     });
                 }
             }
+            other if self.custom_command(other, args) => {}
             other => {
                 let text = match other {
                     "provider" => {

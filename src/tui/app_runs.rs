@@ -95,6 +95,7 @@ impl App {
             main.mode,
         );
         slot.context_window = main.context_window;
+        slot.composer.set_commands(self.commands.clone());
         self.runs.push(RunEntry {
             number,
             task: task.clone(),

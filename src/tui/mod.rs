@@ -15,6 +15,7 @@
 //! | `app_rewind` | `/rewind`: a pane's conversation (and optionally the files) back to before one of its tasks |
 //! | `app_review` | opening the diff viewer, its keys and actions, the Run summary of changed files |
 //! | `diffview` | the diff viewer: file list, unified / side-by-side diff, lazy highlighting, review keys |
+//! | `app_commands` | custom slash commands: giving them to the composers and `/help`, running one (its prompt to its pane, on its model) |
 //! | `run_review` | `/review`: the diff of Run's last task, sent to Chat for findings |
 //! | `review_worker` | the thread that computes review snapshots and runs accept / revert / undo off the UI thread |
 //! | `view` | drawing the state: layout, pane titles, status bar, approval dialog, help |
@@ -29,6 +30,7 @@
 
 pub mod app;
 mod app_mcp;
+mod app_commands;
 mod app_quota;
 mod app_review;
 pub mod app_rewind;

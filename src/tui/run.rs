@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 use super::app::{App, Effect, PaneSlot};
 use super::app_rewind::RewindPlan;
 use super::app_runs::RunState;
-use super::composer::FileIndex;
+use super::composer::{COMMANDS, FileIndex};
 use super::history::NoticeKind;
 use super::notify;
 pub use super::resume::Resume;
@@ -36,6 +36,7 @@ use crate::agent::setup::{self, SandboxFlags, SessionParams};
 use crate::agent::{Event, Op, Pane, Session};
 use crate::config::Config;
 use crate::config::DiffAlgorithm;
+use crate::config::commands;
 use crate::config::instructions::repo_root;
 use crate::config::providers::resolve;
 use crate::diff::{Algorithm, DiffOptions};
@@ -338,6 +339,15 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         app.meter = Some(launcher.meter.clone());
         app.mcp = Some(launcher.mcp.clone());
         app.max_parallel_runs = launcher.config.agent.parallel_runs.max(1);
+        // A few small files: read before the first frame.
+        let built_ins: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        app.set_custom_commands(commands::discover(
+            &repo_root(&workspace),
+            &launcher.config_dir,
+            home.as_deref(),
+            &built_ins,
+        ));
         // One walk of the workspace serves `@` completion in both panes.
         let files = FileIndex::build(&workspace);
         for pane in &mut app.panes {

@@ -11,7 +11,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wrap};
 
 use super::app::{App, Overlay, PaneSlot, PaneStatus, PendingApproval};
-use super::composer::COMMANDS;
 use super::keymap::{self, Action, Context};
 use super::status_meter::{MeterInputs, PaneMeter, meter_line};
 use super::theme::Theme;
@@ -39,7 +38,7 @@ pub fn draw(app: &mut App, frame: &mut Frame) {
         );
         draw_status(app, status, frame.buffer_mut(), now);
         match app.overlay {
-            Some(Overlay::Help) => draw_help(area, frame.buffer_mut(), &app.theme),
+            Some(Overlay::Help) => draw_help(area, frame.buffer_mut(), app),
             Some(Overlay::ConfirmQuit) => draw_confirm_quit(area, frame.buffer_mut(), &app.theme),
             Some(Overlay::ConfirmRewind) => draw_confirm_rewind(app, area, frame.buffer_mut()),
             Some(Overlay::FirstRun) => {
@@ -76,7 +75,7 @@ pub fn draw(app: &mut App, frame: &mut Frame) {
     }
     draw_status(app, status, frame.buffer_mut(), now);
     match app.overlay {
-        Some(Overlay::Help) => draw_help(area, frame.buffer_mut(), &app.theme),
+        Some(Overlay::Help) => draw_help(area, frame.buffer_mut(), app),
         Some(Overlay::ConfirmQuit) => draw_confirm_quit(area, frame.buffer_mut(), &app.theme),
         Some(Overlay::ConfirmRewind) => draw_confirm_rewind(app, area, frame.buffer_mut()),
         Some(Overlay::FirstRun) => {
@@ -560,7 +559,8 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 
 /// The help overlay, generated from the keymap and command tables: one
 /// column when it fits, two when the screen is short.
-fn draw_help(area: Rect, buf: &mut Buffer, theme: &Theme) {
+fn draw_help(area: Rect, buf: &mut Buffer, app: &App) {
+    let theme = &app.theme;
     let section = |title: &str, rows: Vec<(String, String)>| -> Vec<Line<'static>> {
         let key_width = rows
             .iter()
@@ -603,8 +603,9 @@ fn draw_help(area: Rect, buf: &mut Buffer, theme: &Theme) {
     ));
     sections.push(section(
         "Commands",
-        COMMANDS
-            .iter()
+        app.commands
+            .entries()
+            .into_iter()
             .map(|c| {
                 (
                     format!("/{} {}", c.name, c.args).trim_end().to_string(),

@@ -1,5 +1,8 @@
-//! The slash commands: one table that the composer completes from, parses
-//! against, and that `/help` lists.
+//! The slash commands: the built-in table plus the custom commands found
+//! at start-up ([`CommandTable`]), which the composer completes from,
+//! parses against, and that `/help` lists.
+
+use crate::config::commands::CustomCommand;
 
 /// A command typed as `/name args` in a composer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,14 +120,79 @@ pub fn find(name: &str) -> Option<&'static SlashCommand> {
     COMMANDS.iter().find(|c| c.name == name)
 }
 
-/// Splits `/name args` into the command and its trimmed arguments when
-/// `name` is a known command. Anything else (`/usr/bin is slow`, `/foo`) is
-/// not a command and is sent as text.
-pub(super) fn parse(text: &str) -> Option<(&'static SlashCommand, String)> {
-    let rest = text.strip_prefix('/')?;
-    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-    let command = find(&rest[..end])?;
-    Some((command, rest[end..].trim().to_string()))
+/// A command as the completion popup and `/help` show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandEntry {
+    pub name: String,
+    /// Argument hint (empty when none is given).
+    pub args: String,
+    pub description: String,
+    /// `project` or `user` for a custom command; `None` for a built-in.
+    pub origin: Option<&'static str>,
+    /// Whether it wants arguments: then Enter in the popup completes the
+    /// name and waits for them instead of running it.
+    pub takes_arguments: bool,
+}
+
+/// The built-in commands plus the custom ones: what every composer
+/// completes and parses against, and what `/help` lists. Shared (behind an
+/// `Arc`) by the app and every composer.
+#[derive(Debug, Clone, Default)]
+pub struct CommandTable {
+    /// Sorted by name; none is named like a built-in (discovery drops
+    /// those, and [`CommandTable::new`] makes sure).
+    custom: Vec<CustomCommand>,
+}
+
+impl CommandTable {
+    /// The built-ins plus `custom`.
+    pub fn new(custom: Vec<CustomCommand>) -> Self {
+        let custom = custom
+            .into_iter()
+            .filter(|c| find(&c.name).is_none())
+            .collect();
+        Self { custom }
+    }
+
+    /// The custom command called `name` (compared in lowercase).
+    pub fn custom(&self, name: &str) -> Option<&CustomCommand> {
+        let name = name.to_lowercase();
+        self.custom.iter().find(|c| c.name == name)
+    }
+
+    /// Every command, built-ins first (in table order), then the custom
+    /// ones by name.
+    pub fn entries(&self) -> Vec<CommandEntry> {
+        let built_in = COMMANDS.iter().map(|c| CommandEntry {
+            name: c.name.to_string(),
+            args: c.args.to_string(),
+            description: c.description.to_string(),
+            origin: None,
+            takes_arguments: !c.args.is_empty(),
+        });
+        let custom = self.custom.iter().map(|c| CommandEntry {
+            name: c.name.clone(),
+            args: c.argument_hint.clone(),
+            description: c.description.clone(),
+            origin: Some(c.origin.scope()),
+            takes_arguments: c.takes_arguments(),
+        });
+        built_in.chain(custom).collect()
+    }
+
+    /// Splits `/name args` into the command's name and its trimmed
+    /// arguments when `name` is a built-in or custom command. Anything else
+    /// (`/usr/bin is slow`, `/foo`) is not a command and is sent as text.
+    pub(super) fn parse(&self, text: &str) -> Option<(String, String)> {
+        let rest = text.strip_prefix('/')?;
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let typed = &rest[..end];
+        let name = match find(typed) {
+            Some(command) => command.name.to_string(),
+            None => self.custom(typed)?.name.clone(),
+        };
+        Some((name, rest[end..].trim().to_string()))
+    }
 }
 
 #[cfg(test)]
@@ -142,12 +210,43 @@ mod tests {
 
     #[test]
     fn parse_splits_known_commands_only() {
-        let (c, args) = parse("/mode  full-auto ").unwrap();
-        assert_eq!((c.name, args.as_str()), ("mode", "full-auto"));
-        let (c, args) = parse("/help").unwrap();
-        assert_eq!((c.name, args.as_str()), ("help", ""));
+        let table = CommandTable::default();
+        let parse = |text| table.parse(text);
+        assert_eq!(
+            parse("/mode  full-auto "),
+            Some(("mode".into(), "full-auto".into()))
+        );
+        assert_eq!(parse("/help"), Some(("help".into(), String::new())));
         assert!(parse("/foo bar").is_none());
         assert!(parse("/usr/bin/env").is_none());
         assert!(parse("help").is_none());
+    }
+
+    #[test]
+    fn custom_commands_parse_and_list_after_the_built_ins() {
+        let command = |name: &str| CustomCommand {
+            name: name.into(),
+            description: format!("{name} things"),
+            argument_hint: String::new(),
+            pane: None,
+            model: None,
+            body: "Do $ARGUMENTS".into(),
+            origin: crate::config::commands::Origin::UserClaude,
+            path: format!("/home/u/.claude/commands/{name}.md").into(),
+        };
+        let table = CommandTable::new(vec![command("git:commit"), command("help")]);
+        assert_eq!(
+            table.parse("/Git:Commit fix the bug"),
+            Some(("git:commit".into(), "fix the bug".into()))
+        );
+        // A custom command never replaces a built-in.
+        assert!(table.custom("help").is_none());
+        let entries = table.entries();
+        assert_eq!(entries.len(), COMMANDS.len() + 1);
+        let last = entries.last().unwrap();
+        assert_eq!(
+            (last.name.as_str(), last.origin, last.takes_arguments),
+            ("git:commit", Some("user"), true)
+        );
     }
 }

@@ -12,9 +12,10 @@
 //! the frame — draws the completion list just above that area.
 //!
 //! Decisions worth knowing:
-//! - `/name args` is a [`ComposerAction::Command`] only when `name` is in
-//!   [`COMMANDS`]; any other text starting with `/` (`/foo`, `/usr/bin …`)
-//!   is submitted as a message. The popup shows no entry for an unknown
+//! - `/name args` is a [`ComposerAction::Command`] only when `name` is a
+//!   built-in ([`COMMANDS`]) or a custom command of its [`CommandTable`];
+//!   any other text starting with `/` (`/foo`, `/usr/bin …`) is submitted
+//!   as a message. The popup shows no entry for an unknown
 //!   name, which is the user's warning before pressing Enter.
 //! - Up/Down move between logical lines (not wrapped rows); on the first or
 //!   last line they browse the history of sent messages and commands.
@@ -34,9 +35,11 @@ use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Widget};
+use std::sync::Arc;
+
 use unicode_width::UnicodeWidthStr;
 
-pub use commands::{COMMANDS, SlashCommand};
+pub use commands::{COMMANDS, CommandEntry, CommandTable, SlashCommand};
 pub use files::{FileIndex, FileMatch, MAX_FILES};
 
 use layout::{PROMPT_WIDTH, layout, row_count};
@@ -96,8 +99,8 @@ pub enum ComposerAction {
     /// Enter on a message: the text, trailing whitespace trimmed. The
     /// composer is now empty and the text is in its history.
     Submit(String),
-    /// Enter on `/name args` where `name` is in [`COMMANDS`]; `args` is
-    /// trimmed. The composer is now empty and the line is in its history.
+    /// Enter on `/name args` where `name` is a built-in or custom command
+    /// (its canonical, lowercase name); `args` is trimmed. The composer is now empty and the line is in its history.
     Command {
         /// The command's name, without the slash.
         name: String,
@@ -112,7 +115,7 @@ pub enum ComposerAction {
 /// The candidates a popup offers.
 #[derive(Debug, Clone)]
 enum Items {
-    Commands(Vec<&'static SlashCommand>),
+    Commands(Vec<CommandEntry>),
     Files(Vec<FileMatch>),
 }
 
@@ -162,6 +165,8 @@ pub struct Composer {
     /// Popups stay closed until the text changes from this revision (Esc,
     /// history recall, `set_text`).
     popup_closed_at: Option<u64>,
+    /// The commands it completes and recognises.
+    commands: Arc<CommandTable>,
 }
 
 impl Composer {
@@ -206,6 +211,14 @@ impl Composer {
         let skip = history.len().saturating_sub(HISTORY_LIMIT);
         self.history = history.into_iter().skip(skip).collect();
         self.history_pos = None;
+    }
+
+    /// Gives the composer the commands to complete and recognise: the
+    /// built-ins plus the custom ones (a new composer knows the built-ins).
+    pub fn set_commands(&mut self, commands: Arc<CommandTable>) {
+        self.commands = commands;
+        self.completion = None;
+        self.update_completion();
     }
 
     /// Gives the composer the workspace's file list for `@` completion.
@@ -350,11 +363,8 @@ impl Composer {
         if text.trim_start().is_empty() {
             return ComposerAction::None;
         }
-        let action = match commands::parse(text) {
-            Some((command, args)) => ComposerAction::Command {
-                name: command.name.to_string(),
-                args,
-            },
+        let action = match self.commands.parse(text) {
+            Some((name, args)) => ComposerAction::Command { name, args },
             None => ComposerAction::Submit(text.to_string()),
         };
         self.remember(text.to_string());
@@ -464,7 +474,7 @@ impl Composer {
             return;
         }
         let items = match sigil {
-            Sigil::Slash => Items::Commands(matching_commands(&query)),
+            Sigil::Slash => Items::Commands(matching_commands(&self.commands, &query)),
             // A directory just completed (`@src/`) is not offered again.
             Sigil::At => Items::Files(
                 self.files
@@ -507,10 +517,10 @@ impl Composer {
             ..
         }) = &self.completion
         {
-            let command = list[*selected];
+            let command = &list[*selected];
             let line = &self.text.lines()[0];
             let typed = line[1..].split(char::is_whitespace).next().unwrap_or("");
-            if typed == command.name || command.args.is_empty() {
+            if typed == command.name || !command.takes_arguments {
                 self.accept(true);
                 self.completion = None;
                 return self.enter();
@@ -688,10 +698,13 @@ impl Composer {
                         let mut spans = vec![
                             Span::styled(name, theme.accent),
                             Span::raw(" ".repeat(pad)),
-                            Span::styled(cmd.description, theme.text),
+                            Span::styled(cmd.description.clone(), theme.text),
                         ];
                         if !cmd.args.is_empty() {
                             spans.push(Span::styled(format!("  {}", cmd.args), theme.dim));
+                        }
+                        if let Some(origin) = cmd.origin {
+                            spans.push(Span::styled(format!("  ({origin})"), theme.dim));
                         }
                         Line::from(spans)
                     })
@@ -742,18 +755,19 @@ fn printable(text: &str) -> String {
 }
 
 /// Commands whose name starts with `query`, then those containing its
-/// letters in order, each group in table order.
-fn matching_commands(query: &str) -> Vec<&'static SlashCommand> {
+/// letters in order, each group in table order (built-ins, then custom).
+fn matching_commands(table: &CommandTable, query: &str) -> Vec<CommandEntry> {
     let query = query.to_lowercase();
     let subsequence = |name: &str| {
         let mut chars = name.chars();
         query.chars().all(|q| chars.any(|c| c == q))
     };
-    let prefixed = COMMANDS.iter().filter(|c| c.name.starts_with(&query));
-    let fuzzy = COMMANDS
-        .iter()
-        .filter(|c| !c.name.starts_with(&query) && subsequence(c.name));
-    prefixed.chain(fuzzy).collect()
+    let (prefixed, rest): (Vec<_>, Vec<_>) = table
+        .entries()
+        .into_iter()
+        .partition(|c| c.name.starts_with(&query));
+    let fuzzy = rest.into_iter().filter(|c| subsequence(&c.name));
+    prefixed.into_iter().chain(fuzzy).collect()
 }
 
 /// A path with its matched characters emphasised, cut from the left

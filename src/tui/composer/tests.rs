@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use unicode_width::UnicodeWidthStr;
 
 use super::*;
+use crate::config::commands::{CustomCommand, Origin};
 use crate::tui::theme::{ColorDepth, Theme};
 
 fn key(code: KeyCode) -> KeyEvent {
@@ -357,7 +358,7 @@ fn slash_popup_filters_and_selects() {
     else {
         panic!("no command popup");
     };
-    let names: Vec<_> = list.iter().map(|c| c.name).collect();
+    let names: Vec<_> = list.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["mode", "model"]);
     press(&mut c, KeyCode::Down);
     // Enter on a command that takes arguments completes it.
@@ -624,5 +625,96 @@ fn large_paste_in_the_middle_is_fast() {
         start.elapsed() < Duration::from_secs(2),
         "{:?}",
         start.elapsed()
+    );
+}
+
+// ---- custom commands -------------------------------------------------------
+
+fn custom(name: &str, hint: &str, description: &str, body: &str) -> CustomCommand {
+    CustomCommand {
+        name: name.into(),
+        description: description.into(),
+        argument_hint: hint.into(),
+        pane: None,
+        model: None,
+        body: body.into(),
+        origin: Origin::ProjectTandem,
+        path: format!("/repo/.tandem/commands/{name}.md").into(),
+    }
+}
+
+fn custom_composer() -> Composer {
+    let mut c = Composer::new();
+    c.set_commands(Arc::new(CommandTable::new(vec![
+        custom(
+            "greet",
+            "[name]",
+            "Greet someone warmly",
+            "Say hello to $1.",
+        ),
+        CustomCommand {
+            origin: Origin::UserClaude,
+            ..custom(
+                "git:status",
+                "",
+                "Summarise the working tree",
+                "Run git status.",
+            )
+        },
+    ])));
+    c
+}
+
+#[test]
+fn the_popup_lists_custom_commands_with_description_hint_and_origin() {
+    let mut c = custom_composer();
+    type_str(&mut c, "/gr");
+    let text = screen(&c, 70, 6, "");
+    assert!(
+        text.contains("/greet  Greet someone warmly  [name]  (project)"),
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
+    // Typing `/` lists the built-ins first, then the custom ones.
+    let mut c = custom_composer();
+    type_str(&mut c, "/git:");
+    assert!(
+        screen(&c, 70, 6, "").contains("/git:status  Summarise the working tree  (user)"),
+        "{}",
+        screen(&c, 70, 6, "")
+    );
+}
+
+#[test]
+fn custom_commands_run_like_built_ins() {
+    let mut c = custom_composer();
+    type_str(&mut c, "/Greet \"Ada Lovelace\"");
+    assert_eq!(
+        press(&mut c, KeyCode::Enter),
+        ComposerAction::Command {
+            name: "greet".into(),
+            args: "\"Ada Lovelace\"".into()
+        }
+    );
+    // From the popup: one taking arguments is completed and waits for them;
+    // one taking none runs.
+    let mut c = custom_composer();
+    type_str(&mut c, "/gre");
+    assert_eq!(press(&mut c, KeyCode::Enter), ComposerAction::None);
+    assert_eq!(c.text(), "/greet ");
+    let mut c = custom_composer();
+    type_str(&mut c, "/git:st");
+    assert_eq!(
+        press(&mut c, KeyCode::Enter),
+        ComposerAction::Command {
+            name: "git:status".into(),
+            args: String::new()
+        }
+    );
+    // Without the table the same text is a message.
+    let mut c = typed("/greet Bob");
+    assert_eq!(
+        press(&mut c, KeyCode::Enter),
+        ComposerAction::Submit("/greet Bob".into())
     );
 }
