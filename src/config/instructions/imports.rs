@@ -30,7 +30,8 @@ pub(super) struct FileText {
 /// A file with its imports inlined.
 pub(super) struct Expanded {
     pub text: String,
-    /// Every file imported, first import first, without repeats.
+    /// Every file imported (canonical paths), first import first, without
+    /// repeats.
     pub imports: Vec<PathBuf>,
     /// Bytes of the file and its imports past [`READ_LIMIT`].
     pub unread: usize,
@@ -170,8 +171,8 @@ impl State<'_> {
         let Some(read) = read_limited(file) else {
             return format!("@{token}");
         };
-        if !self.imports.contains(&file.to_path_buf()) {
-            self.imports.push(file.to_path_buf());
+        if !self.imports.contains(&key) {
+            self.imports.push(key.clone());
         }
         self.unread += read.unread;
         self.stack.push(key);
@@ -255,18 +256,16 @@ mod tests {
 
     #[test]
     fn imports_are_relative_to_the_importing_file_and_nest() {
-        let dir = tempfile::tempdir().unwrap();
-        let top = write(dir.path(), "CLAUDE.md", "Rules: @docs/style.md.\nEnd.\n");
-        write(dir.path(), "docs/style.md", "Use tabs. @more/x.md\n");
-        write(dir.path(), "docs/more/x.md", "Deep.\n");
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = &tmp.path().canonicalize().unwrap();
+        let top = write(dir, "CLAUDE.md", "Rules: @docs/style.md.\nEnd.\n");
+        write(dir, "docs/style.md", "Use tabs. @more/x.md\n");
+        write(dir, "docs/more/x.md", "Deep.\n");
         let e = expand(&top, &std::fs::read_to_string(&top).unwrap(), None);
         assert_eq!(e.text, "Rules: Use tabs. Deep..\nEnd.\n");
         assert_eq!(
             e.imports,
-            [
-                dir.path().join("docs/style.md"),
-                dir.path().join("docs/more/x.md")
-            ]
+            [dir.join("docs/style.md"), dir.join("docs/more/x.md")]
         );
     }
 
