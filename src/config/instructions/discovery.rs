@@ -7,7 +7,7 @@ use super::UserDirs;
 /// The names looked for in a project directory, in the order they are
 /// read. `AGENTS.override.md`, when present, replaces `AGENTS.md` (Codex);
 /// `CLAUDE.local.md` is a personal file next to `CLAUDE.md` (Claude Code).
-pub const DIR_NAMES: [&str; 4] = [
+pub(super) const DIR_NAMES: [&str; 4] = [
     "AGENTS.override.md",
     "AGENTS.md",
     "CLAUDE.md",

@@ -5,12 +5,12 @@
 //!   `~/.claude/CLAUDE.md` and `$CODEX_HOME/AGENTS.md` when they exist;
 //! - project: every directory from the repository root down to the
 //!   workspace, root first (`AGENTS.override.md` instead of `AGENTS.md`,
-//!   then `CLAUDE.md`, then `CLAUDE.local.md`) — [`discovery`];
+//!   then `CLAUDE.md`, then `CLAUDE.local.md`) — `discovery`;
 //! - subdirectory: the same files in a directory below the workspace,
-//!   loaded once per session when an agent first works there — [`set`].
+//!   loaded once per session when an agent first works there — `set`.
 //!
-//! `CLAUDE*.md` files may pull other files in with `@path` ([`imports`]);
-//! every file and all of them together are capped ([`caps`]), with notes
+//! `CLAUDE*.md` files may pull other files in with `@path` (`imports`);
+//! every file and all of them together are capped (`caps`), with notes
 //! the model and the user both see.
 
 mod caps;
@@ -22,7 +22,6 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use discovery::DIR_NAMES;
 pub use set::InstructionSet;
 
 use caps::Budget;
