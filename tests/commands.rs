@@ -182,6 +182,7 @@ async fn session(server: &MockServer, workspace: &Path) -> SessionHandle {
         context_window: None,
         compact: CompactPolicy::default(),
         transcript: None,
+        instructions: Default::default(),
     })
 }
 

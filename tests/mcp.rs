@@ -473,6 +473,7 @@ text = "done"
         context_window: None,
         compact: CompactPolicy::default(),
         transcript: None,
+        instructions: Default::default(),
     });
     // Sent at once: the first model call waits for the eager server.
     handle.ops.send(Op::UserMessage("use mcp".into())).unwrap();

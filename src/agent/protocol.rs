@@ -130,6 +130,15 @@ pub enum Event {
         /// sandbox in red.
         sandbox: SandboxSummary,
     },
+    /// Instruction files (`AGENTS.md`, `CLAUDE.md`, …) the session loaded:
+    /// the user and project files right after [`Event::SessionStarted`],
+    /// then the files of each subdirectory when a tool call first reaches
+    /// it. `searched` lists the paths looked at for user and project files
+    /// (where one can be added); empty for subdirectory loads.
+    InstructionsLoaded {
+        files: Vec<crate::config::instructions::InstructionInfo>,
+        searched: Vec<PathBuf>,
+    },
     /// A task (user message) began.
     TaskStarted { text: String },
     /// A model call began (`turn` counts from 1 within the task).

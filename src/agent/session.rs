@@ -20,8 +20,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::compact::{self, CompactPolicy};
 use super::gate::{Gate, gate};
+use super::prompt::call_instructions;
 use super::protocol::{ApprovalDecision, Event, Op, Pane, TaskStatus};
 use super::truncate::cap_middle;
+use crate::config::instructions::InstructionSet;
 use crate::exec::rules::Category;
 use crate::exec::secrets::Redactor;
 use crate::exec::{ApprovalMode, Permissions};
@@ -91,6 +93,10 @@ pub struct SessionConfig {
     /// Where every event and history message goes as it happens (shared
     /// by both panes of a process); `None` records nothing.
     pub transcript: Option<Arc<Transcript>>,
+    /// The instruction files in the system prompt, reported at start, and
+    /// the loader of subdirectory files as tool calls reach them. The
+    /// default set loads nothing.
+    pub instructions: InstructionSet,
 }
 
 /// A front end's end of a running session.
@@ -258,6 +264,13 @@ impl Session {
             sandbox: self.cfg.shell.sandbox.summary(),
         })
         .await;
+        if self.cfg.instructions.is_active() {
+            self.emit(Event::InstructionsLoaded {
+                files: self.cfg.instructions.infos(),
+                searched: self.cfg.instructions.searched().to_vec(),
+            })
+            .await;
+        }
         while !self.shutting_down {
             let (text, until, model) = match self.queued.pop_front() {
                 Some(task) => task,
@@ -309,12 +322,14 @@ impl Session {
             }
             Op::SetPlanning(on) => self.planning = on,
             Op::ClearHistory => {
+                self.cfg.instructions.forget_subdirectories();
                 self.history.clear();
                 self.task_starts.clear();
                 self.last_context_tokens = None;
                 self.record_history();
             }
             Op::RestoreHistory(history) => {
+                self.cfg.instructions.forget_subdirectories();
                 self.history = history;
                 self.task_starts.clear();
                 self.record_history();
@@ -569,6 +584,7 @@ impl Session {
                     self.meter_call(&usage, summary.request_id);
                 }
                 self.history = compact::compacted_history(&summary.text, &self.history[at..]);
+                self.cfg.instructions.forget_subdirectories();
                 self.record_history();
                 // Task starts before the cut are gone (summarised); later
                 // ones moved: `at` messages became the summary and its ack.
@@ -609,6 +625,7 @@ impl Session {
         };
         let dropped = self.history.len().saturating_sub(start);
         self.history.truncate(start);
+        self.cfg.instructions.forget_subdirectories();
         self.record_history();
         self.task_starts.retain(|(t, _)| *t < before_task);
         self.emit(Event::Rewound {
@@ -1139,9 +1156,30 @@ impl Session {
                 self.emit(Event::PlanUpdated(plan)).await;
             }
             self.report(&calls[i], &output, duration).await;
+            self.attach_instructions(&calls[i], &mut output).await;
             results[i] = Some(output);
         }
         !interrupted
+    }
+
+    /// Appends, for the model only, the instruction files of the
+    /// subdirectories a finished call reached for the first time, and
+    /// tells the front end they were loaded.
+    async fn attach_instructions(&mut self, call: &ToolCall, output: &mut ToolOutput) {
+        let Some((block, files)) = call_instructions(
+            &mut self.cfg.instructions,
+            &self.cfg.tools,
+            call,
+            &self.cfg.workspace,
+        ) else {
+            return;
+        };
+        output.text.push_str(&self.cfg.redactor.redact(&block));
+        self.emit(Event::InstructionsLoaded {
+            files,
+            searched: Vec::new(),
+        })
+        .await;
     }
 
     fn tool_context(&self, call_id: &str, cancel: &CancellationToken) -> ToolContext {

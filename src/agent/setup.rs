@@ -12,7 +12,7 @@ use super::compact::CompactPolicy;
 use super::prompt::system_prompt;
 use super::protocol::Pane;
 use super::session::{SessionConfig, new_session_id};
-use crate::config::instructions::discover;
+use crate::config::instructions::{UserDirs, discover};
 use crate::config::providers::key_vars;
 use crate::config::{Config, PaneConfig};
 use crate::exec::sandbox::{self, SandboxMode, SandboxPolicy};
@@ -197,7 +197,11 @@ pub struct SessionParams {
 /// A complete session configuration: persona prompt with the instruction
 /// files found, shell limits, secrets redaction.
 pub fn session_config(config: &Config, config_dir: &Path, params: SessionParams) -> SessionConfig {
-    let instructions = discover(config_dir, &params.workspace);
+    let instructions = discover(
+        &UserDirs::from_env(config_dir),
+        &params.workspace,
+        &config.instructions,
+    );
     let secrets = secret_policy(config);
     let shell = ShellSettings {
         timeout: Duration::from_secs(config.shell.timeout_secs),
@@ -214,7 +218,12 @@ pub fn session_config(config: &Config, config_dir: &Path, params: SessionParams)
         client: params.client,
         model: params.model,
         mode: params.mode,
-        system_prompt: system_prompt(params.pane, params.mode, &params.workspace, &instructions),
+        system_prompt: system_prompt(
+            params.pane,
+            params.mode,
+            &params.workspace,
+            instructions.files(),
+        ),
         workspace: params.workspace,
         max_turns: params.max_turns,
         max_output_tokens: config.agent.max_output_tokens,
@@ -237,5 +246,6 @@ pub fn session_config(config: &Config, config_dir: &Path, params: SessionParams)
         tracker: params.tracker,
         meter: params.meter,
         transcript: params.transcript,
+        instructions,
     }
 }

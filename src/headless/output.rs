@@ -74,6 +74,11 @@ impl<W: Write, E: Write> Renderer<W, E> {
                 "tandem: WARNING: commands are NOT confined by the kernel sandbox in this run"
             )?;
         }
+        if let Event::InstructionsLoaded { files, .. } = event {
+            for note in files.iter().filter_map(|f| f.note.as_deref()) {
+                writeln!(self.err, "tandem: note: {note}")?;
+            }
+        }
         if self.json {
             self.json_event(event)
         } else {
@@ -191,6 +196,7 @@ impl<W: Write, E: Write> Renderer<W, E> {
             | Event::TurnStarted { .. }
             | Event::ToolOutputDelta { .. }
             | Event::ApprovalRequest { .. }
+            | Event::InstructionsLoaded { .. }
             | Event::ShutdownComplete => return Ok(()),
         };
         self.line(value)

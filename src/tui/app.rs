@@ -97,6 +97,8 @@ pub struct PaneSlot {
     /// the change tracker attributes the task's changes to (the session
     /// counts its tasks the same way).
     pub tasks: u32,
+    /// The instruction files the pane's session loaded (`/memory`).
+    pub memory: super::app_memory::PaneMemory,
     /// Esc was pressed once with nothing to interrupt: the next clears.
     esc_armed: bool,
 }
@@ -129,6 +131,7 @@ impl PaneSlot {
             budget_paused: false,
             task_log: Vec::new(),
             read_paths: Vec::new(),
+            memory: Default::default(),
             esc_armed: false,
         }
     }
@@ -169,8 +172,10 @@ impl PaneSlot {
                 model,
                 mode,
                 sandbox,
+                cwd,
                 ..
             } => {
+                self.memory.workspace = Some(cwd.clone());
                 self.provider = provider.clone();
                 self.model = model.clone();
                 self.mode = *mode;
@@ -223,6 +228,11 @@ impl PaneSlot {
                 self.context_tokens = call.prompt_tokens() + call.output_tokens;
             }
             Event::RateLimits(snapshot) => self.rate = Some(snapshot.clone()),
+            Event::InstructionsLoaded { files, searched } => {
+                for (text, kind) in self.memory.add(files, searched) {
+                    self.history.push_notice(text, kind);
+                }
+            }
             Event::BudgetPaused { .. } => {
                 self.budget_paused = true;
                 self.status = PaneStatus::PausedBudget;
@@ -893,6 +903,8 @@ impl App {
             "quota" => self.toggle_quota(),
             "theme" => self.theme_command(args),
             "mcp" => self.mcp_command(args),
+            "memory" => self.memory_command(),
+            "init" => self.init_command(),
             "rewind" => self.rewind_command(args),
             "review" => self.review_command(),
             "run" => self.run_command(args),

@@ -10,6 +10,7 @@
 //! | `resume` | finding a saved session and drawing its conversations again (`tandem resume`, `--continue`) |
 //! | `run` | start-up (sessions from the config) and the event loop: input, session events, coalesced frames |
 //! | `app` | the state and how keys, pastes and session events change it |
+//! | `app_memory` | the instruction files each pane's session loaded: cut/skip notes as they load, `/memory`, `/init` |
 //! | `app_quota` | `/budget`: the budgets of this process, seen and changed live |
 //! | `app_runs` | parallel runs in git worktrees: `/run --worktree`, `/runs` (list, show, merge, discard), the queue |
 //! | `app_rewind` | `/rewind`: a pane's conversation (and optionally the files) back to before one of its tasks |
@@ -31,6 +32,7 @@
 pub mod app;
 mod app_mcp;
 mod app_commands;
+pub mod app_memory;
 mod app_quota;
 mod app_review;
 pub mod app_rewind;

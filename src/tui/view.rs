@@ -619,16 +619,16 @@ fn draw_help(area: Rect, buf: &mut Buffer, app: &App) {
     let columns: Vec<Vec<Line<'static>>> = if fits {
         vec![sections.into_iter().flatten().collect()]
     } else {
-        let mut left = Vec::new();
-        let mut right = Vec::new();
-        for s in sections {
-            if left.len() + s.len() <= total / 2 + 4 || left.is_empty() {
-                left.extend(s);
-            } else {
-                right.extend(s);
-            }
-        }
-        vec![left, right]
+        // The split between sections that makes the taller column shortest.
+        let lens: Vec<usize> = sections.iter().map(Vec::len).collect();
+        let split = (1..lens.len().max(2))
+            .min_by_key(|&k| {
+                let left: usize = lens[..k].iter().sum();
+                left.max(total - left)
+            })
+            .unwrap_or(1);
+        let right: Vec<Line<'static>> = sections.split_off(split).into_iter().flatten().collect();
+        vec![sections.into_iter().flatten().collect(), right]
     };
     let column_width = columns
         .iter()

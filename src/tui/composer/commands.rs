@@ -99,6 +99,16 @@ pub const COMMANDS: &[SlashCommand] = &[
         description: "Show tokens, cost and budgets",
     },
     SlashCommand {
+        name: "memory",
+        args: "",
+        description: "List the AGENTS.md / CLAUDE.md files loaded and where to add one",
+    },
+    SlashCommand {
+        name: "init",
+        args: "",
+        description: "Ask the agent to write AGENTS.md for this repository",
+    },
+    SlashCommand {
         name: "handoff",
         args: "[note]",
         description: "Hand Chat's plan to the Run pane",

@@ -359,7 +359,7 @@ fn slash_popup_filters_and_selects() {
         panic!("no command popup");
     };
     let names: Vec<_> = list.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["mode", "model"]);
+    assert_eq!(names, ["mode", "model", "memory"]);
     press(&mut c, KeyCode::Down);
     // Enter on a command that takes arguments completes it.
     assert_eq!(press(&mut c, KeyCode::Enter), ComposerAction::None);

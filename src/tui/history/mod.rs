@@ -319,6 +319,7 @@ impl History {
                 self.push(Cell::Summary(summary_text(*status, *turns, total)));
             }
             Event::SessionStarted { .. }
+            | Event::InstructionsLoaded { .. }
             | Event::Usage { .. }
             | Event::RateLimits(_)
             | Event::ShutdownComplete => {}
