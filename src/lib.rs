@@ -67,6 +67,7 @@ pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod exec;
+pub mod hooks;
 pub mod headless;
 pub mod logging;
 pub mod mockserver;

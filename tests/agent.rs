@@ -81,6 +81,7 @@ async fn session_with(
         context_window: None,
         compact: CompactPolicy::default(),
         transcript: None,
+        hooks: Default::default(),
     };
     customize(&mut config);
     let handle = Session::spawn(config);

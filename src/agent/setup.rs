@@ -18,6 +18,7 @@ use crate::config::{Config, PaneConfig};
 use crate::exec::sandbox::{self, SandboxMode, SandboxPolicy};
 use crate::exec::secrets::SecretPolicy;
 use crate::exec::{ApprovalMode, Permissions};
+use crate::hooks::Hooks;
 use crate::provider::{ModelClient, ReasoningEffort};
 use crate::quota::Meter;
 use crate::store::Transcript;
@@ -135,6 +136,17 @@ pub fn permissions(
     Ok((permissions, warnings))
 }
 
+/// The hooks of the configuration and of Claude's settings files (home
+/// from `$HOME`), and the start-up notes about them (what was imported,
+/// project hooks held back until the project is trusted, broken files)
+/// for the front end to show.
+pub fn hooks(config: &Config, workspace: &Path) -> (Arc<Hooks>, Vec<String>) {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let (hooks, notes) =
+        crate::hooks::load(config, workspace, home.as_deref(), secret_policy(config));
+    (Arc::new(hooks), notes)
+}
+
 /// The model a pane uses: the flag, else the pane's configured model when the
 /// pane uses this provider, else the provider's default model.
 pub fn resolve_model(
@@ -174,6 +186,8 @@ pub struct SessionParams {
     pub meter: Option<Arc<Meter>>,
     /// The process's session transcript.
     pub transcript: Option<Arc<Transcript>>,
+    /// The hooks ([`hooks`]), shared by the sessions of a process.
+    pub hooks: Arc<Hooks>,
 }
 
 /// A complete session configuration: persona prompt with the instruction
@@ -216,5 +230,6 @@ pub fn session_config(config: &Config, config_dir: &Path, params: SessionParams)
         tracker: params.tracker,
         meter: params.meter,
         transcript: params.transcript,
+        hooks: params.hooks,
     }
 }

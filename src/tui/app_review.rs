@@ -280,6 +280,7 @@ impl App {
                 TaskStatus::Interrupted => "was interrupted",
                 TaskStatus::MaxTurns => "stopped at max turns",
                 TaskStatus::Budget => "stopped: budget spent",
+                TaskStatus::Blocked => "was blocked by a hook",
             };
             let unit = if turns == 1 { "turn" } else { "turns" };
             let changed = match paths.len() {

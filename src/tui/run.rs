@@ -40,6 +40,7 @@ use crate::config::providers::resolve;
 use crate::diff::{Algorithm, DiffOptions};
 use crate::exec::secrets;
 use crate::exec::{ApprovalMode, Permissions};
+use crate::hooks::Hooks;
 use crate::paths::Dirs;
 use crate::provider::HttpModelClient;
 use crate::quota::{Meter, PriceTable, QuotaSnapshot};
@@ -100,6 +101,8 @@ struct Launcher {
     workspace: PathBuf,
     permissions: Permissions,
     sandbox: SandboxLaunch,
+    /// The hooks of every session the workbench starts.
+    hooks: Arc<Hooks>,
     /// The shared change tracker; `None` when `[review] track` is off or it
     /// could not start (the reason is shown in the Chat pane).
     tracker: Option<Arc<Tracker>>,
@@ -164,6 +167,7 @@ impl Launcher {
                 tracker: self.tracker.clone(),
                 meter: Some(self.meter.clone()),
                 transcript: self.transcript.clone(),
+                hooks: self.hooks.clone(),
             },
         ));
         Ok(Started {
@@ -206,6 +210,7 @@ impl Launcher {
                 tracker: None,
                 meter: Some(self.meter.clone()),
                 transcript: None,
+                hooks: self.hooks.clone(),
             },
         ));
         Ok(Started {
@@ -265,6 +270,8 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         .build()
         .context("cannot start the async runtime")?;
     let mut warnings: Vec<String> = warnings;
+    let (hooks, hook_notes) = setup::hooks(&config, &workspace);
+    warnings.extend(hook_notes.into_iter().map(|n| format!("hooks: {n}")));
     let (tracker, tracker_events) = if config.review.track {
         match start_tracker(&dirs, &workspace, &config) {
             Ok((tracker, events)) => (Some(tracker), Some(events)),
@@ -307,6 +314,7 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         workspace: workspace.clone(),
         permissions,
         sandbox,
+        hooks,
         tracker,
     };
     let code = runtime.block_on(async move {
