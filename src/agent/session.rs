@@ -412,10 +412,12 @@ impl Session {
                         None => continue,
                     },
                     Some(command) => match self.check(command).await {
-                        Check::Passed => match self.stop_hooks(&mut stop_hook_active, turns).await {
-                            Some(status) => break status,
-                            None => continue,
-                        },
+                        Check::Passed => {
+                            match self.stop_hooks(&mut stop_hook_active, turns).await {
+                                Some(status) => break status,
+                                None => continue,
+                            }
+                        }
                         Check::Interrupted => break TaskStatus::Interrupted,
                         Check::Failed(report) => {
                             // The agent stopped but the task is not done:
@@ -1068,10 +1070,7 @@ impl Session {
             always: always.clone(),
         })
         .await;
-        self.notify(format!(
-            "Tandem needs your permission to use {}",
-            call.name
-        ));
+        self.notify(format!("Tandem needs your permission to use {}", call.name));
         loop {
             match self.ops.recv().await {
                 Some(Op::Approval { call_id, decision }) if call_id == call.id => {

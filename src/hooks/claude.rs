@@ -56,7 +56,11 @@ pub fn import_file(path: &Path, label: &str) -> Result<ClaudeImport, String> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ClaudeImport::default()),
-        Err(e) => return Err(format!("cannot read {label} (its hooks are not imported): {e}")),
+        Err(e) => {
+            return Err(format!(
+                "cannot read {label} (its hooks are not imported): {e}"
+            ));
+        }
     };
     parse(&text, label)
 }
@@ -100,7 +104,10 @@ pub fn parse(text: &str, label: &str) -> Result<ClaudeImport, String> {
                 .and_then(Value::as_array)
                 .ok_or_else(|| bad(format!("a `hooks.{name}` entry has no `hooks` list")))?;
             for hook in hooks {
-                let kind = hook.get("type").and_then(Value::as_str).unwrap_or("command");
+                let kind = hook
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("command");
                 let command = hook.get("command").and_then(Value::as_str);
                 match (kind, command) {
                     ("command", Some(command)) => {
@@ -136,8 +143,8 @@ pub fn map_matcher(matcher: &str) -> (String, Vec<String>) {
         let mapped = match TOOL_NAMES.iter().find(|(claude, _)| *claude == part) {
             Some((_, ours)) => ours.to_string(),
             None => {
-                let plain = !part.is_empty()
-                    && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                let plain =
+                    !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
                 if plain && !part.starts_with("mcp__") && !OUR_TOOLS.contains(&part) {
                     unknown.push(part.to_string());
                 }
@@ -202,7 +209,10 @@ mod tests {
             map_matcher("Edit|MultiEdit|Write").0,
             "edit_file|apply_patch|write_file"
         );
-        assert_eq!(map_matcher("Read|Glob|Grep|LS").0, "read_file|glob|grep|list_dir");
+        assert_eq!(
+            map_matcher("Read|Glob|Grep|LS").0,
+            "read_file|glob|grep|list_dir"
+        );
         assert_eq!(map_matcher("mcp__github__.*").0, "mcp__github__.*");
         assert_eq!(map_matcher("mcp__memory__create").1, Vec::<String>::new());
         let (mapped, unknown) = map_matcher("Bash|WebFetch");

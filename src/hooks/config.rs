@@ -187,7 +187,11 @@ mod tests {
         )
         .unwrap();
         let layers = vec![
-            layer("~/config.toml", false, vec![def("./mine.sh", Some("shell"))]),
+            layer(
+                "~/config.toml",
+                false,
+                vec![def("./mine.sh", Some("shell"))],
+            ),
             layer(".tandem/config.toml", true, vec![def("./theirs.sh", None)]),
         ];
         let mut untrusted = config(false);
@@ -196,8 +200,14 @@ mod tests {
         let commands: Vec<&str> = hooks.all().iter().map(|h| h.command.as_str()).collect();
         assert_eq!(commands, vec!["./mine.sh"]);
         let held = notes.iter().find(|n| n.contains("not trusted")).unwrap();
-        assert!(held.contains("pre_tool_use `./theirs.sh` (.tandem/config.toml)"), "{held}");
-        assert!(held.contains("stop `./done.sh` (.claude/settings.json)"), "{held}");
+        assert!(
+            held.contains("pre_tool_use `./theirs.sh` (.tandem/config.toml)"),
+            "{held}"
+        );
+        assert!(
+            held.contains("stop `./done.sh` (.claude/settings.json)"),
+            "{held}"
+        );
         assert!(held.contains("[project] trust = true"), "{held}");
         assert!(held.contains("-c project.trust=true"), "{held}");
 
@@ -206,7 +216,10 @@ mod tests {
         let (hooks, notes) = load(&trusted, work.path(), None, SecretPolicy::default());
         let commands: Vec<&str> = hooks.all().iter().map(|h| h.command.as_str()).collect();
         assert_eq!(commands, vec!["./mine.sh", "./theirs.sh", "./done.sh"]);
-        assert!(notes.iter().all(|n| !n.contains("not trusted")), "{notes:?}");
+        assert!(
+            notes.iter().all(|n| !n.contains("not trusted")),
+            "{notes:?}"
+        );
         assert!(
             notes.contains(&"imported from .claude/settings.json: Stop → stop".to_string()),
             "{notes:?}"
@@ -238,8 +251,10 @@ mod tests {
         assert_eq!(hook.timeout, Duration::from_secs(7));
         assert!(hook.matches(Some("shell")) && !hook.matches(Some("read_file")));
         assert!(
-            notes.iter().any(|n| n.contains(".claude/settings.local.json")
-                && n.contains("not valid Claude settings")),
+            notes
+                .iter()
+                .any(|n| n.contains(".claude/settings.local.json")
+                    && n.contains("not valid Claude settings")),
             "{notes:?}"
         );
     }

@@ -24,10 +24,17 @@ pub struct HookContext {
 #[derive(Debug, Clone)]
 pub enum Payload {
     /// `source`: `startup`, `resume` or `clear`.
-    SessionStart { source: &'static str },
-    UserPromptSubmit { prompt: String },
+    SessionStart {
+        source: &'static str,
+    },
+    UserPromptSubmit {
+        prompt: String,
+    },
     /// After the call is parsed, before the permission gate.
-    PreToolUse { tool_name: String, tool_input: Value },
+    PreToolUse {
+        tool_name: String,
+        tool_input: Value,
+    },
     /// After the tool ran; `ok` and `text` are its result.
     PostToolUse {
         tool_name: String,
@@ -37,15 +44,21 @@ pub enum Payload {
     },
     /// The agent is about to finish the task; `stop_hook_active`: it
     /// already went on once because of a stop hook.
-    Stop { stop_hook_active: bool },
-    Notification { message: String },
+    Stop {
+        stop_hook_active: bool,
+    },
+    Notification {
+        message: String,
+    },
     /// `trigger`: `manual` or `auto`; the `/compact` focus, if any.
     PreCompact {
         trigger: &'static str,
         custom_instructions: Option<String>,
     },
     /// `reason`: `exit` or `clear`.
-    SessionEnd { reason: &'static str },
+    SessionEnd {
+        reason: &'static str,
+    },
 }
 
 impl Payload {

@@ -83,7 +83,10 @@ pub fn interpret(event: HookEvent, raw: Raw) -> Answer {
             stderr,
             ..
         } => Answer {
-            block: Some(non_empty(stderr.trim(), "(the hook gave no reason on stderr)")),
+            block: Some(non_empty(
+                stderr.trim(),
+                "(the hook gave no reason on stderr)",
+            )),
             ..Answer::default()
         },
         Raw::Exited {
@@ -278,7 +281,10 @@ pub fn line(event: &str, command: &str, tool: Option<&str>, outcome: &HookOutcom
             format!("hook {event} blocked{tool}: {reason}{effect}")
         }
         HookOutcome::Allowed { reason } => {
-            let reason = reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default();
+            let reason = reason
+                .as_ref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default();
             format!("hook {event} allowed{tool} without asking{reason}")
         }
         HookOutcome::AddedContext { bytes } => {

@@ -91,12 +91,8 @@ pub async fn run(hook: &Hook, stdin: &[u8], cwd: &Path, secrets: &SecretPolicy) 
                 let _ = pipe.write_all(stdin).await;
             }
         };
-        let (_, out, err, status) = tokio::join!(
-            feed,
-            read_capped(stdout),
-            read_capped(stderr),
-            child.wait()
-        );
+        let (_, out, err, status) =
+            tokio::join!(feed, read_capped(stdout), read_capped(stderr), child.wait());
         (out, err, status)
     };
     match tokio::time::timeout(hook.timeout, work).await {
@@ -206,7 +202,10 @@ mod tests {
     #[tokio::test]
     async fn huge_output_is_capped_and_does_not_block_the_hook() {
         let dir = tempfile::tempdir().unwrap();
-        let h = hook("head -c 1000000 /dev/zero | tr '\\0' x", Duration::from_secs(10));
+        let h = hook(
+            "head -c 1000000 /dev/zero | tr '\\0' x",
+            Duration::from_secs(10),
+        );
         let Raw::Exited { code, stdout, .. } =
             run(&h, b"", dir.path(), &SecretPolicy::default()).await
         else {

@@ -241,9 +241,7 @@ impl PaneSlot {
                     TaskStatus::Ok
                     | TaskStatus::Interrupted
                     | TaskStatus::Budget
-                    | TaskStatus::Blocked => {
-                        PaneStatus::Idle
-                    }
+                    | TaskStatus::Blocked => PaneStatus::Idle,
                 };
             }
             _ => {}

@@ -28,11 +28,7 @@ impl Session {
             session_id: self.cfg.session_id.clone(),
             pane: self.pane_name(),
             cwd: self.cfg.workspace.clone(),
-            transcript_path: self
-                .cfg
-                .transcript
-                .as_ref()
-                .map(|t| t.path().to_path_buf()),
+            transcript_path: self.cfg.transcript.as_ref().map(|t| t.path().to_path_buf()),
         }
     }
 
@@ -187,7 +183,9 @@ impl Session {
         let Some(run) = self.run_hooks(payload, true).await else {
             return Some(TaskStatus::Interrupted);
         };
-        let reason = run.blocked?;
+        let Some(reason) = run.blocked else {
+            return Some(TaskStatus::Ok);
+        };
         *active = true;
         self.push_history(Message::User {
             text: format!(
