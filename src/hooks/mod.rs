@@ -24,7 +24,6 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use regex::Regex;
-use serde::Serialize;
 
 use crate::exec::secrets::SecretPolicy;
 
@@ -37,8 +36,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The events hooks run on; the names are those of `[hooks]` in
 /// config.toml, [`HookEvent::claude_name`] those of Claude Code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum HookEvent {
     SessionStart,
     UserPromptSubmit,
