@@ -170,6 +170,16 @@ impl Hooks {
         &self.hooks
     }
 
+    /// The longest timeout of the hooks of `event`; `None` without any
+    /// (a front end waits this long at exit for `session_end` hooks).
+    pub fn longest_timeout(&self, event: HookEvent) -> Option<Duration> {
+        self.hooks
+            .iter()
+            .filter(|h| h.event == event)
+            .map(|h| h.timeout)
+            .max()
+    }
+
     /// The hooks that run for `payload`.
     pub fn matching(&self, payload: &Payload) -> Vec<&Hook> {
         let event = payload.event();

@@ -40,7 +40,7 @@ use crate::config::providers::resolve;
 use crate::diff::{Algorithm, DiffOptions};
 use crate::exec::secrets;
 use crate::exec::{ApprovalMode, Permissions};
-use crate::hooks::Hooks;
+use crate::hooks::{HookEvent, Hooks};
 use crate::paths::Dirs;
 use crate::provider::HttpModelClient;
 use crate::quota::{Meter, PriceTable, QuotaSnapshot};
@@ -103,6 +103,9 @@ struct Launcher {
     sandbox: SandboxLaunch,
     /// The hooks of every session the workbench starts.
     hooks: Arc<Hooks>,
+    /// The tasks of the sessions started, awaited at exit (briefly, only
+    /// when there are `session_end` hooks to let finish).
+    session_tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// The shared change tracker; `None` when `[review] track` is off or it
     /// could not start (the reason is shown in the Chat pane).
     tracker: Option<Arc<Tracker>>,
@@ -170,6 +173,9 @@ impl Launcher {
                 hooks: self.hooks.clone(),
             },
         ));
+        if let Ok(mut tasks) = self.session_tasks.lock() {
+            tasks.push(session.task);
+        }
         Ok(Started {
             ops: session.ops,
             events: session.events,
@@ -213,6 +219,9 @@ impl Launcher {
                 hooks: self.hooks.clone(),
             },
         ));
+        if let Ok(mut tasks) = self.session_tasks.lock() {
+            tasks.push(session.task);
+        }
         Ok(Started {
             ops: session.ops,
             events: session.events,
@@ -315,6 +324,7 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         permissions,
         sandbox,
         hooks,
+        session_tasks: Default::default(),
         tracker,
     };
     let code = runtime.block_on(async move {
@@ -345,6 +355,16 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
             review,
         };
         let code = event_loop(&mut app, channels, &launcher, mouse).await;
+        // The sessions were told to shut down: let their session_end hooks
+        // finish, within the hooks' timeout.
+        if let Some(limit) = launcher.hooks.longest_timeout(HookEvent::SessionEnd) {
+            let tasks = launcher
+                .session_tasks
+                .lock()
+                .map(|mut t| std::mem::take(&mut *t))
+                .unwrap_or_default();
+            let _ = tokio::time::timeout(limit, futures_util::future::join_all(tasks)).await;
+        }
         // Calls recorded in the last moments are still being written.
         let meter = launcher.meter.clone();
         let transcript = launcher.transcript.clone();
