@@ -184,6 +184,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn credential_variables_are_not_in_a_hooks_environment() {
+        // Cargo sets this for test processes; the policy calls it a key.
+        let present = "CARGO_MANIFEST_DIR";
+        assert!(std::env::var(present).is_ok(), "cargo sets {present}");
+        let secrets = SecretPolicy {
+            key_vars: vec![present.into()],
+            passthrough: Vec::new(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let h = hook(
+            "echo \"${CARGO_MANIFEST_DIR-unset} ${CARGO_PKG_NAME-unset}\"",
+            Duration::from_secs(10),
+        );
+        let Raw::Exited { stdout, .. } = run(&h, b"", dir.path(), &secrets).await else {
+            panic!("the hook exits")
+        };
+        assert_eq!(stdout, "unset tandem\n");
+    }
+
+    #[tokio::test]
     async fn a_hook_past_its_timeout_is_killed_with_its_children() {
         let dir = tempfile::tempdir().unwrap();
         let marker = dir.path().join("survived");
