@@ -1,7 +1,7 @@
 //! What a hook's answer means: its exit code and stdout read with Claude
 //! Code's rules, one hook at a time ([`interpret`]), then combined for
 //! all the hooks of one event ([`HookRun::combine`]), with the notices the
-//! user sees ([`HookOutcome`], [`line`]).
+//! user sees ([`HookOutcome`], [`line()`]).
 
 use serde::Serialize;
 use serde_json::{Map, Value};
