@@ -82,6 +82,7 @@ async fn session_with(
         compact: CompactPolicy::default(),
         transcript: None,
         instructions: Default::default(),
+        hooks: Default::default(),
     };
     customize(&mut config);
     let handle = Session::spawn(config);

@@ -183,6 +183,7 @@ async fn session(server: &MockServer, workspace: &Path) -> SessionHandle {
         compact: CompactPolicy::default(),
         transcript: None,
         instructions: Default::default(),
+        hooks: Default::default(),
     })
 }
 

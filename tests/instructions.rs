@@ -278,6 +278,7 @@ async fn a_subdirectory_file_reaches_the_model_once_with_the_first_tool_result_t
         compact: CompactPolicy::default(),
         transcript: None,
         instructions: set,
+        hooks: Default::default(),
     };
     let mut h = Session::spawn(config);
     h.ops.send(Op::UserMessage("look in sub".into())).unwrap();

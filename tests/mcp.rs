@@ -474,6 +474,7 @@ text = "done"
         compact: CompactPolicy::default(),
         transcript: None,
         instructions: Default::default(),
+        hooks: Default::default(),
     });
     // Sent at once: the first model call waits for the eager server.
     handle.ops.send(Op::UserMessage("use mcp".into())).unwrap();

@@ -1063,3 +1063,45 @@ async fn mcp_lists_servers_and_holds_back_an_untrusted_projects() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hooks_add_context_report_untrusted_ones_and_finish_at_exit() {
+    let chat = server("[[reply]]\ntext = \"noted\"\n").await;
+    let run = server("").await;
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let ended = home.path().join("ended");
+    std::fs::write(
+        home.path().join("config.toml"),
+        format!(
+            "[[hooks.session_start]]\ncommand = \"echo open-issues-3\"\n\n\
+             [[hooks.session_end]]\ncommand = \"sleep 1; touch {}\"\n",
+            ended.display()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir(work.path().join(".tandem")).unwrap();
+    std::fs::write(
+        work.path().join(".tandem/config.toml"),
+        "[[hooks.stop]]\ncommand = \"touch project-hook-ran\"\n",
+    )
+    .unwrap();
+    let mut env = env_for(&chat, &run);
+    env.push(("HOME", home.path().display().to_string()));
+    let home_path = home.path().to_path_buf();
+    let work_path = work.path().to_path_buf();
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &work_path, &env, &[], 200, 48);
+        tui.wait_text("not running 1 hook the project defines");
+        tui.type_line("hi");
+        tui.wait_text("─ done");
+        tui.send("\x03");
+        tui.send("\x03");
+        assert!(tui.wait_exit(), "tandem exits 0");
+    })
+    .await;
+    let sent = serde_json::to_string(&chat.requests()[0].body).unwrap();
+    assert!(sent.contains("open-issues-3"), "{sent}");
+    assert!(ended.exists(), "the session_end hook finished before exit");
+    assert!(!work.path().join("project-hook-ran").exists());
+}

@@ -97,6 +97,8 @@ pub enum TaskStatus {
     /// A budget is spent and the user (or headless mode) stopped the task
     /// before its next model call.
     Budget,
+    /// A `user_prompt_submit` hook blocked the prompt: nothing was sent.
+    Blocked,
 }
 
 impl TaskStatus {
@@ -109,6 +111,7 @@ impl TaskStatus {
             TaskStatus::Interrupted => "was interrupted",
             TaskStatus::MaxTurns => "stopped at max turns",
             TaskStatus::Budget => "stopped: budget spent",
+            TaskStatus::Blocked => "was blocked by a hook",
         }
     }
 }
@@ -219,6 +222,17 @@ pub enum Event {
     BudgetPaused { message: String },
     /// The wait of [`Event::BudgetPaused`] is over (the model call goes on).
     BudgetResumed,
+    /// A hook's answer worth showing (a block, an allow, added context, a
+    /// failure or a timeout); [`Event::hook_line`] words it.
+    Hook {
+        /// The hook event (`pre_tool_use`).
+        event: String,
+        /// The hook's command.
+        command: String,
+        /// The tool, for tool events.
+        tool: Option<String>,
+        outcome: crate::hooks::HookOutcome,
+    },
     /// Something went wrong; the text says what and what to do.
     Error { message: String },
     /// The task ended.
@@ -252,6 +266,29 @@ impl Event {
             let code = exit_code.map_or_else(String::new, |c| format!(" (exit {c})"));
             format!("✗ check failed{code}: {command}; the agent goes on")
         })
+    }
+}
+
+impl Event {
+    /// The one line every front end shows for an [`Event::Hook`] ("hook
+    /// pre_tool_use blocked shell: no rm here; the tool did not run");
+    /// `None` for other events.
+    pub fn hook_line(&self) -> Option<String> {
+        let Event::Hook {
+            event,
+            command,
+            tool,
+            outcome,
+        } = self
+        else {
+            return None;
+        };
+        Some(crate::hooks::outcome::line(
+            event,
+            command,
+            tool.as_deref(),
+            outcome,
+        ))
     }
 }
 

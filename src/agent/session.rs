@@ -27,6 +27,7 @@ use crate::config::instructions::InstructionSet;
 use crate::exec::rules::Category;
 use crate::exec::secrets::Redactor;
 use crate::exec::{ApprovalMode, Permissions};
+use crate::hooks::Hooks;
 use crate::provider::{
     Accumulator, AssistantPart, Message, ModelClient, ModelRequest, ProviderError, ReasoningEffort,
     StreamEvent, ToolCall, Usage,
@@ -37,6 +38,8 @@ use crate::tools::{
     ReadFilter, Registry, ShellSettings, Tool, ToolContext, ToolKind, ToolOutput, ToolProgress,
 };
 use crate::workspace::Tracker;
+
+mod hook_calls;
 
 /// Events buffered between a session and a slow front end before the
 /// session waits (backpressure instead of unbounded memory).
@@ -97,6 +100,8 @@ pub struct SessionConfig {
     /// the loader of subdirectory files as tool calls reach them. The
     /// default set loads nothing.
     pub instructions: InstructionSet,
+    /// The user's hooks ([`crate::hooks`]), run on the session's events.
+    pub hooks: Arc<Hooks>,
 }
 
 /// A front end's end of a running session.
@@ -172,6 +177,9 @@ pub struct Session {
     last_context_tokens: Option<u64>,
     /// `/compact` arrived while a task ran: done before the next call.
     compact_requested: Option<Option<String>>,
+    /// Context from the last `session_start` hooks, sent with the next
+    /// prompt.
+    hook_context: Option<String>,
 }
 
 impl Session {
@@ -201,6 +209,7 @@ impl Session {
             task_starts: Vec::new(),
             last_context_tokens: None,
             compact_requested: None,
+            hook_context: None,
             cfg,
             history: Vec::new(),
             total: Usage::default(),
@@ -271,6 +280,7 @@ impl Session {
             })
             .await;
         }
+        self.session_start_hooks("startup").await;
         while !self.shutting_down {
             let (text, until, model) = match self.queued.pop_front() {
                 Some(task) => task,
@@ -287,6 +297,17 @@ impl Session {
                         continue;
                     }
                     Some(Op::Shutdown) | None => break,
+                    Some(Op::ClearHistory) => {
+                        self.session_end_hooks("clear").await;
+                        self.apply_setting(Op::ClearHistory);
+                        self.session_start_hooks("clear").await;
+                        continue;
+                    }
+                    Some(op @ Op::RestoreHistory(_)) => {
+                        self.apply_setting(op);
+                        self.session_start_hooks("resume").await;
+                        continue;
+                    }
                     Some(op) => {
                         self.apply_setting(op);
                         continue;
@@ -295,6 +316,7 @@ impl Session {
             };
             self.run_task_on(text, until, model).await;
         }
+        self.session_end_hooks("exit").await;
         self.emit(Event::ShutdownComplete).await;
     }
 
@@ -387,13 +409,27 @@ impl Session {
         self.task_touched = false;
         self.budget_override = false;
         self.emit(Event::TaskStarted { text: text.clone() }).await;
+        let mut turns = 0;
+        let mut last_message = None;
+        let text = match self.prompt_hooks(text).await {
+            Ok(text) => text,
+            Err(status) => {
+                self.emit(Event::TaskComplete {
+                    status,
+                    turns,
+                    total: self.total,
+                    last_message,
+                })
+                .await;
+                return;
+            }
+        };
         self.task_starts.push((self.task_no, self.history.len()));
         self.push_history(Message::User { text });
         // Servers that start on demand start now; those still starting get
         // their (bounded) time, so the first call is offered their tools.
         self.cfg.tools.prepare().await;
-        let mut turns = 0;
-        let mut last_message = None;
+        let mut stop_hook_active = false;
         let status = loop {
             if !self.budget_allows().await {
                 break if self.interrupted_by_budget_wait {
@@ -417,9 +453,17 @@ impl Session {
             };
             if calls.is_empty() {
                 match &until {
-                    None => break TaskStatus::Ok,
+                    None => match self.stop_hooks(&mut stop_hook_active, turns).await {
+                        Some(status) => break status,
+                        None => continue,
+                    },
                     Some(command) => match self.check(command).await {
-                        Check::Passed => break TaskStatus::Ok,
+                        Check::Passed => {
+                            match self.stop_hooks(&mut stop_hook_active, turns).await {
+                                Some(status) => break status,
+                                None => continue,
+                            }
+                        }
                         Check::Interrupted => break TaskStatus::Interrupted,
                         Check::Failed(report) => {
                             // The agent stopped but the task is not done:
@@ -487,6 +531,7 @@ impl Session {
             return false;
         }
         tracing::info!(session = %self.cfg.session_id, %message, "paused for the budget");
+        self.notify(message.clone());
         self.emit(Event::BudgetPaused { message }).await;
         let mut recheck = tokio::time::interval(BUDGET_RECHECK);
         recheck.tick().await;
@@ -569,6 +614,9 @@ impl Session {
             }
             return;
         };
+        if !self.pre_compact_hooks(on_demand, focus).await {
+            return;
+        }
         let request = compact::summary_request(
             &self.cfg.model,
             &self.history[..at],
@@ -896,6 +944,17 @@ impl Session {
                 }
                 Ok(ready) => ready,
             };
+            let allowed = match self.pre_tool_hooks(call, &input).await {
+                hook_calls::PreTool::Go { allowed } => allowed,
+                hook_calls::PreTool::Blocked(output) => {
+                    results[i] = Some(output);
+                    continue;
+                }
+                hook_calls::PreTool::Interrupted => {
+                    interrupted = true;
+                    break;
+                }
+            };
             let verdict = gate(
                 &self.cfg.permissions,
                 self.cfg.mode,
@@ -904,6 +963,11 @@ impl Session {
                 &input,
                 &self.cfg.workspace,
             );
+            let verdict = match verdict {
+                // A hook's "allow" skips the question; deny rules stand.
+                Gate::Ask { .. } if allowed => Gate::Run,
+                other => other,
+            };
             let verdict = match verdict {
                 Gate::Run | Gate::Ask { .. }
                     if self.planning && matches!(tool.kind(), ToolKind::Edit | ToolKind::Exec) =>
@@ -1054,6 +1118,7 @@ impl Session {
             always: always.clone(),
         })
         .await;
+        self.notify(format!("Tandem needs your permission to use {}", call.name));
         loop {
             match self.ops.recv().await {
                 Some(Op::Approval { call_id, decision }) if call_id == call.id => {
@@ -1126,11 +1191,11 @@ impl Session {
                 let call_id = calls[i].id.clone();
                 async move {
                     let started = Instant::now();
-                    let output = tool.run(input, &ctx).await;
+                    let output = tool.run(input.clone(), &ctx).await;
                     if let Some(tracker) = &tracker {
                         tracker.end_call(&call_id, &output.changed);
                     }
-                    (i, output, started.elapsed())
+                    (i, output, started.elapsed(), input)
                 }
             })
             .collect();
@@ -1149,9 +1214,12 @@ impl Session {
                 _ = tokio::time::sleep(TOOL_GRACE), if interrupted => return false,
             }
         };
-        for (i, mut output, duration) in done {
+        for (i, mut output, duration, input) in done {
             self.cfg.redactor.redact_in_place(&mut output.text);
             output.text = cap_middle(&output.text, self.cfg.tool_output_cap);
+            if !interrupted && !self.post_tool_hooks(&calls[i], &input, &mut output).await {
+                interrupted = true;
+            }
             if let Some(plan) = output.plan.clone() {
                 self.emit(Event::PlanUpdated(plan)).await;
             }

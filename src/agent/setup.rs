@@ -18,6 +18,7 @@ use crate::config::{Config, PaneConfig};
 use crate::exec::sandbox::{self, SandboxMode, SandboxPolicy};
 use crate::exec::secrets::SecretPolicy;
 use crate::exec::{ApprovalMode, Permissions};
+use crate::hooks::Hooks;
 use crate::mcp::McpHub;
 use crate::provider::{ModelClient, ReasoningEffort};
 use crate::quota::Meter;
@@ -151,6 +152,17 @@ pub fn mcp_hub(
     (hub, notes)
 }
 
+/// The hooks of the configuration and of Claude's settings files (home
+/// from `$HOME`), and the start-up notes about them (what was imported,
+/// project hooks held back until the project is trusted, broken files)
+/// for the front end to show.
+pub fn hooks(config: &Config, workspace: &Path) -> (Arc<Hooks>, Vec<String>) {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let (hooks, notes) =
+        crate::hooks::load(config, workspace, home.as_deref(), secret_policy(config));
+    (Arc::new(hooks), notes)
+}
+
 /// The model a pane uses: the flag, else the pane's configured model when the
 /// pane uses this provider, else the provider's default model.
 pub fn resolve_model(
@@ -192,6 +204,8 @@ pub struct SessionParams {
     pub transcript: Option<Arc<Transcript>>,
     /// The process's MCP servers, whose tools the session offers.
     pub mcp: Option<Arc<McpHub>>,
+    /// The hooks ([`hooks`]), shared by the sessions of a process.
+    pub hooks: Arc<Hooks>,
 }
 
 /// A complete session configuration: persona prompt with the instruction
@@ -247,5 +261,6 @@ pub fn session_config(config: &Config, config_dir: &Path, params: SessionParams)
         meter: params.meter,
         transcript: params.transcript,
         instructions,
+        hooks: params.hooks,
     }
 }

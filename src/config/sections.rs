@@ -38,7 +38,9 @@ pub struct ProjectConfig {
 pub struct HookDef {
     /// For tool events: a regular expression over the tool name
     /// (`shell|edit_file`, `mcp__github__.*`); absent, empty or `*`: every
-    /// tool. Ignored for other events.
+    /// tool. On `session_start` it matches the source (`startup`,
+    /// `resume`, `clear`), on `pre_compact` the trigger (`manual`,
+    /// `auto`); ignored for other events.
     #[serde(default)]
     pub matcher: Option<String>,
     /// Run with `sh -c` in the workspace, the event as JSON on stdin.

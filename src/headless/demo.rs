@@ -96,6 +96,8 @@ pub fn run_demo(json: bool, keep: bool) -> i32 {
         until: None,
         permissions: crate::exec::Permissions::default(),
         sandbox,
+        // The demo shows the agent, not the user's own scripts.
+        hooks: Default::default(),
         config,
         dirs,
     });

@@ -14,5 +14,7 @@ pub const MAX_TURNS: i32 = 4;
 /// A budget (`[budget]` in config.toml) is spent; the task stopped before
 /// its next model call.
 pub const BUDGET: i32 = 5;
+/// A `user_prompt_submit` hook blocked the prompt; nothing was sent.
+pub const BLOCKED: i32 = 6;
 /// Interrupted by Ctrl-C / SIGINT (128 + 2, as shells report it).
 pub const INTERRUPTED: i32 = 130;

@@ -151,6 +151,19 @@ impl<W: Write, E: Write> Renderer<W, E> {
             }),
             Event::StreamReset => json!({"type": "stream.reset"}),
             Event::Error { message } => json!({"type": "error", "message": message}),
+            Event::Hook {
+                event: hook_event,
+                command,
+                tool,
+                outcome,
+            } => json!({
+                "type": "hook",
+                "event": hook_event,
+                "command": command,
+                "tool": tool,
+                "outcome": outcome,
+                "message": event.hook_line(),
+            }),
             Event::BudgetPaused { message } => json!({"type": "budget.paused", "message": message}),
             Event::BudgetResumed => json!({"type": "budget.resumed"}),
             Event::Compacted { summarised, kept } => {
@@ -181,11 +194,15 @@ impl<W: Write, E: Write> Renderer<W, E> {
                 "status": match status {
                     TaskStatus::Ok => "ok",
                     TaskStatus::Interrupted => "interrupted",
-                    TaskStatus::Error | TaskStatus::MaxTurns | TaskStatus::Budget => "error",
+                    TaskStatus::Error
+                    | TaskStatus::MaxTurns
+                    | TaskStatus::Budget
+                    | TaskStatus::Blocked => "error",
                 },
                 "reason": match status {
                     TaskStatus::MaxTurns => Some("max_turns"),
                     TaskStatus::Budget => Some("budget"),
+                    TaskStatus::Blocked => Some("blocked_by_hook"),
                     _ => None,
                 },
                 "turns": turns,
@@ -276,6 +293,13 @@ impl<W: Write, E: Write> Renderer<W, E> {
             Event::Error { message } => {
                 self.end_line()?;
                 writeln!(self.err, "tandem: error: {message}")?;
+            }
+            Event::Hook { .. } => {
+                self.end_line()?;
+                if let Some(line) = event.hook_line() {
+                    writeln!(self.out, "{line}")?;
+                }
+                self.out.flush()?;
             }
             Event::CheckResult { .. } => {
                 self.end_line()?;

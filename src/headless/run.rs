@@ -18,6 +18,7 @@ use crate::config::providers::{default_headless_provider, resolve};
 use crate::exec::sandbox::SandboxMode;
 use crate::exec::secrets;
 use crate::exec::{ApprovalMode, Permissions};
+use crate::hooks::Hooks;
 use crate::paths::Dirs;
 use crate::provider::{HttpClientConfig, HttpModelClient, ReasoningEffort, Wire};
 use crate::quota::{Meter, PriceTable};
@@ -91,6 +92,8 @@ pub(crate) struct RunSpec {
     pub until: Option<String>,
     pub permissions: Permissions,
     pub sandbox: SandboxLaunch,
+    /// The hooks ([`setup::hooks`]).
+    pub hooks: Arc<Hooks>,
     pub config: Config,
     pub dirs: Dirs,
 }
@@ -301,6 +304,10 @@ fn prepare(opts: ExecOptions) -> anyhow::Result<(RunSpec, Option<Worktree>)> {
     for warning in warnings {
         eprintln!("tandem: warning: {warning}");
     }
+    let (hooks, notes) = setup::hooks(&config, &workspace);
+    for note in notes {
+        eprintln!("tandem: hooks: {note}");
+    }
     Ok((
         RunSpec {
             backend,
@@ -315,6 +322,7 @@ fn prepare(opts: ExecOptions) -> anyhow::Result<(RunSpec, Option<Worktree>)> {
             output_last_message: opts.output_last_message,
             permissions,
             sandbox,
+            hooks,
             config,
             dirs,
         },
@@ -405,6 +413,7 @@ async fn drive(spec: RunSpec) -> i32 {
             meter: meter.clone(),
             transcript: transcript.clone(),
             mcp,
+            hooks: spec.hooks,
         },
     ));
     let task = match spec.until {
@@ -477,5 +486,6 @@ async fn drive(spec: RunSpec) -> i32 {
         TaskStatus::Interrupted => exit::INTERRUPTED,
         TaskStatus::MaxTurns => exit::MAX_TURNS,
         TaskStatus::Budget => exit::BUDGET,
+        TaskStatus::Blocked => exit::BLOCKED,
     }
 }

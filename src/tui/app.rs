@@ -248,9 +248,10 @@ impl PaneSlot {
                 self.task_started = None;
                 self.status = match status {
                     TaskStatus::Error | TaskStatus::MaxTurns => PaneStatus::Error,
-                    TaskStatus::Ok | TaskStatus::Interrupted | TaskStatus::Budget => {
-                        PaneStatus::Idle
-                    }
+                    TaskStatus::Ok
+                    | TaskStatus::Interrupted
+                    | TaskStatus::Budget
+                    | TaskStatus::Blocked => PaneStatus::Idle,
                 };
             }
             _ => {}

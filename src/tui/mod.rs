@@ -30,8 +30,8 @@
 //! | `theme` | themes and colour-depth fallback |
 
 pub mod app;
-mod app_mcp;
 mod app_commands;
+mod app_mcp;
 pub mod app_memory;
 mod app_quota;
 mod app_review;

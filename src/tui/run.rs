@@ -42,6 +42,7 @@ use crate::config::providers::resolve;
 use crate::diff::{Algorithm, DiffOptions};
 use crate::exec::secrets;
 use crate::exec::{ApprovalMode, Permissions};
+use crate::hooks::{HookEvent, Hooks};
 use crate::mcp::McpHub;
 use crate::paths::Dirs;
 use crate::provider::HttpModelClient;
@@ -103,6 +104,11 @@ struct Launcher {
     workspace: PathBuf,
     permissions: Permissions,
     sandbox: SandboxLaunch,
+    /// The hooks of every session the workbench starts.
+    hooks: Arc<Hooks>,
+    /// The tasks of the sessions started, awaited at exit (briefly, only
+    /// when there are `session_end` hooks to let finish).
+    session_tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// The shared change tracker; `None` when `[review] track` is off or it
     /// could not start (the reason is shown in the Chat pane).
     tracker: Option<Arc<Tracker>>,
@@ -172,8 +178,12 @@ impl Launcher {
                 meter: Some(self.meter.clone()),
                 transcript: self.transcript.clone(),
                 mcp: Some(self.mcp.clone()),
+                hooks: self.hooks.clone(),
             },
         ));
+        if let Ok(mut tasks) = self.session_tasks.lock() {
+            tasks.push(session.task);
+        }
         Ok(Started {
             ops: session.ops,
             events: session.events,
@@ -217,8 +227,12 @@ impl Launcher {
                 // MCP servers work on the main workspace, not the run's
                 // worktree: a worktree run has none.
                 mcp: None,
+                hooks: self.hooks.clone(),
             },
         ));
+        if let Ok(mut tasks) = self.session_tasks.lock() {
+            tasks.push(session.task);
+        }
         Ok(Started {
             ops: session.ops,
             events: session.events,
@@ -278,6 +292,8 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         .context("cannot start the async runtime")?;
     let mut warnings: Vec<String> = warnings;
     warnings.extend(theme_warning);
+    let (hooks, hook_notes) = setup::hooks(&config, &workspace);
+    warnings.extend(hook_notes.into_iter().map(|n| format!("hooks: {n}")));
     let (tracker, tracker_events) = if config.review.track {
         match start_tracker(&dirs, &workspace, &config) {
             Ok((tracker, events)) => (Some(tracker), Some(events)),
@@ -324,6 +340,8 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         workspace: workspace.clone(),
         permissions,
         sandbox,
+        hooks,
+        session_tasks: Default::default(),
         tracker,
     };
     let code = runtime.block_on(async move {
@@ -370,6 +388,16 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         };
         let code = event_loop(&mut app, channels, &launcher, mouse).await;
         let after_exit = app.after_exit;
+        // The sessions were told to shut down: let their session_end hooks
+        // finish, within the hooks' timeout.
+        if let Some(limit) = launcher.hooks.longest_timeout(HookEvent::SessionEnd) {
+            let tasks = launcher
+                .session_tasks
+                .lock()
+                .map(|mut t| std::mem::take(&mut *t))
+                .unwrap_or_default();
+            let _ = tokio::time::timeout(limit, futures_util::future::join_all(tasks)).await;
+        }
         // Calls recorded in the last moments are still being written.
         let meter = launcher.meter.clone();
         let transcript = launcher.transcript.clone();

@@ -34,6 +34,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 
 use crate::agent::{Event, TaskStatus};
+use crate::hooks::HookOutcome;
 use crate::provider::Usage;
 use crate::tools::PlanStep;
 use crate::tui::theme::Theme;
@@ -298,6 +299,20 @@ impl History {
                 ),
                 NoticeKind::Info,
             ),
+            Event::Hook { outcome, .. } => {
+                self.close_streams();
+                let kind = match outcome {
+                    HookOutcome::Allowed { .. } | HookOutcome::AddedContext { .. } => {
+                        NoticeKind::Info
+                    }
+                    HookOutcome::Blocked { .. }
+                    | HookOutcome::Failed { .. }
+                    | HookOutcome::TimedOut { .. } => NoticeKind::Warning,
+                };
+                if let Some(line) = event.hook_line() {
+                    self.push_notice(line, kind);
+                }
+            }
             Event::CheckResult { passed, .. } => {
                 self.close_streams();
                 let kind = if *passed {
@@ -785,6 +800,7 @@ fn summary_text(status: TaskStatus, turns: u32, total: &Usage) -> String {
         TaskStatus::Interrupted => "interrupted",
         TaskStatus::MaxTurns => "stopped at max turns",
         TaskStatus::Budget => "stopped: budget spent",
+        TaskStatus::Blocked => "blocked by a hook",
     };
     let unit = if turns == 1 { "turn" } else { "turns" };
     format!(

@@ -572,3 +572,29 @@ fn a_pane_with_every_cell_type() {
     h.scroll_to_top();
     insta::assert_snapshot!("every_cell_type_expanded", screen(&mut h, 80, 30));
 }
+
+#[test]
+fn hook_outcomes_are_notices() {
+    let mut h = History::new();
+    h.apply(&Event::Hook {
+        event: "pre_tool_use".into(),
+        command: "./guard.sh".into(),
+        tool: Some("shell".into()),
+        outcome: HookOutcome::Blocked {
+            reason: "no rm".into(),
+        },
+    });
+    h.apply(&Event::Hook {
+        event: "session_start".into(),
+        command: "git status -s".into(),
+        tool: None,
+        outcome: HookOutcome::AddedContext { bytes: 42 },
+    });
+    assert_eq!(
+        rows(&mut h, 80, 10),
+        [
+            "! hook pre_tool_use blocked shell: no rm; the tool did not run",
+            "· hook session_start added 42 bytes of context for the model"
+        ]
+    );
+}
