@@ -352,6 +352,8 @@ pub struct App {
     pub theme: Theme,
     /// Where the user's own themes live (`<config>/themes`), for `/theme`.
     pub theme_dir: Option<std::path::PathBuf>,
+    /// Rows the help overlay is scrolled down (clamped when drawn).
+    pub help_scroll: u16,
     pub quit: bool,
     /// What to do after the workbench closes.
     pub after_exit: Option<AfterExit>,
@@ -420,6 +422,7 @@ impl App {
             overlay: None,
             theme,
             theme_dir: None,
+            help_scroll: 0,
             quit: false,
             after_exit: None,
             local_servers: Vec::new(),
@@ -555,11 +558,23 @@ impl App {
     pub fn on_key(&mut self, key: KeyEvent) {
         if let Some(overlay) = self.overlay {
             match overlay {
-                Overlay::Help => {
-                    if keymap::lookup(Context::Help, &key, true) == Some(Action::CloseOverlay) {
+                Overlay::Help => match keymap::lookup(Context::Help, &key, true) {
+                    Some(Action::CloseOverlay) => {
                         self.overlay = None;
+                        self.help_scroll = 0;
                     }
-                }
+                    Some(Action::ScrollDown) => {
+                        self.help_scroll = self.help_scroll.saturating_add(1)
+                    }
+                    Some(Action::ScrollUp) => self.help_scroll = self.help_scroll.saturating_sub(1),
+                    Some(Action::ScrollPageDown) => {
+                        self.help_scroll = self.help_scroll.saturating_add(10)
+                    }
+                    Some(Action::ScrollPageUp) => {
+                        self.help_scroll = self.help_scroll.saturating_sub(10)
+                    }
+                    _ => {}
+                },
                 Overlay::ConfirmQuit => {
                     self.overlay = None;
                     if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {

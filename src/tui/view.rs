@@ -38,7 +38,9 @@ pub fn draw(app: &mut App, frame: &mut Frame) {
         );
         draw_status(app, status, frame.buffer_mut(), now);
         match app.overlay {
-            Some(Overlay::Help) => draw_help(area, frame.buffer_mut(), app),
+            Some(Overlay::Help) => {
+                app.help_scroll = draw_help(area, frame.buffer_mut(), app);
+            }
             Some(Overlay::ConfirmQuit) => draw_confirm_quit(area, frame.buffer_mut(), &app.theme),
             Some(Overlay::ConfirmRewind) => draw_confirm_rewind(app, area, frame.buffer_mut()),
             Some(Overlay::FirstRun) => {
@@ -75,7 +77,7 @@ pub fn draw(app: &mut App, frame: &mut Frame) {
     }
     draw_status(app, status, frame.buffer_mut(), now);
     match app.overlay {
-        Some(Overlay::Help) => draw_help(area, frame.buffer_mut(), app),
+        Some(Overlay::Help) => app.help_scroll = draw_help(area, frame.buffer_mut(), app),
         Some(Overlay::ConfirmQuit) => draw_confirm_quit(area, frame.buffer_mut(), &app.theme),
         Some(Overlay::ConfirmRewind) => draw_confirm_rewind(app, area, frame.buffer_mut()),
         Some(Overlay::FirstRun) => {
@@ -559,7 +561,9 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 
 /// The help overlay, generated from the keymap and command tables: one
 /// column when it fits, two when the screen is short.
-fn draw_help(area: Rect, buf: &mut Buffer, app: &App) {
+/// Returns the scroll offset drawn: `app.help_scroll`, clamped so the last
+/// rows stay in view.
+fn draw_help(area: Rect, buf: &mut Buffer, app: &App) -> u16 {
     let theme = &app.theme;
     let section = |title: &str, rows: Vec<(String, String)>| -> Vec<Line<'static>> {
         let key_width = rows
@@ -640,18 +644,31 @@ fn draw_help(area: Rect, buf: &mut Buffer, app: &App) {
     let height = columns.iter().map(Vec::len).max().unwrap_or(0) as u16 + 2;
     let rect = centered(area, column_width * columns.len() as u16 + 2, height);
     Clear.render(rect, buf);
+    let hidden = height.saturating_sub(rect.height);
+    let scroll = app.help_scroll.min(hidden);
+    let title = if hidden > 0 {
+        format!(
+            " keys (j/k PgDn/PgUp scroll {}/{} · Esc closes) ",
+            scroll, hidden
+        )
+    } else {
+        " keys (Esc closes) ".to_string()
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Rounded)
         .border_style(theme.border_focused)
-        .title(Span::styled(" keys (Esc closes) ", theme.heading));
+        .title(Span::styled(title, theme.heading));
     let inner = block.inner(rect);
     block.render(rect, buf);
     let constraints = vec![Constraint::Ratio(1, columns.len() as u32); columns.len()];
     let areas = Layout::horizontal(constraints).split(inner);
     for (lines, column) in columns.into_iter().zip(areas.iter()) {
-        Paragraph::new(lines).render(*column, buf);
+        Paragraph::new(lines)
+            .scroll((scroll, 0))
+            .render(*column, buf);
     }
+    scroll
 }
 
 /// The files a rewind restores, and y/n.

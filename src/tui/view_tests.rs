@@ -171,6 +171,36 @@ fn the_help_overlay_lists_every_binding() {
 }
 
 #[test]
+fn a_help_taller_than_the_screen_scrolls_to_its_last_command() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    let mut app = app();
+    app.on_key(KeyEvent::from(KeyCode::F(1)));
+    let first = frame(&mut app, 160, 40);
+    assert!(first.contains("scroll 0/"), "the title says it scrolls");
+    let last = super::composer::COMMANDS.last().unwrap().name;
+    assert!(
+        !first.contains(&format!("/{last} ")),
+        "/{last} is below the fold"
+    );
+    for _ in 0..5 {
+        app.on_key(KeyEvent::from(KeyCode::PageDown));
+    }
+    let end = frame(&mut app, 160, 40);
+    assert!(end.contains(&format!("/{last}")), "{end}");
+    let clamped = app.help_scroll;
+    app.on_key(KeyEvent::from(KeyCode::Char('k')));
+    frame(&mut app, 160, 40);
+    assert_eq!(
+        app.help_scroll,
+        clamped - 1,
+        "one up from the end, not from past it"
+    );
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    assert!(app.overlay.is_none());
+    assert_eq!(app.help_scroll, 0);
+}
+
+#[test]
 fn the_status_bar_shortens_instead_of_wrapping() {
     let mut app = app();
     let wide = frame(&mut app, 160, 10);
