@@ -1,4 +1,5 @@
-//! Headless front end: `tandem exec` (one task, no TUI) and `tandem demo`.
+//! Headless front end: `tandem exec` (one task, no TUI) and `tandem demo
+//! --headless` (the demo's story as text).
 //!
 //! It drives one Run-persona [`Session`](crate::agent::Session) and renders its events as text or
 //! as JSON lines on stdout. Nobody can approve anything here, so calls that
@@ -6,6 +7,7 @@
 //! on. The exit code says how the run ended ([`exit`]).
 
 pub mod demo;
+mod demo_story;
 pub mod doctor;
 pub mod exit;
 pub mod output;

@@ -13,6 +13,7 @@
 //! | `app_quota` | `/budget`: the budgets of this process, seen and changed live |
 //! | `app_runs` | parallel runs in git worktrees: `/run --worktree`, `/runs` (list, show, merge, discard), the queue |
 //! | `app_rewind` | `/rewind`: a pane's conversation (and optionally the files) back to before one of its tasks |
+//! | `demo` | `tandem demo`: the story played in the workbench by a director feeding keys to the app, with a caption box naming each key |
 //! | `app_review` | opening the diff viewer, its keys and actions, the Run summary of changed files |
 //! | `diffview` | the diff viewer: file list, unified / side-by-side diff, lazy highlighting, review keys |
 //! | `run_review` | `/review`: the diff of Run's last task, sent to Chat for findings |
@@ -34,6 +35,7 @@ pub mod app_rewind;
 pub mod app_runs;
 mod app_theme;
 pub mod composer;
+pub mod demo;
 pub mod diffview;
 pub mod highlight;
 pub mod history;
