@@ -136,10 +136,13 @@ async fn play(stage: &Stage, json: bool, speed: f64) -> anyhow::Result<()> {
     narrator.step("Chat reviews Run's changes (/review)", "")?;
     let first = handoff.lines().next().unwrap_or("");
     task(&mut chat, review_request(first, &patch), &mut chat_out).await?;
-    narrator.step(
-        "The end",
-        "Run `tandem demo` in a terminal to watch this in the workbench.",
-    )?;
+    if !json {
+        // JSON readers see the story end with the review's completion.
+        narrator.step(
+            "The end",
+            "Run `tandem demo` in a terminal to watch this in the workbench.",
+        )?;
+    }
     for session in [&chat, &run] {
         let _ = session.ops.send(Op::Shutdown);
     }
