@@ -149,7 +149,11 @@ impl Stage {
             .tempdir()
             .context("cannot create a temp dir for the demo")?;
         let project = root.path().join("project");
-        for dir in [&project, &root.path().join("config"), &root.path().join("state")] {
+        for dir in [
+            &project,
+            &root.path().join("config"),
+            &root.path().join("state"),
+        ] {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }

@@ -90,7 +90,8 @@ impl Narrator {
         self.step += 1;
         let mut out = std::io::stdout().lock();
         if self.json {
-            let line = json!({"type": "demo.step", "step": self.step, "title": title, "text": text});
+            let line =
+                json!({"type": "demo.step", "step": self.step, "title": title, "text": text});
             writeln!(out, "{line}")?;
         } else {
             writeln!(out, "\n━━ {}. {title} ━━", self.step)?;
@@ -247,7 +248,8 @@ fn changes(stage: &Stage) -> anyhow::Result<(String, String)> {
     let mut files: Vec<FileDiff> = Vec::new();
     for (name, before) in demo::original_files() {
         let path = stage.workspace.join(name);
-        let now = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let now =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
         if now != before.as_bytes() {
             files.push(diff_modified(name, before.as_bytes(), &now, &opts));
         }

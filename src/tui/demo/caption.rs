@@ -90,10 +90,18 @@ fn wrapped_rows(text: &str, width: usize) -> usize {
         let need = if used == 0 { len } else { used + 1 + len };
         if need <= width {
             used = need;
-        } else {
-            rows += 1 + len.saturating_sub(1) / width;
-            used = len % width;
+            continue;
         }
+        // The word starts a row (unless this one is still empty); a word
+        // wider than a row is broken over several.
+        if used > 0 {
+            rows += 1;
+        }
+        rows += len.saturating_sub(1) / width;
+        used = match len % width {
+            0 => width,
+            rest => rest,
+        };
     }
     rows
 }

@@ -123,7 +123,12 @@ pub fn story() -> Vec<Step> {
             text: "/review",
             what: "the /review command",
         },
-        press(Enter, none, "Enter", "/review sends Run's diff to Chat for findings"),
+        press(
+            Enter,
+            none,
+            "Enter",
+            "/review sends Run's diff to Chat for findings",
+        ),
         Step::Wait(Until::ChatDone(2)),
         Step::Pause(2000),
         Step::End(
