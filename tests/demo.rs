@@ -188,7 +188,7 @@ impl Drop for Tui {
 #[test]
 fn the_demo_plays_the_whole_story_in_the_workbench_and_q_quits() {
     let home = tempfile::tempdir().unwrap();
-    let mut tui = Tui::start(home.path(), &["demo", "--speed", "25"], 140, 44);
+    let mut tui = Tui::start(home.path(), &["demo", "--speed", "15"], 140, 44);
     tui.wait_in_order(&[
         "This is the Tandem demo",
         "Esc take over",
@@ -214,11 +214,14 @@ fn the_demo_plays_the_whole_story_in_the_workbench_and_q_quits() {
         "That is the story",
         "q quit · any other key",
     ]);
-    // The quota meter moved for both panes.
+    // The quota meter moved for both panes: tokens and a cost.
     let screen = tui.contents();
+    let status = screen.lines().last().unwrap_or("");
     assert!(
-        screen.contains("Chat ") && screen.contains(" tok $0.0"),
-        "{screen}"
+        status.contains("k tok $0.0")
+            && !status.contains("Chat 0 tok")
+            && !status.contains("Run 0 tok"),
+        "{status}"
     );
     tui.send("q");
     assert_eq!(tui.wait_exit(), 0, "q quits with 0");

@@ -12,7 +12,7 @@ use super::director::{Director, State};
 use crate::tui::theme::Theme;
 
 /// The widest the box gets.
-const MAX_WIDTH: u16 = 58;
+const MAX_WIDTH: u16 = 64;
 
 /// The controls line while the demo plays.
 const CONTROLS: &str = "Space pause · +/- speed · Enter skip · Esc take over · q quit";
