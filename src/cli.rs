@@ -71,14 +71,23 @@ struct TuiArgs {
 enum Command {
     /// Run one task without the TUI (for scripts and CI).
     Exec(ExecArgs),
-    /// Watch a scripted model fix a bug in a sample project (no key, no network).
+    /// Watch Chat plan and Run fix two bugs in a sample project, in the
+    /// workbench (no key, no network).
     Demo {
-        /// Print JSON lines instead of text.
+        /// Print the story as text instead of playing it in the workbench
+        /// (also when stdout is not a terminal).
+        #[arg(long)]
+        headless: bool,
+        /// Print the story as JSON lines (implies --headless).
         #[arg(long)]
         json: bool,
         /// Keep the sample project afterwards and print where it is.
         #[arg(long)]
         keep: bool,
+        /// Pace of the story: 2 plays it twice as fast (+ and - change it
+        /// while it plays).
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
     },
     /// Serve a mock model script on loopback (for tests and benchmarks).
     #[command(hide = true)]
@@ -239,7 +248,17 @@ pub fn main() -> i32 {
             prompt: args.prompt,
             worktree: args.worktree,
         }),
-        Some(Command::Demo { json, keep }) => headless::demo::run_demo(json, keep),
+        Some(Command::Demo {
+            headless,
+            json,
+            keep,
+            speed,
+        }) => crate::tui::demo::run(crate::tui::demo::DemoOptions {
+            headless,
+            json,
+            keep,
+            speed,
+        }),
         Some(Command::MockServer { script, port }) => mock_server(&script, port),
         Some(Command::Doctor) => headless::doctor::run(&config),
         Some(Command::Completions { shell }) => {
@@ -341,6 +360,7 @@ fn workbench(t: TuiArgs, resume: Option<Resume>, config: crate::config::ConfigFl
         run_model: t.run_model,
         cwd: t.cwd,
         theme: t.theme,
+        demo: None,
         sandbox: crate::agent::setup::SandboxFlags {
             mode: t.sandbox,
             network: t.network,

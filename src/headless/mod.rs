@@ -1,4 +1,5 @@
-//! Headless front end: `tandem exec` (one task, no TUI) and `tandem demo`.
+//! Headless front end: `tandem exec` (one task, no TUI) and `tandem demo
+//! --headless` (the demo's story as text).
 //!
 //! It drives one Run-persona [`Session`](crate::agent::Session) and renders its events as text or
 //! as JSON lines on stdout. Nobody can approve anything here, so calls that
@@ -7,6 +8,7 @@
 
 mod command;
 pub mod demo;
+mod demo_story;
 pub mod doctor;
 pub mod exit;
 pub mod output;

@@ -14,6 +14,7 @@
 //! | `app_quota` | `/budget`: the budgets of this process, seen and changed live |
 //! | `app_runs` | parallel runs in git worktrees: `/run --worktree`, `/runs` (list, show, merge, discard), the queue |
 //! | `app_rewind` | `/rewind`: a pane's conversation (and optionally the files) back to before one of its tasks |
+//! | `demo` | `tandem demo`: the story played in the workbench by a director feeding keys to the app, with a caption box naming each key |
 //! | `app_review` | opening the diff viewer, its keys and actions, the Run summary of changed files |
 //! | `diffview` | the diff viewer: file list, unified / side-by-side diff, lazy highlighting, review keys |
 //! | `app_commands` | custom slash commands: giving them to the composers and `/help`, running one (its prompt to its pane, on its model) |
@@ -39,6 +40,7 @@ pub mod app_rewind;
 pub mod app_runs;
 mod app_theme;
 pub mod composer;
+pub mod demo;
 pub mod diffview;
 pub mod first_run;
 pub mod highlight;

@@ -82,6 +82,8 @@ pub struct TuiOptions {
     pub cwd: Option<PathBuf>,
     pub theme: Option<String>,
     pub sandbox: SandboxFlags,
+    /// `tandem demo`: its config, dirs and director instead of the user's.
+    pub demo: Option<super::demo::DemoLaunch>,
 }
 
 /// Runs the TUI until the user quits; returns the exit code.
@@ -268,10 +270,17 @@ impl Launcher {
     }
 }
 
-fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
-    let dirs = Dirs::from_env()?;
+fn launch(mut opts: TuiOptions) -> anyhow::Result<i32> {
+    let demo = opts.demo.take();
+    let dirs = match &demo {
+        Some(demo) => demo.dirs.clone(),
+        None => Dirs::from_env()?,
+    };
     let workspace = setup::workspace(opts.cwd.as_deref())?;
-    let config = Config::load(&dirs.config, Some(&repo_root(&workspace)), &opts.config)?;
+    let config = match &demo {
+        Some(demo) => demo.config.clone(),
+        None => Config::load(&dirs.config, Some(&repo_root(&workspace)), &opts.config)?,
+    };
     let (permissions, warnings) = setup::permissions(&config, &workspace)?;
     let sandbox = setup::sandbox_launch(&config, &workspace, opts.sandbox)?;
     let depth = ColorDepth::detect(|k| std::env::var(k).ok());
@@ -292,7 +301,13 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
         .context("cannot start the async runtime")?;
     let mut warnings: Vec<String> = warnings;
     warnings.extend(theme_warning);
-    let (hooks, hook_notes) = setup::hooks(&config, &workspace);
+    let (hooks, hook_notes) = if demo.is_some() {
+        // The demo shows the agents, not the user's own scripts (Claude's
+        // settings in $HOME would otherwise be imported).
+        (Default::default(), Vec::new())
+    } else {
+        setup::hooks(&config, &workspace)
+    };
     warnings.extend(hook_notes.into_iter().map(|n| format!("hooks: {n}")));
     let (tracker, tracker_events) = if config.review.track {
         match start_tracker(&dirs, &workspace, &config) {
@@ -385,6 +400,7 @@ fn launch(opts: TuiOptions) -> anyhow::Result<i32> {
             sessions: [chat_events, worktree_events],
             tracker: tracker_events,
             review,
+            demo: demo.map(|d| d.director),
         };
         let code = event_loop(&mut app, channels, &launcher, mouse).await;
         let after_exit = app.after_exit;
@@ -604,6 +620,8 @@ struct Channels {
     sessions: [Option<mpsc::Receiver<Event>>; 2],
     tracker: Option<mpsc::UnboundedReceiver<TrackerEvent>>,
     review: Option<(ReviewWorker, mpsc::UnboundedReceiver<ReviewDone>)>,
+    /// `tandem demo`'s director, playing the story with keys.
+    demo: Option<super::demo::Director>,
 }
 
 /// Puts `text` on the clipboard with OSC 52 (works over SSH, and in tmux
@@ -625,6 +643,7 @@ async fn event_loop(
         sessions: mut events,
         tracker: mut tracker_events,
         review,
+        mut demo,
     } = channels;
     let (review, mut review_done) = match review {
         Some((worker, done)) => (Some(worker), Some(done)),
@@ -662,7 +681,15 @@ async fn event_loop(
     loop {
         let interval = if urgent { FRAME_INPUT } else { FRAME };
         if dirty && last_frame.elapsed() >= interval {
-            io::stdout().execute_sync(|| term.draw(|f| view::draw(app, f)).map(|_| ()))?;
+            io::stdout().execute_sync(|| {
+                term.draw(|f| {
+                    view::draw(app, f);
+                    if let Some(demo) = &demo {
+                        super::demo::caption::draw(demo, f, &app.theme);
+                    }
+                })
+                .map(|_| ())
+            })?;
             last_frame = Instant::now();
             dirty = false;
             urgent = false;
@@ -671,6 +698,8 @@ async fn event_loop(
             break;
         }
         let next_frame = tokio::time::sleep_until((last_frame + interval).into());
+        let demo_due = demo.as_ref().and_then(|d| d.next_wake());
+        let demo_wake = tokio::time::sleep_until(demo_due.unwrap_or_else(Instant::now).into());
         let wake = {
             let [chat_events, run_events] = &mut events;
             tokio::select! {
@@ -688,6 +717,7 @@ async fn event_loop(
                 event = recv(run_events) => Wake::Session(1, event),
                 _ = tick.tick(), if app.any_busy() || app.flash.is_some() || app.completing() || app.quota_focused => Wake::Tick,
                 _ = next_frame, if dirty => Wake::Frame,
+                _ = demo_wake, if demo_due.is_some() => Wake::Demo,
                 _ = signals.next() => Wake::Signal,
             }
         };
@@ -695,7 +725,10 @@ async fn event_loop(
         urgent |= matches!(wake, Wake::Terminal(_));
         match wake {
             Wake::Terminal(Some(Ok(TermEvent::Key(key)))) if key.kind != KeyEventKind::Release => {
-                app.on_key(key)
+                match demo.as_mut() {
+                    Some(demo) => demo.user_key(app, key, Instant::now()),
+                    None => app.on_key(key),
+                }
             }
             Wake::Terminal(Some(Ok(TermEvent::Paste(text)))) => app.on_paste(&text),
             Wake::Terminal(Some(Ok(TermEvent::Mouse(m)))) => match m.kind {
@@ -817,7 +850,7 @@ async fn event_loop(
                     }
                 }
             }
-            Wake::Frame => {}
+            Wake::Frame | Wake::Demo => {}
         }
         dirty |= !frame_only;
         // Drain whatever else is ready, so one frame shows all of it. The
@@ -832,6 +865,10 @@ async fn event_loop(
                     Err(_) => break,
                 }
             }
+        }
+        // The demo's keys, after the events they may wait for.
+        if let Some(demo) = demo.as_mut() {
+            dirty |= demo.advance(app, Instant::now());
         }
         for effect in app.take_effects() {
             match effect {
@@ -1129,6 +1166,8 @@ enum Wake {
     Mcp(bool),
     Tick,
     Frame,
+    /// A step of `tandem demo` is due.
+    Demo,
     Signal,
 }
 

@@ -186,6 +186,12 @@ impl DiffViewer {
         }
     }
 
+    /// How many files the filter shows (0 until a review with changes
+    /// arrives), so `tandem demo` knows the viewer has something on screen.
+    pub fn shown_files(&self) -> usize {
+        self.visible.len()
+    }
+
     /// The filter in use.
     pub fn filter(&self) -> &Filter {
         &self.filter
