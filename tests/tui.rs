@@ -345,11 +345,9 @@ async fn provider_switches_live_and_help_lists_the_keys() {
         let mut tui = Tui::start(&home_path, &home_path, &env, &[], 160, 48);
         tui.wait_text("anthropic · claude-sonnet-4-5");
         tui.send("\x1bOP");
-        tui.wait_text("keys (Esc closes)");
+        tui.wait_text("Esc closes)");
         tui.send("\x1b");
-        tui.wait_for("the help closed", |s| {
-            !s.contents().contains("keys (Esc closes)")
-        });
+        tui.wait_for("the help closed", |s| !s.contents().contains("Esc closes)"));
         tui.type_line("/provider openai");
         tui.wait_text("now on openai · gpt-5");
         tui.type_line("which api?");
