@@ -127,3 +127,35 @@ async fn an_unreachable_provider_fails_quickly() {
     assert!(line(&stdout, "provider mock").contains("unreachable"));
     assert!(started.elapsed().as_secs() < 20);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_servers_are_started_and_a_broken_one_fails() {
+    let server_bin = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .join("examples/mcp_test_server");
+    assert!(
+        server_bin.exists(),
+        "{} is missing: run `cargo build --examples`",
+        server_bin.display()
+    );
+    let server = mock().await;
+    let home = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "[mcp_servers.good]\ncommand = {:?}\nargs = [\"--stdio\"]\n\
+         [mcp_servers.broken]\ncommand = \"false\"\nstartup_timeout_sec = 3\n",
+        server_bin.display().to_string()
+    );
+    let out = run(doctor(home.path(), &server.base_url(), "sk-good", &extra)).await;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let good = line(&stdout, "mcp good");
+    assert!(
+        good.starts_with("ok") && good.contains("ready, 6 tools"),
+        "{good}"
+    );
+    let broken = line(&stdout, "mcp broken");
+    assert!(broken.starts_with("fail"), "{broken}");
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -5,8 +5,9 @@
 //!
 //! Checks: the terminal (colours, size, tmux, SSH), the configuration
 //! files, every configured provider (reachable, key accepted, models listed;
-//! a few seconds at most, all at once), the sandbox (kernel support and
-//! real escape attempts), the state dir, the usage ledger, and git.
+//! a few seconds at most, all at once), the MCP servers (started and
+//! stopped again), the sandbox (kernel support and real escape attempts),
+//! the state dir, the usage ledger, and git.
 
 use std::path::Path;
 use std::time::Duration;
@@ -91,6 +92,7 @@ pub fn collect(flags: &ConfigFlags, env: &dyn Fn(&str) -> Option<String>) -> Vec
     };
     if let Some(config) = &config {
         checks.extend(providers(config, env));
+        checks.extend(mcp_servers(config, &workspace));
         checks.push(sandbox_mode(config));
     }
     match std::env::current_exe() {
@@ -243,6 +245,61 @@ fn providers(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Vec<Check
             ),
         });
     }
+    checks
+}
+
+/// Every MCP server started as a session would start it (lazy ones too),
+/// each within its startup timeout, then stopped again.
+fn mcp_servers(config: &Config, workspace: &Path) -> Vec<Check> {
+    use crate::mcp::status::ServerState;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return vec![line(
+                ProbeStatus::Fail,
+                "mcp",
+                format!("cannot start the async runtime: {e}"),
+            )];
+        }
+    };
+    let (hub, notes) = crate::agent::setup::mcp_hub(config, workspace, runtime.handle().clone());
+    runtime.block_on(hub.ready());
+    let mut checks: Vec<Check> = hub
+        .snapshot()
+        .into_iter()
+        .map(|server| {
+            let status = match &server.state {
+                ServerState::Ready(_) => ProbeStatus::Ok,
+                ServerState::Failed(_) | ServerState::Invalid(_) => ProbeStatus::Fail,
+                _ => ProbeStatus::Warn,
+            };
+            let detail = format!(
+                "{} ({}, from {})",
+                server.state_text(),
+                server.transport,
+                server.origin
+            );
+            line(status, format!("mcp {}", server.name), detail)
+        })
+        .collect();
+    // Notes about a listed server repeat its line; the others (a broken
+    // .mcp.json) are news.
+    let names: Vec<String> = checks
+        .iter()
+        .map(|c| c.name["mcp ".len()..].to_string())
+        .collect();
+    checks.extend(
+        notes
+            .into_iter()
+            .filter(|n| !names.iter().any(|name| n.contains(name.as_str())))
+            .map(|n| line(ProbeStatus::Warn, "mcp", n)),
+    );
+    drop(hub);
+    runtime.shutdown_timeout(Duration::from_millis(500));
     checks
 }
 
