@@ -15,7 +15,21 @@ use crate::tui::run::Resume;
 
 /// Tandem: an interactive and an autonomous coding agent on one workspace.
 #[derive(Debug, Parser)]
-#[command(name = "tandem", version, about, long_about = None)]
+#[command(
+    name = "tandem",
+    version,
+    about,
+    long_about = None,
+    after_help = "Examples:
+  tandem                                  open the workbench on this directory
+  tandem demo                             watch both agents at work, no key needed
+  tandem --run-model gpt-5-mini -C ~/src/app
+  tandem --profile local                  use the settings of [profiles.local]
+  tandem exec \"make the tests pass\"       one task, no TUI (scripts, CI)
+  tandem doctor                           check terminal, providers, sandbox
+
+Keys in the workbench: F1. Configuration: `tandem config show`."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -70,9 +84,22 @@ struct TuiArgs {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run one task without the TUI (for scripts and CI).
+    #[command(after_help = "Examples:
+  tandem exec \"fix the failing test in src/parse.rs\"
+  tandem exec - < task.md                          the task from a file
+  tandem exec --json --until \"cargo test\" \"make the tests pass\"
+  tandem exec --worktree --provider anthropic \"add a --verbose flag\"
+  tandem exec \"/review-pr 42\"                    a custom command
+
+Exit codes: 0 done, 1 failure, 2 usage or config error, 3 provider failed,
+4 max turns, 5 budget spent, 6 blocked by a hook, 130 interrupted.")]
     Exec(ExecArgs),
     /// Watch Chat plan and Run fix two bugs in a sample project, in the
     /// workbench (no key, no network).
+    #[command(after_help = "Examples:
+  tandem demo                  play it (Space pauses, + and - change the pace, Esc takes over)
+  tandem demo --speed 3        faster
+  tandem demo --headless       the same story as text (CI, screen readers)")]
     Demo {
         /// Print the story as text instead of playing it in the workbench
         /// (also when stdout is not a terminal).
@@ -101,6 +128,10 @@ enum Command {
     },
     /// Show what the models cost: calls, tokens and USD from the usage
     /// ledger, per model, pane or day.
+    #[command(after_help = "Examples:
+  tandem usage                          this month, per model
+  tandem usage --by day --since 2026-11-01
+  tandem usage --by pane --json | jq .total")]
     Usage {
         /// First day counted, YYYY-MM-DD (default: the first of this month).
         #[arg(long, value_name = "DATE")]
@@ -114,12 +145,18 @@ enum Command {
     },
     /// Show the effective configuration, each value with the file it comes
     /// from (secrets redacted).
+    #[command(after_help = "Examples:
+  tandem config show
+  tandem config show --profile local -c ui.theme=light")]
     Config {
         #[command(subcommand)]
         action: ConfigAction,
     },
     /// List the recorded sessions, newest first: when, workspace, first
     /// prompt, cost and id.
+    #[command(after_help = "Examples:
+  tandem sessions
+  tandem sessions --json | jq '.[0].id'")]
     Sessions {
         /// Print one JSON array instead of a table.
         #[arg(long)]
@@ -127,6 +164,10 @@ enum Command {
     },
     /// Open the workbench on a saved session: both panes' conversations
     /// come back and go on with the provider (`tandem sessions` lists ids).
+    #[command(after_help = "Examples:
+  tandem resume                 the latest session of this directory
+  tandem resume 6745a1f2-0c3e9b1d
+  tandem --continue             the same as `tandem resume`")]
     Resume {
         /// The session id; absent: the latest session of this workspace.
         id: Option<String>,
@@ -137,6 +178,9 @@ enum Command {
     /// config files, each provider (reachable, key accepted), the sandbox
     /// (Landlock, seccomp, real escape attempts), state dir, ledger, git.
     /// Exit 1 when a check fails.
+    #[command(after_help = "Examples:
+  tandem doctor
+  tandem doctor --profile relay      check the providers a profile uses")]
     Doctor,
     /// Print a completion script for your shell.
     ///

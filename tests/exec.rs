@@ -406,6 +406,26 @@ fn version_is_printed() {
 }
 
 #[test]
+fn every_help_shows_examples() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [
+        &["--help"][..],
+        &["exec", "--help"],
+        &["demo", "--help"],
+        &["usage", "--help"],
+        &["config", "--help"],
+        &["sessions", "--help"],
+        &["resume", "--help"],
+        &["doctor", "--help"],
+    ] {
+        let out = tandem(home.path()).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("Examples:\n  tandem"), "{args:?}:\n{text}");
+    }
+}
+
+#[test]
 fn completion_scripts_are_valid_and_know_the_subcommands() {
     let home = tempfile::tempdir().unwrap();
     let out = tandem(home.path())
