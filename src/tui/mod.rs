@@ -46,6 +46,7 @@ pub mod first_run;
 pub mod highlight;
 pub mod history;
 pub mod keymap;
+pub mod keys_doc;
 pub mod markdown;
 pub mod notify;
 pub mod quota_view;

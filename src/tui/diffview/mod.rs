@@ -105,6 +105,9 @@ pub enum Filter {
 /// The viewer's state.
 pub struct DiffViewer {
     snapshot: Arc<ReviewSnapshot>,
+    /// A review has arrived from the worker: before that, an empty list
+    /// means "not read yet", not "nothing changed".
+    loaded: bool,
     filter: Filter,
     /// Indices into the snapshot's files that the filter shows.
     visible: Vec<usize>,
@@ -139,6 +142,7 @@ impl DiffViewer {
                 coarse: false,
                 truncated: false,
             }),
+            loaded: false,
             filter: Filter::All,
             visible: Vec::new(),
             selected: 0,
@@ -159,6 +163,7 @@ impl DiffViewer {
     /// Replaces the review (after a refresh), keeping the selected file and
     /// position when they still exist.
     pub fn set_snapshot(&mut self, snapshot: Arc<ReviewSnapshot>) {
+        self.loaded = true;
         let before = self.position();
         let old_list_index = self.selected;
         self.snapshot = snapshot;

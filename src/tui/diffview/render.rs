@@ -51,6 +51,10 @@ pub(crate) fn draw(v: &mut DiffViewer, area: Rect, buf: &mut Buffer, theme: &The
     if body.height == 0 {
         return;
     }
+    if !v.loaded {
+        draw_message(body, buf, &[("Reading the changes…", theme.dim)]);
+        return;
+    }
     if v.snapshot.files.is_empty() {
         draw_message(
             body,

@@ -252,6 +252,17 @@ fn the_file_list_shows_status_counts_origins_and_review_state() {
 #[test]
 fn an_empty_review_says_where_changes_come_from() {
     let mut v = DiffViewer::new();
+    let before = frame(&mut v, 100, 24);
+    assert!(
+        before.contains("Reading the changes") && !before.contains("No changes"),
+        "nothing is claimed before the first review arrives"
+    );
+    v.set_snapshot(Arc::new(ReviewSnapshot {
+        mode: ReviewMode::Plain,
+        files: Vec::new(),
+        coarse: false,
+        truncated: false,
+    }));
     let text = frame(&mut v, 100, 24);
     assert!(text.contains("No changes to review."));
     assert!(text.contains("Changes the agents (or you) make in the workspace appear here."));
