@@ -16,7 +16,7 @@ pub mod show;
 
 pub use layers::ConfigFlags;
 pub use sections::{
-    HookDef, HookLayer, HooksSection, InstructionsConfig, McpServerConfig, McpStartup,
+    HookDef, HookLayer, HooksSection, HostConfig, InstructionsConfig, McpServerConfig, McpStartup,
     ProjectConfig,
 };
 
@@ -55,6 +55,9 @@ pub struct Config {
     #[serde(default)]
     pub relays: BTreeMap<String, RelayDef>,
     pub instructions: InstructionsConfig,
+    /// Hosted terminal agents (`[host]`): the prefix key and the metering
+    /// proxy.
+    pub host: HostConfig,
     #[serde(default)]
     pub project: ProjectConfig,
     /// MCP servers by name (`[mcp_servers.NAME]`), merged key by key like
@@ -136,6 +139,10 @@ pub struct PaneConfig {
     /// Reasoning effort of this pane; absent: `[agent] reasoning`.
     #[serde(default)]
     pub reasoning: Option<crate::provider::ReasoningEffort>,
+    /// Host this terminal program in the pane instead of Tandem's own
+    /// agent: `"claude"`, `"codex"` (presets) or any command line.
+    #[serde(default)]
+    pub host: Option<String>,
 }
 
 impl Config {

@@ -146,3 +146,25 @@ fn default_tool_timeout() -> u64 {
 fn default_true() -> bool {
     true
 }
+
+/// Hosted terminal agents (`[host]`; a pane hosts one with `[panes.X]
+/// host = "claude"`): how Tandem's own keys are reached while the program
+/// has the keyboard, and the loopback proxy that meters its model calls.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostConfig {
+    /// The key that reaches Tandem instead of the hosted program (then the
+    /// next key is Tandem's: Tab, Ctrl-G, Ctrl-Q, ...). Written like
+    /// `ctrl-]`, `ctrl-a`, `f12`.
+    pub prefix_key: String,
+    /// Point hosted programs at a metering proxy on loopback, so their
+    /// tokens and cost go to the same ledger and budget as Tandem's agents.
+    pub proxy: bool,
+    /// The provider (from `[providers]`) the proxy forwards Anthropic-style
+    /// requests to (Claude Code); its key, if set, is injected by the proxy
+    /// so the program never sees it.
+    pub anthropic_upstream: String,
+    /// The provider the proxy forwards OpenAI-style requests to (Codex and
+    /// others).
+    pub openai_upstream: String,
+}
