@@ -6,17 +6,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tandem::agent::compact::CompactPolicy;
-use tandem::agent::session::new_session_id;
 use tandem::agent::{
     ApprovalDecision, Event, Op, Pane, Session, SessionConfig, SessionHandle, TaskStatus,
 };
-use tandem::exec::secrets::Redactor;
 use tandem::exec::{ApprovalMode, Permissions, RuleLists};
 use tandem::mockserver::{MockServer, Script};
-use tandem::provider::{HttpClientConfig, HttpModelClient, Wire};
+use tandem::provider::{HttpModelClient, Wire};
 use tandem::quota::{BudgetConfig, Meter, PriceTable};
-use tandem::tools::{Registry, ShellSettings};
 use tandem::workspace::{ChangeLog, CheckpointOptions, Checkpoints, Tracker, TrackerOptions};
 
 async fn session(
@@ -47,42 +43,18 @@ async fn session_with(
     let server = MockServer::start(Script::from_toml_str(script).unwrap())
         .await
         .unwrap();
-    let client = HttpModelClient::new(HttpClientConfig {
-        provider: "mock".into(),
-        wire: Wire::Anthropic,
-        base_url: server.base_url(),
-        api_key: Some("k".into()),
-        env_key: None,
-        headers: Vec::new(),
-        max_retries: 2,
-        idle_timeout: Duration::from_secs(5),
-    })
-    .unwrap();
+    let client = HttpModelClient::new(server.client_config(Wire::Anthropic)).unwrap();
     let mut config = SessionConfig {
-        session_id: new_session_id(),
-        pane: Pane::Chat,
-        client: Arc::new(client),
-        model: "mock-model".into(),
         mode,
-        workspace: workspace.canonicalize().unwrap(),
-        max_turns: 10,
-        max_output_tokens: 1024,
-        reasoning: None,
-        tool_output_cap: 4096,
         can_approve,
         live_output: true,
         system_prompt: "test".into(),
-        tools: Registry::core(),
-        shell: Arc::new(ShellSettings::default()),
-        redactor: Arc::new(Redactor::default()),
         permissions,
-        tracker: None,
-        meter: None,
-        context_window: None,
-        compact: CompactPolicy::default(),
-        transcript: None,
-        instructions: Default::default(),
-        hooks: Default::default(),
+        ..SessionConfig::basic(
+            Arc::new(client),
+            "mock-model",
+            workspace.canonicalize().unwrap(),
+        )
     };
     customize(&mut config);
     let handle = Session::spawn(config);

@@ -8,14 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use tandem::agent::compact::CompactPolicy;
-use tandem::agent::session::new_session_id;
-use tandem::agent::{Event, Op, Pane, Session, SessionConfig, SessionHandle};
-use tandem::exec::secrets::Redactor;
-use tandem::exec::{ApprovalMode, Permissions};
+use tandem::agent::{Event, Op, Session, SessionConfig, SessionHandle};
 use tandem::mockserver::{MockServer, Script};
 use tandem::provider::{HttpClientConfig, HttpModelClient, Wire};
-use tandem::tools::{Registry, ShellSettings};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tandem");
 
@@ -149,41 +144,19 @@ async fn exec_refuses_a_command_whose_file_is_broken() {
 
 async fn session(server: &MockServer, workspace: &Path) -> SessionHandle {
     let client = HttpModelClient::new(HttpClientConfig {
-        provider: "mock".into(),
-        wire: Wire::Anthropic,
-        base_url: server.base_url(),
-        api_key: Some("k".into()),
-        env_key: None,
-        headers: Vec::new(),
         max_retries: 0,
-        idle_timeout: Duration::from_secs(5),
+        ..server.client_config(Wire::Anthropic)
     })
     .unwrap();
     Session::spawn(SessionConfig {
-        session_id: new_session_id(),
-        pane: Pane::Chat,
-        client: Arc::new(client),
-        model: "session-model".into(),
-        mode: ApprovalMode::Suggest,
-        workspace: workspace.canonicalize().unwrap(),
         max_turns: 3,
-        max_output_tokens: 1024,
-        reasoning: None,
-        tool_output_cap: 4096,
         can_approve: false,
-        live_output: false,
         system_prompt: "test".into(),
-        tools: Registry::core(),
-        shell: Arc::new(ShellSettings::default()),
-        redactor: Arc::new(Redactor::default()),
-        permissions: Permissions::default(),
-        tracker: None,
-        meter: None,
-        context_window: None,
-        compact: CompactPolicy::default(),
-        transcript: None,
-        instructions: Default::default(),
-        hooks: Default::default(),
+        ..SessionConfig::basic(
+            Arc::new(client),
+            "session-model",
+            workspace.canonicalize().unwrap(),
+        )
     })
 }
 

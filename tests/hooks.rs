@@ -8,17 +8,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tandem::agent::compact::CompactPolicy;
-use tandem::agent::session::new_session_id;
 use tandem::agent::{
     ApprovalDecision, Event, Op, Pane, Session, SessionConfig, SessionHandle, TaskStatus,
 };
-use tandem::exec::secrets::{Redactor, SecretPolicy};
+use tandem::exec::secrets::SecretPolicy;
 use tandem::exec::{ApprovalMode, Permissions, RuleLists};
 use tandem::hooks::{Hook, HookEvent, HookOutcome, Hooks, compile_matcher};
 use tandem::mockserver::{MockServer, Script};
 use tandem::provider::{HttpClientConfig, HttpModelClient, Wire};
-use tandem::tools::{Registry, ShellSettings};
 
 /// A hook of `event` running `command`, matching `matcher`.
 fn hook(event: HookEvent, matcher: Option<&str>, command: &str, timeout_secs: u64) -> Hook {
@@ -52,41 +49,20 @@ async fn start(
         .await
         .unwrap();
     let client = HttpModelClient::new(HttpClientConfig {
-        provider: "mock".into(),
-        wire: Wire::Anthropic,
-        base_url: server.base_url(),
-        api_key: Some("k".into()),
-        env_key: None,
-        headers: Vec::new(),
         max_retries: 0,
-        idle_timeout: Duration::from_secs(5),
+        ..server.client_config(Wire::Anthropic)
     })
     .unwrap();
     let mut config = SessionConfig {
-        session_id: new_session_id(),
         pane: Pane::Run,
-        client: Arc::new(client),
-        model: "mock-model".into(),
         mode,
-        workspace: workspace.canonicalize().unwrap(),
-        max_turns: 10,
-        max_output_tokens: 1024,
-        reasoning: None,
-        tool_output_cap: 4096,
-        can_approve: true,
-        live_output: false,
         system_prompt: "test".into(),
-        tools: Registry::core(),
-        shell: Arc::new(ShellSettings::default()),
-        redactor: Arc::new(Redactor::default()),
-        permissions: Permissions::default(),
-        tracker: None,
-        meter: None,
-        context_window: None,
-        compact: CompactPolicy::default(),
-        transcript: None,
-        instructions: Default::default(),
         hooks: Arc::new(Hooks::new(hooks, SecretPolicy::default())),
+        ..SessionConfig::basic(
+            Arc::new(client),
+            "mock-model",
+            workspace.canonicalize().unwrap(),
+        )
     };
     customize(&mut config);
     let handle = Session::spawn(config);

@@ -8,17 +8,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tandem::agent::compact::CompactPolicy;
 use tandem::agent::prompt::system_prompt;
-use tandem::agent::session::new_session_id;
 use tandem::agent::{Event, Op, Pane, Session, SessionConfig};
 use tandem::config::InstructionsConfig;
 use tandem::config::instructions::{InstructionFile, Level, UserDirs, discover};
-use tandem::exec::secrets::Redactor;
-use tandem::exec::{ApprovalMode, Permissions};
+use tandem::exec::ApprovalMode;
 use tandem::mockserver::{MockServer, Script};
 use tandem::provider::{HttpClientConfig, HttpModelClient, Wire};
-use tandem::tools::{Registry, ShellSettings};
 
 fn caps(file: usize, total: usize) -> InstructionsConfig {
     InstructionsConfig {
@@ -244,41 +240,17 @@ async fn a_subdirectory_file_reaches_the_model_once_with_the_first_tool_result_t
         .await
         .unwrap();
     let client = HttpModelClient::new(HttpClientConfig {
-        provider: "mock".into(),
-        wire: Wire::Anthropic,
-        base_url: server.base_url(),
-        api_key: Some("k".into()),
-        env_key: None,
-        headers: Vec::new(),
         max_retries: 0,
-        idle_timeout: Duration::from_secs(5),
+        ..server.client_config(Wire::Anthropic)
     })
     .unwrap();
     let config = SessionConfig {
-        session_id: new_session_id(),
         pane: Pane::Run,
-        client: Arc::new(client),
-        model: "mock-model".into(),
         mode: ApprovalMode::FullAuto,
-        workspace: w.root.clone(),
-        max_turns: 10,
-        max_output_tokens: 1024,
-        reasoning: None,
-        tool_output_cap: 4096,
         can_approve: false,
-        live_output: false,
         system_prompt: system_prompt(Pane::Run, ApprovalMode::FullAuto, &w.root, set.files()),
-        tools: Registry::core(),
-        shell: Arc::new(ShellSettings::default()),
-        redactor: Arc::new(Redactor::default()),
-        permissions: Permissions::default(),
-        tracker: None,
-        meter: None,
-        context_window: None,
-        compact: CompactPolicy::default(),
-        transcript: None,
         instructions: set,
-        hooks: Default::default(),
+        ..SessionConfig::basic(Arc::new(client), "mock-model", w.root.clone())
     };
     let mut h = Session::spawn(config);
     h.ops.send(Op::UserMessage("look in sub".into())).unwrap();

@@ -10,16 +10,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tandem::agent::compact::CompactPolicy;
-use tandem::agent::session::new_session_id;
 use tandem::agent::{Event, Op, Pane, Session, SessionConfig, TaskStatus};
 use tandem::config::{Config, McpServerConfig};
-use tandem::exec::secrets::{Redactor, SecretPolicy};
+use tandem::exec::secrets::SecretPolicy;
 use tandem::exec::{ApprovalMode, Permissions};
 use tandem::mcp::{McpHub, ServerState};
 use tandem::mockserver::{MockServer, Script};
-use tandem::provider::{HttpClientConfig, HttpModelClient, Wire};
-use tandem::tools::{Registry, ShellSettings, ToolContext, ToolKind, ToolOutput};
+use tandem::provider::{HttpModelClient, Wire};
+use tandem::tools::{Registry, ToolContext, ToolKind, ToolOutput};
 
 /// The example server next to this test binary.
 fn server_binary() -> PathBuf {
@@ -439,42 +437,18 @@ text = "done"
     let model = MockServer::start(Script::from_toml_str(script).unwrap())
         .await
         .unwrap();
-    let client = HttpModelClient::new(HttpClientConfig {
-        provider: "mock".into(),
-        wire: Wire::Anthropic,
-        base_url: model.base_url(),
-        api_key: Some("k".into()),
-        env_key: None,
-        headers: Vec::new(),
-        max_retries: 2,
-        idle_timeout: Duration::from_secs(5),
-    })
-    .unwrap();
+    let client = HttpModelClient::new(model.client_config(Wire::Anthropic)).unwrap();
     let mut handle = Session::spawn(SessionConfig {
-        session_id: new_session_id(),
         pane: Pane::Run,
-        client: Arc::new(client),
-        model: "mock-model".into(),
         mode: ApprovalMode::FullAuto,
-        workspace: dir.path().canonicalize().unwrap(),
-        max_turns: 10,
-        max_output_tokens: 1024,
-        reasoning: None,
-        tool_output_cap: 4096,
         can_approve: false,
-        live_output: false,
         system_prompt: "test".into(),
         tools: Registry::core().with_source(hub.clone()),
-        shell: Arc::new(ShellSettings::default()),
-        redactor: Arc::new(Redactor::default()),
-        permissions: Permissions::default(),
-        tracker: None,
-        meter: None,
-        context_window: None,
-        compact: CompactPolicy::default(),
-        transcript: None,
-        instructions: Default::default(),
-        hooks: Default::default(),
+        ..SessionConfig::basic(
+            Arc::new(client),
+            "mock-model",
+            dir.path().canonicalize().unwrap(),
+        )
     });
     // Sent at once: the first model call waits for the eager server.
     handle.ops.send(Op::UserMessage("use mcp".into())).unwrap();

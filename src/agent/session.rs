@@ -104,6 +104,44 @@ pub struct SessionConfig {
     pub hooks: Arc<Hooks>,
 }
 
+impl SessionConfig {
+    /// A session of `model` through `client` on `workspace` with nothing
+    /// around it: the Chat pane in suggest mode, the core tools, no change
+    /// tracker, meter, transcript, instruction files, hooks or MCP servers,
+    /// and modest limits. For embedding a session and for tests; front ends
+    /// build theirs from the configuration with
+    /// [`crate::agent::setup::session_config`]. Override fields with
+    /// struct-update syntax.
+    pub fn basic(client: Arc<dyn ModelClient>, model: &str, workspace: PathBuf) -> Self {
+        Self {
+            session_id: new_session_id(),
+            pane: Pane::Chat,
+            client,
+            model: model.to_string(),
+            mode: ApprovalMode::Suggest,
+            workspace,
+            max_turns: 10,
+            max_output_tokens: 1024,
+            reasoning: None,
+            tool_output_cap: 4096,
+            can_approve: true,
+            live_output: false,
+            system_prompt: String::new(),
+            tools: Registry::core(),
+            shell: Arc::new(ShellSettings::default()),
+            permissions: Permissions::default(),
+            redactor: Arc::new(Redactor::default()),
+            tracker: None,
+            meter: None,
+            context_window: None,
+            compact: CompactPolicy::default(),
+            transcript: None,
+            instructions: InstructionSet::default(),
+            hooks: Arc::new(Hooks::default()),
+        }
+    }
+}
+
 /// A front end's end of a running session.
 pub struct SessionHandle {
     /// Send [`Op`]s here.

@@ -94,6 +94,22 @@ impl MockServer {
         Ok(MockServer { addr, state, task })
     }
 
+    /// A client configuration for this server over `wire`: provider
+    /// `mock`, key `k`, two retries and a 5 s idle timeout — what tests of
+    /// the real client against the script want.
+    pub fn client_config(&self, wire: crate::provider::Wire) -> crate::provider::HttpClientConfig {
+        crate::provider::HttpClientConfig {
+            provider: "mock".into(),
+            wire,
+            base_url: self.base_url(),
+            api_key: Some("k".into()),
+            env_key: None,
+            headers: Vec::new(),
+            max_retries: 2,
+            idle_timeout: Duration::from_secs(5),
+        }
+    }
+
     /// `http://127.0.0.1:PORT`, without `/v1` (clients append `/v1/...`).
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
