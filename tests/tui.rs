@@ -79,6 +79,10 @@ impl Tui {
         }
         cmd.env("TERM", "xterm-256color");
         cmd.env("TANDEM_HOME", home);
+        // A private HOME: the developer's own ~/.claude settings, commands
+        // and instruction files must not reach the screens under test.
+        cmd.env("HOME", home);
+        cmd.env_remove("CODEX_HOME");
         for (k, v) in env {
             cmd.env(k, v);
         }
