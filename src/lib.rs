@@ -80,6 +80,7 @@ pub mod mcp;
 pub mod mockserver;
 pub mod paths;
 pub mod provider;
+pub mod proxy;
 pub mod quota;
 pub mod store;
 pub mod tools;
