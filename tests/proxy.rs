@@ -291,6 +291,8 @@ async fn a_spent_budget_answers_429_in_each_providers_shape_and_sends_nothing() 
             .await
             .unwrap();
         assert_eq!(resp.status(), 429);
+        assert_eq!(resp.headers()["x-should-retry"], "false");
+        assert_eq!(resp.headers()["x-tandem-budget"], "session_usd");
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["error"]["type"], "insufficient_quota", "{body}");
         assert_eq!(body["error"]["code"], "insufficient_quota", "{body}");
@@ -465,6 +467,14 @@ async fn a_wrong_or_missing_token_is_refused_and_nothing_forwarded() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 404);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown API family `gemini`"),
+        "{body}"
+    );
     assert!(server.requests().is_empty(), "nothing may be forwarded");
     // A second proxy has a different token.
     let other = MeteringProxy::start(upstreams(&server.base_url(), None), None, PANE).unwrap();
@@ -766,4 +776,40 @@ async fn the_proxy_adds_under_a_millisecond_per_chunk() {
         added < 1000,
         "the proxy added {added} µs per chunk (direct {d} µs, proxied {p} µs)"
     );
+}
+
+#[tokio::test]
+async fn dropping_the_proxy_stops_it_and_its_streams() {
+    let script = "[defaults]\ndelay_ms = 100\n\n[[reply]]\nwords = 200\nchunk = 1\n";
+    let server = MockServer::start(Script::from_toml_str(script).unwrap())
+        .await
+        .unwrap();
+    let proxy = MeteringProxy::start(upstreams(&server.base_url(), None), None, PANE).unwrap();
+    let base = proxy.base_url(Family::Anthropic);
+    let http = client();
+    let resp = Call::Messages.send(&http, &base, "k").send().await.unwrap();
+    let mut stream = resp.bytes_stream();
+    stream.next().await.unwrap().unwrap();
+    proxy.shutdown();
+    // The open stream ends (cut) instead of running on...
+    let rest = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut cut = false;
+        while let Some(chunk) = stream.next().await {
+            if chunk.is_err() {
+                cut = true;
+            }
+        }
+        cut
+    })
+    .await
+    .expect("the stream outlived the proxy");
+    assert!(rest, "the stream was cut, not finished");
+    // ...the upstream sees the hang-up, and new connections are refused.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.open_streams() > 0 {
+        assert!(Instant::now() < deadline, "the upstream stream stayed open");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let again = Call::Messages.send(&http, &base, "k").send().await;
+    assert!(again.is_err(), "the proxy still answers after shutdown");
 }

@@ -47,10 +47,10 @@ pub(super) fn unknown_family(segment: &str) -> hyper::Response<ProxyBody> {
 ///
 /// Anthropic gets `rate_limit_error`, the only 429 type it has, with a
 /// `retry-after` (see [`BUDGET_RETRY_AFTER_SECS`]). OpenAI gets
-/// `insufficient_quota`, OpenAI's own "out of money" answer: its SDKs show
-/// the message as is and, unlike `rate_limit_exceeded`, do not retry it in
-/// a fast loop, and Codex stops the turn with a quota notice instead of
-/// burning its retries.
+/// `insufficient_quota`, OpenAI's own "out of money" answer, plus
+/// `x-should-retry: false`: clients treat it as final instead of burning
+/// their few quick retries (which, unlike Claude Code's, are too short to
+/// wait for a raised budget), and the SDKs show the message as is.
 pub(super) fn budget_spent(
     family: Family,
     kind: BudgetKind,
@@ -78,7 +78,11 @@ pub(super) fn budget_spent(
                     "code": "insufficient_quota",
                 },
             });
-            response(StatusCode::TOO_MANY_REQUESTS, &body)
+            let mut resp = response(StatusCode::TOO_MANY_REQUESTS, &body);
+            // The OpenAI SDKs honour this before their status-based retry.
+            resp.headers_mut()
+                .insert("x-should-retry", HeaderValue::from_static("false"));
+            resp
         }
     };
     resp.headers_mut()

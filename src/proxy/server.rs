@@ -67,10 +67,11 @@ async fn handle(
     Ok(forward::forward(&shared, family, &rest, req).await)
 }
 
-/// `/TOKEN/FAMILY/REST` → (`TOKEN`, `FAMILY`, `/REST`); `REST` may be empty.
+/// `/TOKEN/FAMILY/REST` → (`TOKEN`, `FAMILY`, `/REST`); any part may be
+/// empty.
 fn split_path(path: &str) -> Option<(&str, &str, &str)> {
     let path = path.strip_prefix('/')?;
-    let (token, after) = path.split_once('/')?;
+    let (token, after) = path.split_once('/').unwrap_or((path, ""));
     let (family, rest) = match after.find('/') {
         Some(i) => (&after[..i], &after[i..]),
         None => (after, ""),
@@ -100,8 +101,9 @@ mod tests {
             Some(("abc", "anthropic", "/v1/messages"))
         );
         assert_eq!(split_path("/abc/openai"), Some(("abc", "openai", "")));
-        assert_eq!(split_path("/abc"), None);
-        assert_eq!(split_path("/"), None);
+        assert_eq!(split_path("/abc"), Some(("abc", "", "")));
+        assert_eq!(split_path("/"), Some(("", "", "")));
+        assert_eq!(split_path(""), None);
         assert!(same_secret("abcd", "abcd"));
         assert!(!same_secret("abce", "abcd"));
         assert!(!same_secret("abc", "abcd"));
