@@ -365,6 +365,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn starting_outside_a_runtime_is_a_clear_error() {
+        let config = Config::defaults();
+        let none = |_: &str| None;
+        let upstreams = Upstreams {
+            anthropic: resolve_upstream(&config, "anthropic", &none).unwrap(),
+            openai: resolve_upstream(&config, "openai", &none).unwrap(),
+        };
+        let err = MeteringProxy::start(upstreams, None, "chat").unwrap_err();
+        assert!(err.to_string().contains("tokio runtime"), "{err}");
+    }
+
+    #[test]
     fn tokens_are_long_and_differ() {
         let (a, b) = (new_token(), new_token());
         assert_eq!(a.len(), 32);
