@@ -34,6 +34,10 @@
 //!   sessions ──record call, rate limits; "may I call?"──▶ quota::Meter
 //!                                  │ writer thread ─▶ SQLite ledger (WAL)
 //!   status bar meter, quota view ◀─┘ (totals, budgets, snapshot)
+//!
+//!   hosted program (Claude Code, Codex) ──HTTP on 127.0.0.1/TOKEN──▶
+//!     proxy::MeteringProxy ──same bytes──▶ upstream provider (key added)
+//!          └─ usage, rate limits; "may I call?" ──▶ quota::Meter
 //! ```
 //!
 //! | module | owns |
@@ -51,6 +55,7 @@
 //! | [`workspace`] | checkpoints of the work tree in a private shadow git repository under the state dir (never the user's `.git`; `.gitignore`, `.tandemignore`, size limit), file contents at a checkpoint, restore, and attribution of changes to pane, turn and tool (`ChangeLog`); the `tracker` that sessions and a debounced file watcher (`watcher`) drive, checkpointing at session start and after every turn that ran tools and attributing each change across both panes; the `review` engine (index or baseline → working tree diffs; accept stages in the user's index in a git repository or marks reviewed otherwise; revert; undo); `worktree`: a run in its own git worktree and branch under the state dir (diff against its base, apply to the main tree with conflicts refused, commit, discard); `user_git` runs the user's own git for both (redirecting variables removed, hooks off, no optional locks) |
 //! | [`quota`] | the usage ledger and budgets shared by both panes and headless runs: prices (`pricing`, assets/pricing.toml + `[pricing]`), budgets and their state (`budget`), the SQLite ledger safe with several processes (`ledger`, with hourly sums for fast totals), local day and month boundaries (`clock`), the shared [`quota::Meter`] (record, check before each call, rate limits, snapshot for the view; a writer thread keeps records in memory while the database is unavailable), and `tandem usage` (`report`) |
 //! | [`store`] | session transcripts: every event and model message of both panes appended to `<state>/sessions/<id>.jsonl` as it happens (`transcript`: buffered deltas, other records written at once, fsync at close, write errors kept as a problem, never a panic), reading one back with a cut last line ignored (`load`), the `sessions` index table in the ledger database with per-session cost (`index`), and `tandem sessions` (`command`) |
+//! | [`proxy`] | the metering proxy for hosted terminal agents: a hyper server on loopback with a random token in its URLs (`server`), forwarding each request unchanged to the `[host]` upstream with the configured key put on it and streaming the answer back chunk by chunk (`forward`), reading usage and model out of the SSE or JSON passing through into the shared meter (`usage`), and its own answers in each provider's error shape: wrong token, budget spent (429), upstream unreachable (502) (`refuse`); `env_for` gives a hosted program its `*_BASE_URL` variables |
 //! | [`mockserver`] | the scripted model server on loopback: backs `tandem demo` (one per pane) and the integration tests, speaks all three wire protocols, injects faults |
 //! | [`tui`] | the full-screen workbench: start-up and event loop (`run`), state (`app`, `app_review`), drawing (`view`), each pane's history (`history`), the composer (`composer`), the diff viewer (`diffview`) and its worker thread (`review_worker`), the quota meter in the status bar (`status_meter`) and the quota view (`quota_view`, `app_quota`), `/rewind` (`app_rewind`), each pane's instruction files with `/memory` and `/init` (`app_memory`), worktree runs (`app_runs`), resuming sessions (`resume`), `tandem demo` played in the workbench (`demo`: the story's steps, the director feeding them as keys to the app at a pace the viewer controls, the caption box naming each key), the first-run screen when no model is reachable (`first_run`), `/theme` (`app_theme`), bell / OSC 9 notifications (`notify`), markdown and highlighting, the keymap table, terminal hygiene, themes |
 //! | [`headless`] | `tandem exec` (`run`: resolves provider, rules and sandbox from config and flags), what both forms of `tandem demo` share: the sample project, the two panes' scripts and model servers, the demo configuration (`demo`), and its story as text for `--headless` (`demo_story`), `tandem doctor` (`doctor`: terminal, config, providers, sandbox, state, ledger, git), text/JSONL rendering (`output`), exit codes (`exit`) |
@@ -80,6 +85,7 @@ pub mod mcp;
 pub mod mockserver;
 pub mod paths;
 pub mod provider;
+pub mod proxy;
 pub mod quota;
 pub mod store;
 pub mod tools;

@@ -168,7 +168,7 @@ fn finish_reason(reason: &str, has_calls: bool) -> StopReason {
 /// The neutral usage of a chat `usage` object. Cached prompt tokens are
 /// split out of `prompt_tokens` (OpenAI's `prompt_tokens_details`, or
 /// DeepSeek's `prompt_cache_hit_tokens`).
-fn usage(usage: &Value) -> Usage {
+pub(crate) fn usage(usage: &Value) -> Usage {
     let prompt = u64_at(usage, "/prompt_tokens").unwrap_or(0);
     let cached = u64_at(usage, "/prompt_tokens_details/cached_tokens")
         .or_else(|| u64_at(usage, "/prompt_cache_hit_tokens"))

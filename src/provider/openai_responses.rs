@@ -199,7 +199,7 @@ fn addresses(
 
 /// The neutral usage of a `response.usage` object. Cached input is split
 /// out of `input_tokens` so the input-side fields add up to the prompt.
-fn usage(usage: &Value) -> Usage {
+pub(crate) fn usage(usage: &Value) -> Usage {
     let input = u64_at(usage, "/input_tokens").unwrap_or(0);
     let cached = u64_at(usage, "/input_tokens_details/cached_tokens").unwrap_or(0);
     Usage {
