@@ -74,6 +74,7 @@ pub mod config;
 pub mod diff;
 pub mod exec;
 pub mod headless;
+pub mod host;
 pub mod hooks;
 pub mod logging;
 pub mod mcp;
