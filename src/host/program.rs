@@ -287,7 +287,8 @@ fn builder(command: &HostCommand, opts: &HostOptions) -> CommandBuilder {
     let mut builder = CommandBuilder::new(&command.program);
     builder.args(&command.args);
     builder.cwd(&opts.cwd);
-    let is_key = |name: &str| secrets::is_secret_name(name) || opts.key_vars.iter().any(|k| k == name);
+    let is_key =
+        |name: &str| secrets::is_secret_name(name) || opts.key_vars.iter().any(|k| k == name);
     for (name, _) in std::env::vars_os() {
         // Names that are not UTF-8 cannot be checked, so they go too.
         if name.to_str().is_none_or(is_key) {

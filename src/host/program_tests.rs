@@ -114,12 +114,8 @@ fn keys_never_reach_the_program_and_extra_env_does() {
 #[test]
 fn dropping_the_program_kills_its_whole_session() {
     let (tx, _rx) = mpsc::unbounded_channel();
-    let program = HostedProgram::spawn(
-        &sh("sleep 300 & echo \"bg $!\"; wait"),
-        opts(),
-        tx,
-    )
-    .unwrap();
+    let program =
+        HostedProgram::spawn(&sh("sleep 300 & echo \"bg $!\"; wait"), opts(), tx).unwrap();
     wait_text(&program, "bg ");
     let text = program.with_screen(|s| s.contents());
     let pid: i32 = text
@@ -136,7 +132,10 @@ fn dropping_the_program_kills_its_whole_session() {
         if !alive {
             break;
         }
-        assert!(Instant::now() < deadline, "the background job outlived the program");
+        assert!(
+            Instant::now() < deadline,
+            "the background job outlived the program"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -162,9 +161,12 @@ fn a_missing_program_or_directory_is_a_clear_error() {
 #[test]
 fn scrollback_keeps_lines_that_left_the_screen() {
     let (tx, _rx) = mpsc::unbounded_channel();
-    let program =
-        HostedProgram::spawn(&sh("for i in $(seq 1 30); do echo line$i; done; sleep 5"), opts(), tx)
-            .unwrap();
+    let program = HostedProgram::spawn(
+        &sh("for i in $(seq 1 30); do echo line$i; done; sleep 5"),
+        opts(),
+        tx,
+    )
+    .unwrap();
     wait_text(&program, "line30");
     assert!(!program.with_screen(|s| s.contents().contains("line5\n")));
     assert_eq!(program.set_scrollback(100), 21);
