@@ -187,7 +187,7 @@ async fn server(script: &str) -> MockServer {
 }
 
 const CHAT: &str = r#"
-[[turn]]
+[[reply]]
 text = "chat answer"
 "#;
 

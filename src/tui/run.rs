@@ -429,6 +429,10 @@ fn launch(mut opts: TuiOptions) -> anyhow::Result<i32> {
                 launcher.start_host(&mut app, index, host);
             }
         }
+        // A hosted program starts with the keyboard: it is what was asked for.
+        if let Some(index) = hosts.iter().position(Option::is_some) {
+            app.focus = index;
+        }
         if let Some(resumed) = &resumed {
             restore(&mut app, resumed);
         }
