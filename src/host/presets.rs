@@ -39,7 +39,11 @@ impl HostCommand {
 ///   (workspace-write, no prompts for work inside the sandbox), which is what
 ///   an autonomous pane is for while Codex's own sandbox still confines it.
 /// - anything else: run as written with `sh -c`, so pipes, quotes and
-///   arguments work as in a shell.
+///   arguments work as in a shell; a plain command (no shell operators) is
+///   `exec`ed by that shell, so the program itself is the pane's process:
+///   its exit code is the one reported, and Ctrl-C reaches only it (a
+///   waiting `sh` would otherwise take the SIGINT too and, being dash, kill
+///   itself with it when the program exits).
 pub fn preset(host: &str, pane: Pane) -> HostCommand {
     let host = host.trim();
     let (program, args): (&str, &[&str]) = match (host, pane) {
@@ -48,10 +52,16 @@ pub fn preset(host: &str, pane: Pane) -> HostCommand {
         ("codex", Pane::Chat) => ("codex", &[]),
         ("codex", Pane::Run) => ("codex", &["--full-auto"]),
         _ => {
+            let plain = !host.contains(|c: char| "|&;<>()`$\n".contains(c));
+            let script = if plain {
+                format!("exec {host}")
+            } else {
+                host.to_string()
+            };
             return HostCommand {
                 label: host.to_string(),
                 program: "sh".into(),
-                args: vec!["-c".into(), host.to_string()],
+                args: vec!["-c".into(), script],
             };
         }
     };
@@ -88,5 +98,7 @@ mod tests {
         assert_eq!(cmd.program, "sh");
         assert_eq!(cmd.args, vec!["-c", "aider --model x | tee log"]);
         assert_eq!(cmd.label, "aider --model x | tee log");
+        let plain = preset("aider --model 'x y'", Pane::Chat);
+        assert_eq!(plain.args, vec!["-c", "exec aider --model 'x y'"]);
     }
 }

@@ -66,18 +66,47 @@ pub fn draw(
         _ => None,
     };
     if let Some(note) = note {
-        let at = Rect::new(area.x, area.bottom() - 1, area.width, 1);
-        for x in at.left()..at.right() {
-            buf[(x, at.y)].reset();
-        }
-        Paragraph::new(Line::styled(
+        // As many bottom rows as the note needs at this width, so the
+        // words telling the user what to do are never cut off.
+        let rows = wrapped_rows(&note, usize::from(area.width.max(1))).min(usize::from(area.height))
+            as u16;
+        let paragraph = Paragraph::new(Line::styled(
             note,
             theme.warning.add_modifier(Modifier::REVERSED),
         ))
-        .render(at, buf);
+        .wrap(Wrap { trim: true });
+        let at = Rect::new(area.x, area.bottom() - rows, area.width, rows);
+        for y in at.top()..at.bottom() {
+            for x in at.left()..at.right() {
+                buf[(x, y)].reset();
+            }
+        }
+        paragraph.render(at, buf);
         return None;
     }
     cursor
+}
+
+/// Rows `text` takes when word-wrapped at `width` columns (a word longer
+/// than the width takes rows of its own, as ratatui breaks it).
+fn wrapped_rows(text: &str, width: usize) -> usize {
+    let mut rows = 1;
+    let mut used = 0;
+    for word in text.split_whitespace() {
+        let len = unicode_width::UnicodeWidthStr::width(word);
+        let need = if used == 0 { len } else { used + 1 + len };
+        if need <= width {
+            used = need;
+        } else {
+            rows += usize::from(used > 0);
+            rows += len.saturating_sub(1) / width;
+            used = len % width;
+            if used == 0 && len > 0 {
+                used = width;
+            }
+        }
+    }
+    rows
 }
 
 /// Copies the visible part of `screen` into `area` of `buf`.
@@ -171,6 +200,16 @@ mod tests {
         );
         p.process(bytes);
         p
+    }
+
+    #[test]
+    fn a_note_takes_the_rows_it_needs() {
+        assert_eq!(wrapped_rows("short", 20), 1);
+        assert_eq!(
+            wrapped_rows("exited with code 7 — Enter restarts it", 20),
+            2
+        );
+        assert_eq!(wrapped_rows("aaaaaaaaaaaaaaaaaaaaaaaaa", 10), 3);
     }
 
     #[test]
