@@ -79,6 +79,14 @@ struct TuiArgs {
     /// conversations, as `tandem resume` does).
     #[arg(long = "continue")]
     continue_latest: bool,
+    /// Host a terminal agent in the Chat pane instead of Tandem's own:
+    /// `claude`, `codex` or any command line (default: `panes.chat.host`).
+    #[arg(long, value_name = "CMD")]
+    chat_host: Option<String>,
+    /// Host a terminal agent in the Run pane: `claude`, `codex` or any
+    /// command line (default: `panes.run.host`).
+    #[arg(long, value_name = "CMD")]
+    run_host: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -405,6 +413,8 @@ fn workbench(t: TuiArgs, resume: Option<Resume>, config: crate::config::ConfigFl
         cwd: t.cwd,
         theme: t.theme,
         demo: None,
+        chat_host: t.chat_host,
+        run_host: t.run_host,
         sandbox: crate::agent::setup::SandboxFlags {
             mode: t.sandbox,
             network: t.network,

@@ -519,14 +519,16 @@ fn read_master(mut master: File, tx: mpsc::Sender<Vec<u8>>, stop: Arc<AtomicBool
 
 /// How the child ended.
 #[derive(Debug, Clone, Copy)]
-enum ChildStatus {
+pub(crate) enum ChildStatus {
+    /// It exited with this code.
     Exited(i32),
+    /// A signal ended it.
     Signaled(i32),
 }
 
 /// Blocks until `pid` has ended, without reaping it: its pid keeps naming
 /// the session until [`kill_session`] has run.
-fn wait_child(pid: libc::pid_t) -> ChildStatus {
+pub(crate) fn wait_child(pid: libc::pid_t) -> ChildStatus {
     loop {
         // SAFETY: zeroed siginfo_t is a valid out-parameter for waitid.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
@@ -556,7 +558,7 @@ fn wait_child(pid: libc::pid_t) -> ChildStatus {
 
 /// Kills the process group `sid` and every other process still in session
 /// `sid` (jobs that moved to their own group, e.g. under `set -m`).
-fn kill_session(sid: libc::pid_t) {
+pub(crate) fn kill_session(sid: libc::pid_t) {
     // SAFETY: plain signal sends; failures (ESRCH) are harmless.
     unsafe { libc::killpg(sid, libc::SIGKILL) };
     for pid in session_members(sid) {

@@ -275,10 +275,11 @@ impl Drop for MeteringProxy {
 }
 
 /// The environment a hosted program of `kind` needs to go through `proxy`:
-/// its base URL variables, plus the placeholder key when the proxy injects
-/// the real one (`injects_key`). Without injection no key variable is set,
-/// so the program's own login is used and passed through.
-pub fn env_for(kind: HostKind, proxy: &MeteringProxy, injects_key: bool) -> Vec<(String, String)> {
+/// its base URL variables, plus, for each family whose real key the proxy
+/// injects, the placeholder key (so the program starts without asking for
+/// one). Without injection no key variable is set, so the program's own
+/// login is used and passed through.
+pub fn env_for(kind: HostKind, proxy: &MeteringProxy) -> Vec<(String, String)> {
     let families: &[Family] = match kind {
         HostKind::Claude => &[Family::Anthropic],
         HostKind::Codex => &[Family::OpenAi],
@@ -291,7 +292,7 @@ pub fn env_for(kind: HostKind, proxy: &MeteringProxy, injects_key: bool) -> Vec<
             Family::OpenAi => ("OPENAI_BASE_URL", "OPENAI_API_KEY"),
         };
         vars.push((base.to_string(), proxy.base_url(family)));
-        if injects_key {
+        if proxy.injects_key(family) {
             vars.push((key.to_string(), PLACEHOLDER_KEY.to_string()));
         }
     }

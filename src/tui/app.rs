@@ -99,6 +99,8 @@ pub struct PaneSlot {
     pub tasks: u32,
     /// The instruction files the pane's session loaded (`/memory`).
     pub memory: super::app_memory::PaneMemory,
+    /// The terminal program the pane hosts instead of a session (`host`).
+    pub hosted: Option<super::app_host::HostedPane>,
     /// Esc was pressed once with nothing to interrupt: the next clears.
     esc_armed: bool,
 }
@@ -132,6 +134,7 @@ impl PaneSlot {
             task_log: Vec::new(),
             read_paths: Vec::new(),
             memory: Default::default(),
+            hosted: None,
             esc_armed: false,
         }
     }
@@ -340,6 +343,8 @@ pub enum Effect {
         checkpoint: String,
         paths: Vec<PathBuf>,
     },
+    /// Start (or restart) `host` in pane `pane` in place of its session.
+    StartHost { pane: usize, host: String },
 }
 
 /// The whole TUI state.
@@ -407,6 +412,10 @@ pub struct App {
     /// The built-in and custom slash commands (`/help` lists them; every
     /// composer holds the same table).
     pub commands: Arc<CommandTable>,
+    /// The key that reaches Tandem from a hosted pane (`[host] prefix_key`).
+    pub host_prefix: super::host_keys::PrefixKey,
+    /// The prefix key was pressed: the next key is Tandem's.
+    pub host_prefix_armed: bool,
     chord: bool,
     last_ctrl_c: Option<Instant>,
     pub(super) effects: Vec<Effect>,
@@ -447,6 +456,9 @@ impl App {
             viewer_source: None,
             max_parallel_runs: 3,
             commands: Arc::default(),
+            host_prefix: super::host_keys::PrefixKey::from_config(super::host_keys::DEFAULT_PREFIX)
+                .0,
+            host_prefix_armed: false,
             chord: false,
             last_ctrl_c: None,
             effects: Vec::new(),
@@ -541,6 +553,9 @@ impl App {
 
     /// Bracketed paste into the focused composer.
     pub fn on_paste(&mut self, text: &str) {
+        if self.overlay.is_none() && self.host_paste(text) {
+            return;
+        }
         if self.overlay.is_none() && self.viewer_focused {
             self.viewer.on_paste(text);
         } else if self.overlay.is_none() {
@@ -600,6 +615,9 @@ impl App {
                 KeyCode::Char('w') => self.focus = 1 - self.focus,
                 _ => {}
             }
+            return;
+        }
+        if self.host_key(key) {
             return;
         }
         if self.quota_focused {
@@ -925,6 +943,7 @@ impl App {
             "review" => self.review_command(),
             "run" => self.run_command(args),
             "runs" => self.runs_command(args),
+            "host" => self.host_command(args),
             "resume" => {
                 if self.any_busy() {
                     self.focused().history.push_notice(

@@ -140,7 +140,9 @@ impl App {
                     Pane::Run => 1,
                 };
                 let label = self.panes[index].label();
-                if self.submit_to(index, text) {
+                if self.panes[index].hosted.is_some() {
+                    self.host_comment(index, text);
+                } else if self.submit_to(index, text) {
                     self.flash(format!("comment sent to {label}"));
                 } else {
                     self.flash(format!("{label} has no session: the comment was not sent"));

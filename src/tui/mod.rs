@@ -32,6 +32,7 @@
 
 pub mod app;
 mod app_commands;
+pub mod app_host;
 mod app_mcp;
 pub mod app_memory;
 mod app_quota;
@@ -45,6 +46,8 @@ pub mod diffview;
 pub mod first_run;
 pub mod highlight;
 pub mod history;
+pub mod host_keys;
+pub mod hosted;
 pub mod keymap;
 pub mod keys_doc;
 pub mod markdown;

@@ -26,6 +26,7 @@ use super::app_rewind::RewindPlan;
 use super::app_runs::RunState;
 use super::composer::{COMMANDS, FileIndex};
 use super::history::NoticeKind;
+use super::host_keys::PrefixKey;
 use super::notify;
 pub use super::resume::Resume;
 use super::review_worker::{ReviewDone, ReviewWorker};
@@ -43,6 +44,7 @@ use crate::diff::{Algorithm, DiffOptions};
 use crate::exec::secrets;
 use crate::exec::{ApprovalMode, Permissions};
 use crate::hooks::{HookEvent, Hooks};
+use crate::host::{HostEvent, HostOptions, HostedProgram};
 use crate::mcp::McpHub;
 use crate::paths::Dirs;
 use crate::provider::HttpModelClient;
@@ -84,6 +86,11 @@ pub struct TuiOptions {
     pub sandbox: SandboxFlags,
     /// `tandem demo`: its config, dirs and director instead of the user's.
     pub demo: Option<super::demo::DemoLaunch>,
+    /// `--chat-host`: a terminal agent the Chat pane hosts instead of its
+    /// session (over `[panes.chat] host`).
+    pub chat_host: Option<String>,
+    /// `--run-host`: the same for the Run pane.
+    pub run_host: Option<String>,
 }
 
 /// Runs the TUI until the user quits; returns the exit code.
@@ -127,6 +134,12 @@ struct Launcher {
     sandbox_flags: SandboxFlags,
     /// The MCP servers both panes share.
     mcp: Arc<McpHub>,
+    /// Each pane's metering proxy (`[host] proxy`), started when the pane
+    /// first hosts a program and kept while Tandem runs, so a restarted
+    /// program keeps its URL.
+    proxies: std::sync::Mutex<[Option<Arc<crate::proxy::MeteringProxy>>; 2]>,
+    /// Where hosted programs report output and exits.
+    host_events: mpsc::UnboundedSender<HostEvent>,
 }
 
 /// A started session: its channels and what the pane shows of it.
@@ -244,6 +257,80 @@ impl Launcher {
         })
     }
 
+    /// Starts `host` in pane `index` in place of its session, sized to the
+    /// pane's body on the current terminal (the view keeps it in step).
+    fn start_host(&self, app: &mut App, index: usize, host: &str) {
+        let command = crate::host::presets::preset(host, app.panes[index].pane);
+        let (cols, rows) = crossterm::terminal::size().unwrap_or((80, 24));
+        let main = ratatui::layout::Rect::new(0, 0, cols, rows.saturating_sub(1));
+        let area = view::pane_areas(main, app.zoomed, app.focus)[index].unwrap_or(main);
+        let size = (area.height.saturating_sub(2), area.width.saturating_sub(2));
+        let extra_env = match self.proxy_env(index, app.panes[index].pane, host) {
+            Ok(env) => env,
+            Err(e) => {
+                app.host_started(index, host, Err(format!("{e:#}")));
+                return;
+            }
+        };
+        let opts = HostOptions {
+            cwd: self.workspace.clone(),
+            size,
+            extra_env,
+            key_vars: crate::config::providers::key_vars(&self.config),
+        };
+        let started = HostedProgram::spawn(&command, opts, self.host_events.clone())
+            .map_err(|e| e.to_string());
+        app.host_started(index, host, started);
+    }
+
+    /// The variables that point `host` in pane `index` at the pane's
+    /// metering proxy (started now if it is not yet running); none when
+    /// `[host] proxy = false`.
+    fn proxy_env(
+        &self,
+        index: usize,
+        pane: Pane,
+        host: &str,
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        use crate::proxy::{HostKind, env_for, start_for_config};
+        if !self.config.host.proxy {
+            return Ok(Vec::new());
+        }
+        let mut proxies = self.proxies.lock().unwrap_or_else(|e| e.into_inner());
+        let proxy = match &proxies[index] {
+            Some(proxy) => Arc::clone(proxy),
+            None => {
+                let env = |k: &str| secrets::env_var(k);
+                let name = match pane {
+                    Pane::Chat => "chat",
+                    Pane::Run => "run",
+                };
+                let proxy = Arc::new(start_for_config(
+                    &self.config,
+                    Some(self.meter.clone()),
+                    name,
+                    &env,
+                )?);
+                proxies[index] = Some(Arc::clone(&proxy));
+                proxy
+            }
+        };
+        let kind = match host.trim() {
+            "claude" => HostKind::Claude,
+            "codex" => HostKind::Codex,
+            _ => HostKind::Other,
+        };
+        Ok(env_for(kind, &proxy))
+    }
+
+    /// A pane that hosts a program: no session of its own.
+    fn hosted_pane(&self, pane: Pane, host: &str) -> PaneSlot {
+        let mode = self.pane_config(pane).mode;
+        let mut slot = PaneSlot::new(pane, "hosted".into(), host.to_string(), mode);
+        slot.hosted = Some(super::app_host::HostedPane::new(host));
+        slot
+    }
+
     /// A pane with its session, or with the reason it has none.
     fn pane(
         &self,
@@ -343,7 +430,21 @@ fn launch(mut opts: TuiOptions) -> anyhow::Result<i32> {
     };
     let (mcp, notes) = setup::mcp_hub(&config, &workspace, runtime.handle().clone());
     warnings.extend(notes);
+    let (host_prefix, prefix_warning) = PrefixKey::from_config(&config.host.prefix_key);
+    warnings.extend(prefix_warning);
+    let hosts = [
+        opts.chat_host
+            .take()
+            .or_else(|| config.panes.chat.host.clone()),
+        opts.run_host
+            .take()
+            .or_else(|| config.panes.run.host.clone()),
+    ]
+    .map(|h| h.filter(|h| !h.trim().is_empty()));
+    let (host_events, host_rx) = mpsc::unbounded_channel();
     let launcher = Launcher {
+        proxies: std::sync::Mutex::new([None, None]),
+        host_events,
         mcp,
         sandbox_flags: opts.sandbox,
         state_dir: dirs.state.clone(),
@@ -360,9 +461,25 @@ fn launch(mut opts: TuiOptions) -> anyhow::Result<i32> {
         tracker,
     };
     let code = runtime.block_on(async move {
-        let (chat, chat_events) = launcher.pane(Pane::Chat, opts.chat_provider, opts.chat_model);
-        let (run, worktree_events) = launcher.pane(Pane::Run, opts.run_provider, opts.run_model);
+        let (chat, chat_events) = match &hosts[0] {
+            Some(host) => (launcher.hosted_pane(Pane::Chat, host), None),
+            None => launcher.pane(Pane::Chat, opts.chat_provider, opts.chat_model),
+        };
+        let (run, worktree_events) = match &hosts[1] {
+            Some(host) => (launcher.hosted_pane(Pane::Run, host), None),
+            None => launcher.pane(Pane::Run, opts.run_provider, opts.run_model),
+        };
         let mut app = App::new(chat, run, theme);
+        app.host_prefix = host_prefix;
+        for (index, host) in hosts.iter().enumerate() {
+            if let Some(host) = host {
+                launcher.start_host(&mut app, index, host);
+            }
+        }
+        // A hosted program starts with the keyboard: it is what was asked for.
+        if let Some(index) = hosts.iter().position(Option::is_some) {
+            app.focus = index;
+        }
         if let Some(resumed) = &resumed {
             restore(&mut app, resumed);
         }
@@ -391,7 +508,12 @@ fn launch(mut opts: TuiOptions) -> anyhow::Result<i32> {
                 .history
                 .push_notice(warning, NoticeKind::Warning);
         }
-        if resumed.is_none() && app.panes.iter().all(|p| p.setup_error.is_some()) {
+        if resumed.is_none()
+            && app
+                .panes
+                .iter()
+                .all(|p| p.setup_error.is_some() && p.hosted.is_none())
+        {
             app.local_servers = super::first_run::detect_local().await;
             app.overlay = Some(super::app::Overlay::FirstRun);
         }
@@ -401,6 +523,7 @@ fn launch(mut opts: TuiOptions) -> anyhow::Result<i32> {
             tracker: tracker_events,
             review,
             demo: demo.map(|d| d.director),
+            host: host_rx,
         };
         let code = event_loop(&mut app, channels, &launcher, mouse).await;
         let after_exit = app.after_exit;
@@ -622,6 +745,8 @@ struct Channels {
     review: Option<(ReviewWorker, mpsc::UnboundedReceiver<ReviewDone>)>,
     /// `tandem demo`'s director, playing the story with keys.
     demo: Option<super::demo::Director>,
+    /// Output and exits of hosted programs.
+    host: mpsc::UnboundedReceiver<HostEvent>,
 }
 
 /// Puts `text` on the clipboard with OSC 52 (works over SSH, and in tmux
@@ -644,6 +769,7 @@ async fn event_loop(
         tracker: mut tracker_events,
         review,
         mut demo,
+        host: mut host_events,
     } = channels;
     let (review, mut review_done) = match review {
         Some((worker, done)) => (Some(worker), Some(done)),
@@ -708,6 +834,7 @@ async fn event_loop(
                 event = recv_unbounded(&mut tracker_events) => Wake::Tracker(event),
                 done = recv_unbounded(&mut review_done) => Wake::Review(done),
                 snapshot = quota_rx.recv() => Wake::Quota(snapshot),
+                Some(event) = host_events.recv() => Wake::Host(event),
                 done = background_rx.recv() => Wake::Background(done),
                 changed = mcp_changed(&mut mcp_changes) => Wake::Mcp(changed),
                 Some((number, event)) = worktree_events.next(), if !worktree_events.is_empty() => {
@@ -715,7 +842,7 @@ async fn event_loop(
                 }
                 event = recv(chat_events) => Wake::Session(0, event),
                 event = recv(run_events) => Wake::Session(1, event),
-                _ = tick.tick(), if app.any_busy() || app.flash.is_some() || app.completing() || app.quota_focused => Wake::Tick,
+                _ = tick.tick(), if app.any_busy() || app.flash.is_some() || app.completing() || app.quota_focused || app.hosting() => Wake::Tick,
                 _ = next_frame, if dirty => Wake::Frame,
                 _ = demo_wake, if demo_due.is_some() => Wake::Demo,
                 _ = signals.next() => Wake::Signal,
@@ -850,8 +977,13 @@ async fn event_loop(
                     }
                 }
             }
+            Wake::Host(event) => app.on_host_event(&event),
             Wake::Frame | Wake::Demo => {}
         }
+        while let Ok(event) = host_events.try_recv() {
+            app.on_host_event(&event);
+        }
+        app.host_tick(Instant::now());
         dirty |= !frame_only;
         // Drain whatever else is ready, so one frame shows all of it. The
         // tracker first: a Run summary reads the attributions it reports.
@@ -1025,6 +1157,11 @@ async fn event_loop(
                         let _ = tx.send(Background::Resumed(Box::new(found)));
                     });
                 }
+                Effect::StartHost { pane, host } => {
+                    launcher.start_host(app, pane, &host);
+                    // The pane's session (if any) is let go with its events.
+                    events[pane] = None;
+                }
                 Effect::RestoreFiles { checkpoint, paths } => {
                     if let Some(tracker) = launcher.tracker.clone() {
                         let tx = background_tx.clone();
@@ -1162,6 +1299,8 @@ enum Wake {
     Background(Option<Background>),
     RunEvent(usize, Box<Event>),
     Review(Option<ReviewDone>),
+    /// A hosted program printed something or exited.
+    Host(HostEvent),
     /// The MCP servers' states changed (`false`: the hub is gone).
     Mcp(bool),
     Tick,

@@ -184,6 +184,21 @@ fn title_spans(
     } else {
         theme.text.add_modifier(Modifier::BOLD)
     };
+    if let Some(hosted) = &pane.hosted {
+        let state = if hosted.running() {
+            Span::styled("running", theme.text)
+        } else {
+            Span::styled("stopped", theme.warning)
+        };
+        return Line::from(vec![
+            Span::styled(format!(" {} ", pane.label()), name_style),
+            sep(),
+            Span::styled(format!("hosting: {}", hosted.host), theme.text),
+            sep(),
+            state,
+            Span::raw(" "),
+        ]);
+    }
     let mut mode = pane.mode.as_str().to_string();
     if pane.planning {
         mode.push_str(" · plan");
@@ -240,6 +255,18 @@ fn draw_pane(
         ));
     let inner = block.inner(area);
     block.render(area, buf);
+    if let Some(hosted) = pane.hosted.as_mut() {
+        // The program's terminal is the pane's body: keep their sizes equal.
+        if let Some(program) = hosted.program.as_mut()
+            && hosted.exited.is_none()
+            && inner.width > 0
+            && inner.height > 0
+            && let Err(e) = program.resize(inner.height, inner.width)
+        {
+            tracing::debug!(error = %e, "resizing the hosted program");
+        }
+        return super::hosted::draw(hosted, inner, buf, theme, focused);
+    }
     if inner.height < 3 || inner.width < 10 {
         return None;
     }
@@ -469,6 +496,21 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer, now: Instant) {
             format!(
                 "{} panes · q close · F1 help",
                 keymap::keys_for(Action::FocusNext)
+            ),
+            theme.dim,
+        ),
+        None if app.host_prefix_armed => Span::styled(
+            format!(
+                "Tandem key: Tab switch · Ctrl-G diff · Ctrl-Q quota · Ctrl-D quit · F1 help · PgUp/PgDn scroll · {} sends it",
+                app.host_prefix.label()
+            ),
+            theme.warning,
+        ),
+        None if focused.hosted.is_some() => Span::styled(
+            format!(
+                "hosting: {} · {} then Tab switch, Ctrl-G diff, F1 help",
+                focused.hosted.as_ref().map_or("", |h| h.host.as_str()),
+                app.host_prefix.label()
             ),
             theme.dim,
         ),

@@ -69,19 +69,23 @@ async fn without_a_configured_key_the_clients_own_credentials_pass() {
 #[tokio::test]
 async fn env_points_hosted_programs_at_the_proxy() {
     let server = MockServer::start(Script::texts(["a"])).await.unwrap();
-    let proxy = MeteringProxy::start(upstreams(&server.base_url(), None), None, PANE).unwrap();
-    let vars: BTreeMap<String, String> = proxy::env_for(HostKind::Claude, &proxy, true)
+    let keyed =
+        MeteringProxy::start(upstreams(&server.base_url(), Some("sk-real")), None, PANE).unwrap();
+    let vars: BTreeMap<String, String> = proxy::env_for(HostKind::Claude, &keyed)
         .into_iter()
         .collect();
+    let proxy = keyed;
     assert_eq!(
         vars["ANTHROPIC_BASE_URL"],
         proxy.base_url(Family::Anthropic)
     );
     assert_eq!(vars["ANTHROPIC_API_KEY"], proxy::PLACEHOLDER_KEY);
     assert_eq!(vars.len(), 2);
-    let vars: BTreeMap<String, String> = proxy::env_for(HostKind::Codex, &proxy, false)
+    let keyless = MeteringProxy::start(upstreams(&server.base_url(), None), None, PANE).unwrap();
+    let vars: BTreeMap<String, String> = proxy::env_for(HostKind::Codex, &keyless)
         .into_iter()
         .collect();
+    let proxy = keyless;
     assert_eq!(
         vars.len(),
         1,
@@ -89,7 +93,7 @@ async fn env_points_hosted_programs_at_the_proxy() {
     );
     let openai = &vars["OPENAI_BASE_URL"];
     assert!(openai.ends_with("/openai/v1"), "{openai}");
-    let both = proxy::env_for(HostKind::Other, &proxy, false);
+    let both = proxy::env_for(HostKind::Other, &proxy);
     let names: Vec<&str> = both.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(names, ["ANTHROPIC_BASE_URL", "OPENAI_BASE_URL"]);
     // The OpenAI SDK convention: OPENAI_BASE_URL + "/models".

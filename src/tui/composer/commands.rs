@@ -123,6 +123,11 @@ pub const COMMANDS: &[SlashCommand] = &[
         args: "[restart NAME]",
         description: "List MCP servers and their tools, or restart one",
     },
+    SlashCommand {
+        name: "host",
+        args: "[claude|codex|COMMAND]",
+        description: "Host a terminal agent in this pane instead of its session",
+    },
 ];
 
 /// The built-in command called `name`, if any.
