@@ -274,6 +274,9 @@ async fn a_hosted_program_gets_keys_ctrl_c_and_resizes_and_shows_its_colours() {
         tui.send("\x1d");
         std::thread::sleep(Duration::from_millis(50));
         tui.send("\x04");
+        // The program still runs: Tandem asks before ending it.
+        tui.wait_text("hosted program is still running");
+        tui.send("y");
         assert!(tui.wait_exit());
     })
     .await;
@@ -368,6 +371,9 @@ async fn a_hosted_programs_model_calls_go_through_the_metering_proxy() {
         tui.send("\x1d");
         std::thread::sleep(Duration::from_millis(50));
         tui.send("\x04");
+        // The program still runs: Tandem asks before ending it.
+        tui.wait_text("hosted program is still running");
+        tui.send("y");
         assert!(tui.wait_exit());
     })
     .await;

@@ -691,7 +691,7 @@ impl App {
     }
 
     pub(super) fn request_quit(&mut self) {
-        if self.any_busy() {
+        if self.any_busy() || self.hosted_running() {
             self.overlay = Some(Overlay::ConfirmQuit);
         } else {
             self.quit = true;

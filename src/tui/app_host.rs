@@ -115,6 +115,15 @@ impl App {
         self.panes.iter().any(|p| p.hosted.is_some())
     }
 
+    /// Whether a hosted program is still running (quitting would end it).
+    pub fn hosted_running(&self) -> bool {
+        self.panes.iter().any(|p| {
+            p.hosted
+                .as_ref()
+                .is_some_and(|h| h.program.is_some() && h.exited.is_none())
+        })
+    }
+
     /// A key while a hosted pane may have the keyboard; returns whether it
     /// was used. Every key goes to the program except the prefix key; the
     /// key after the prefix is Tandem's.

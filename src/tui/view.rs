@@ -760,7 +760,10 @@ fn draw_confirm_quit(area: Rect, buf: &mut Buffer, theme: &Theme) {
     let rect = centered(area, 56, 5);
     Clear.render(rect, buf);
     Paragraph::new(vec![
-        Line::styled("A task is still running.", theme.warning),
+        Line::styled(
+            "A task or a hosted program is still running.",
+            theme.warning,
+        ),
         Line::styled("Quit anyway? y quits, any other key stays.", theme.text),
     ])
     .block(
