@@ -9,7 +9,7 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Modifier;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
@@ -39,9 +39,8 @@ pub fn draw(
             .render(area, buf);
         return None;
     };
-    let colors = theme.color(255, 255, 255).is_some();
     let cursor = program.with_screen(|screen| {
-        draw_screen(screen, area, buf, theme, colors);
+        draw_screen(screen, area, buf, theme);
         let (row, col) = screen.cursor_position();
         let visible = focused && !screen.hide_cursor() && hosted.scroll == 0;
         (visible && row < area.height && col < area.width).then(|| (area.x + col, area.y + row))
@@ -110,7 +109,7 @@ fn wrapped_rows(text: &str, width: usize) -> usize {
 }
 
 /// Copies the visible part of `screen` into `area` of `buf`.
-fn draw_screen(screen: &vt100::Screen, area: Rect, buf: &mut Buffer, theme: &Theme, colors: bool) {
+fn draw_screen(screen: &vt100::Screen, area: Rect, buf: &mut Buffer, theme: &Theme) {
     let (rows, cols) = screen.size();
     for row in 0..area.height.min(rows.get()) {
         for col in 0..area.width.min(cols.get()) {
@@ -123,73 +122,16 @@ fn draw_screen(screen: &vt100::Screen, area: Rect, buf: &mut Buffer, theme: &The
             let target = &mut buf[(area.x + col, area.y + row)];
             let text = cell.contents();
             target.set_symbol(if text.is_empty() { " " } else { text });
-            target.set_style(cell_style(cell, theme, colors));
+            target.set_style(super::vt_style::cell_style(cell, theme));
         }
-    }
-}
-
-/// The style of one screen cell at the theme's colour depth.
-fn cell_style(cell: &vt100::Cell, theme: &Theme, colors: bool) -> Style {
-    let mut style = Style::new();
-    if colors {
-        if let Some(fg) = color(cell.fgcolor(), theme) {
-            style = style.fg(fg);
-        }
-        if let Some(bg) = color(cell.bgcolor(), theme) {
-            style = style.bg(bg);
-        }
-    }
-    for (on, m) in [
-        (cell.bold(), Modifier::BOLD),
-        (cell.dim(), Modifier::DIM),
-        (cell.italic(), Modifier::ITALIC),
-        (cell.underline(), Modifier::UNDERLINED),
-        (cell.inverse(), Modifier::REVERSED),
-    ] {
-        if on {
-            style = style.add_modifier(m);
-        }
-    }
-    style
-}
-
-/// A vt100 colour as a ratatui colour: the 16 basic colours as named ones
-/// (the terminal's palette), the rest of the 256 as indexed, RGB at the
-/// theme's depth.
-fn color(c: vt100::Color, theme: &Theme) -> Option<Color> {
-    const BASIC: [Color; 16] = [
-        Color::Black,
-        Color::Red,
-        Color::Green,
-        Color::Yellow,
-        Color::Blue,
-        Color::Magenta,
-        Color::Cyan,
-        Color::Gray,
-        Color::DarkGray,
-        Color::LightRed,
-        Color::LightGreen,
-        Color::LightYellow,
-        Color::LightBlue,
-        Color::LightMagenta,
-        Color::LightCyan,
-        Color::White,
-    ];
-    match c {
-        vt100::Color::Default => None,
-        vt100::Color::Idx(i) => Some(
-            BASIC
-                .get(usize::from(i))
-                .copied()
-                .unwrap_or(Color::Indexed(i)),
-        ),
-        vt100::Color::Rgb(r, g, b) => theme.color(r, g, b),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ratatui::style::Color;
+
     use crate::tui::theme::ColorDepth;
 
     fn screen(bytes: &[u8]) -> vt100::Parser {
@@ -220,7 +162,7 @@ mod tests {
         );
         let area = Rect::new(1, 1, 20, 4);
         let mut buf = Buffer::empty(Rect::new(0, 0, 22, 6));
-        draw_screen(parser.screen(), area, &mut buf, &theme, true);
+        draw_screen(parser.screen(), area, &mut buf, &theme);
         assert_eq!(buf[(1, 1)].symbol(), "r");
         assert_eq!(buf[(1, 1)].fg, Color::Red);
         let b = &buf[(5, 1)];
@@ -237,17 +179,9 @@ mod tests {
         assert_eq!(buf[(9, 1)].fg, Color::Indexed(200));
         // Without colour (NO_COLOR) the attributes stay, the colours go.
         let mut plain = Buffer::empty(Rect::new(0, 0, 22, 6));
-        draw_screen(parser.screen(), area, &mut plain, &theme, false);
+        let no_colour = Theme::built_in("dark", ColorDepth::None).unwrap();
+        draw_screen(parser.screen(), area, &mut plain, &no_colour);
         assert_eq!(plain[(1, 1)].fg, Color::Reset);
         assert!(plain[(5, 1)].modifier.contains(Modifier::BOLD));
-    }
-
-    #[test]
-    fn rgb_follows_the_colour_depth() {
-        let theme = Theme::built_in("dark", ColorDepth::Ansi256).unwrap();
-        let c = color(vt100::Color::Rgb(255, 0, 0), &theme);
-        assert!(matches!(c, Some(Color::Indexed(_))), "{c:?}");
-        let none = Theme::built_in("dark", ColorDepth::None).unwrap();
-        assert_eq!(none.color(255, 255, 255), None);
     }
 }

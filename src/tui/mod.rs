@@ -61,6 +61,7 @@ pub mod status_meter;
 pub mod terminal;
 pub mod theme;
 pub mod view;
+mod vt_style;
 
 #[cfg(test)]
 mod view_tests;

@@ -4,8 +4,11 @@
 
 use std::num::NonZeroU16;
 
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
+
+use crate::tui::theme::Theme;
+use crate::tui::vt_style::cell_style;
 
 /// Size of the emulated screen as (rows, columns). It mirrors the PTY the
 /// shell tool gives commands (`tools::shell`'s `PTY_SIZE`), so programs
@@ -39,9 +42,9 @@ impl LiveScreen {
 
     /// The last [`SHOWN_ROWS`] rows up to the cursor or the last non-blank
     /// row (whichever is lower), each cut to `width` columns and styled from
-    /// the cells' colours and attributes (colours dropped when `colored` is
-    /// false, as under `NO_COLOR`). No rows when nothing was written yet.
-    pub(super) fn lines(&self, width: usize, colored: bool) -> Vec<Line<'static>> {
+    /// the cells' colours and attributes (colours dropped when the theme has
+    /// none, as under `NO_COLOR`). No rows when nothing was written yet.
+    pub(super) fn lines(&self, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         let screen = self.parser.screen();
         let (rows, cols) = screen.size();
         let (rows, cols) = (rows.get(), cols.get());
@@ -61,14 +64,14 @@ impl LiveScreen {
         };
         let start = (usize::from(end) + 1).saturating_sub(SHOWN_ROWS) as u16;
         (start..=end)
-            .map(|r| row_line(screen, r, cols.min(width as u16), colored))
+            .map(|r| row_line(screen, r, cols.min(width as u16), theme))
             .collect()
     }
 }
 
 /// One screen row as a line of spans, one span per run of equal style,
 /// with trailing blanks dropped.
-fn row_line(screen: &vt100::Screen, row: u16, cols: u16, colored: bool) -> Line<'static> {
+fn row_line(screen: &vt100::Screen, row: u16, cols: u16, theme: &Theme) -> Line<'static> {
     let mut spans: Vec<Span<'static>> = Vec::new();
     let mut text = String::new();
     let mut style = Style::new();
@@ -85,7 +88,7 @@ fn row_line(screen: &vt100::Screen, row: u16, cols: u16, colored: bool) -> Line<
             break;
         }
         used += w;
-        let cell_style = cell_style(cell, colored);
+        let cell_style = cell_style(cell, theme);
         if cell_style != style && !text.is_empty() {
             spans.push(Span::styled(std::mem::take(&mut text), style));
         }
@@ -115,68 +118,20 @@ fn row_line(screen: &vt100::Screen, row: u16, cols: u16, colored: bool) -> Line<
     Line::from(spans)
 }
 
-/// The ratatui style of a screen cell.
-fn cell_style(cell: &vt100::Cell, colored: bool) -> Style {
-    let mut style = Style::new();
-    if colored {
-        if let Some(fg) = color(cell.fgcolor()) {
-            style = style.fg(fg);
-        }
-        if let Some(bg) = color(cell.bgcolor()) {
-            style = style.bg(bg);
-        }
-    }
-    let mut modifiers = Modifier::empty();
-    for (on, m) in [
-        (cell.bold(), Modifier::BOLD),
-        (cell.dim(), Modifier::DIM),
-        (cell.italic(), Modifier::ITALIC),
-        (cell.underline(), Modifier::UNDERLINED),
-        (cell.inverse(), Modifier::REVERSED),
-    ] {
-        if on {
-            modifiers |= m;
-        }
-    }
-    style.add_modifier(modifiers)
-}
-
-/// A vt100 colour as a ratatui colour; the 16 basic colours become named
-/// ones so 16-colour terminals get their own palette.
-fn color(c: vt100::Color) -> Option<Color> {
-    const BASIC: [Color; 16] = [
-        Color::Black,
-        Color::Red,
-        Color::Green,
-        Color::Yellow,
-        Color::Blue,
-        Color::Magenta,
-        Color::Cyan,
-        Color::Gray,
-        Color::DarkGray,
-        Color::LightRed,
-        Color::LightGreen,
-        Color::LightYellow,
-        Color::LightBlue,
-        Color::LightMagenta,
-        Color::LightCyan,
-        Color::White,
-    ];
-    match c {
-        vt100::Color::Default => None,
-        vt100::Color::Idx(i) if usize::from(i) < BASIC.len() => Some(BASIC[usize::from(i)]),
-        vt100::Color::Idx(i) => Some(Color::Indexed(i)),
-        vt100::Color::Rgb(r, g, b) => Some(Color::Rgb(r, g, b)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use ratatui::style::{Color, Modifier};
+
     use super::*;
+    use crate::tui::theme::ColorDepth;
+
+    fn colour() -> Theme {
+        Theme::built_in("dark", ColorDepth::TrueColor).unwrap()
+    }
 
     fn text(screen: &LiveScreen) -> Vec<String> {
         screen
-            .lines(80, true)
+            .lines(80, &colour())
             .iter()
             .map(|l| l.to_string())
             .collect()
@@ -205,15 +160,15 @@ mod tests {
     fn colours_and_attributes_become_styles() {
         let mut s = LiveScreen::new();
         s.feed(b"ok \x1b[1;31merror\x1b[0m \x1b[38;5;200mpink\x1b[0m");
-        let lines = s.lines(80, true);
+        let lines = s.lines(80, &colour());
         let spans = &lines[0].spans;
         assert_eq!(spans[0].content, "ok ");
         assert_eq!(spans[1].content, "error");
         assert_eq!(spans[1].style.fg, Some(Color::Red));
         assert!(spans[1].style.add_modifier.contains(Modifier::BOLD));
         assert_eq!(spans[3].style.fg, Some(Color::Indexed(200)));
-        let plain = s.lines(80, false);
+        let plain = s.lines(80, &Theme::built_in("dark", ColorDepth::None).unwrap());
         assert_eq!(plain[0].spans[1].style.fg, None);
-        assert_eq!(s.lines(4, true)[0].to_string(), "ok e");
+        assert_eq!(s.lines(4, &colour())[0].to_string(), "ok e");
     }
 }

@@ -78,7 +78,7 @@ impl ToolCell {
             ));
         }
         if let Some(live) = &self.live {
-            for mut row in live.lines(room, theme.colored) {
+            for mut row in live.lines(room, theme) {
                 row.spans.insert(0, gutter.clone());
                 lines.push(row);
             }
