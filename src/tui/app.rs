@@ -1044,6 +1044,10 @@ impl App {
             task.push_str(&format!("\n\nAlso: {extra}"));
         }
         let summary = body.lines().next().unwrap_or("").to_string();
+        if self.panes[1].hosted.is_some() {
+            self.handoff_to_host(task, until.is_some(), &summary);
+            return;
+        }
         self.focus = 1;
         let until_note = match &until {
             Some(command) => format!(" (until `{command}` passes)"),

@@ -417,6 +417,32 @@ impl App {
         }
     }
 
+    /// `/handoff` (or Alt-H) while Run hosts a program: the task is typed
+    /// into it after y/n, like a review comment. `--until` needs Tandem's
+    /// own agent (it reruns the check between turns), so it is refused with
+    /// a word on why rather than silently dropped.
+    pub(super) fn handoff_to_host(&mut self, task: String, until: bool, summary: &str) {
+        if until {
+            self.panes[0].history.push_notice(
+                "/handoff --until needs Tandem's own Run agent, which reruns the check between \
+                 turns; a hosted program cannot be. Hand off without --until and run the check \
+                 yourself, or start tandem without --run-host",
+                NoticeKind::Warning,
+            );
+            return;
+        }
+        let host = self.panes[1]
+            .hosted
+            .as_ref()
+            .map(|h| h.host.clone())
+            .unwrap_or_default();
+        self.panes[0].history.push_notice(
+            format!("handing to {host} in Run (y there types it in): {summary}"),
+            NoticeKind::Info,
+        );
+        self.host_comment(1, task);
+    }
+
     /// A review comment for pane `index`, which hosts a program: it waits
     /// in the pane for y/n before it is typed in. Focuses the pane.
     pub(super) fn host_comment(&mut self, index: usize, text: String) {

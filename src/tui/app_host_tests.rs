@@ -177,3 +177,43 @@ fn the_screen_and_cursor_are_drawn_in_the_pane() {
     let unfocused = super::super::hosted::draw(hosted, area, &mut buf, &theme(), false);
     assert_eq!(unfocused, None);
 }
+
+#[test]
+fn a_handoff_to_a_hosted_run_pane_is_typed_in_after_yes() {
+    let (mut app, _rx) = hosted_app();
+    wait_text(&app, "ready");
+    app.focus = 0;
+    app.on_session_event(
+        0,
+        &crate::agent::Event::AssistantMessage {
+            text: "Rename the flag in main.rs.".into(),
+        },
+    );
+    app.command("handoff", "--until \"make test\"");
+    assert!(
+        app.panes[1]
+            .hosted
+            .as_ref()
+            .unwrap()
+            .pending_comment
+            .is_none(),
+        "--until is refused for a hosted pane"
+    );
+    let said = app.panes[0].history.last_notice_text().unwrap();
+    assert!(
+        said.contains("--until needs Tandem's own Run agent"),
+        "{said}"
+    );
+    app.command("handoff", "");
+    assert_eq!(app.focus, 1, "Run has the keyboard for the y/n");
+    let pending = app.panes[1]
+        .hosted
+        .as_ref()
+        .unwrap()
+        .pending_comment
+        .clone();
+    assert!(pending.unwrap().contains("Rename the flag in main.rs."));
+    app.on_key(key(KeyCode::Char('y')));
+    app.on_key(key(KeyCode::Enter));
+    wait_text(&app, "echo:Carry out this plan");
+}

@@ -56,7 +56,7 @@ pub fn draw(
     }
     let note = match (&hosted.exited, &hosted.error, &hosted.pending_comment) {
         (_, _, Some(comment)) => Some(format!(
-            "Type this review comment into {}? y / n: {}",
+            "Type this into {}? y / n: {}",
             hosted.host,
             comment.lines().next().unwrap_or("")
         )),
