@@ -21,6 +21,13 @@ use crate::host::{HostCommand, HostEvent, HostedProgram};
 /// checkpointed (so the diff viewer shows it).
 const QUIET: Duration = Duration::from_secs(2);
 
+/// How long after its last output a hosted program still counts as the one
+/// changing files, focused or not. Agents print while they work (spinners,
+/// tool logs); a program silent this long is waiting for its user. Changes
+/// the user makes in an editor meanwhile are attributed to it too — the
+/// price of not tracing which process wrote a file.
+const ACTIVE: Duration = Duration::from_secs(10);
+
 /// Lines PageUp / PageDown scroll the hosted screen's history by.
 const SCROLL_PAGE: usize = 10;
 
@@ -347,15 +354,22 @@ impl App {
     }
 
     /// Keeps change attribution in step (called every loop iteration):
-    /// while a hosted pane is focused and its program runs, changes are
-    /// its; when its output has been quiet for a moment, a checkpoint is
-    /// taken so the diff viewer shows its work.
+    /// while a hosted program runs and its pane is focused or it printed
+    /// something in the last [`ACTIVE`], changes are its; when its output
+    /// has been quiet for a moment, a checkpoint is taken so the diff
+    /// viewer shows its work.
     pub fn host_tick(&mut self, now: Instant) {
         for index in 0..self.panes.len() {
             let Some(hosted) = self.panes[index].hosted.as_ref() else {
                 continue;
             };
-            let active = hosted.running() && self.focused_host() == Some(index);
+            // Active: focused, or working on its own (it printed within
+            // the last moments) — an autonomous agent in Run edits while
+            // the user looks at Chat.
+            let busy = hosted
+                .last_output
+                .is_some_and(|at| now.duration_since(at) < ACTIVE);
+            let active = hosted.running() && (self.focused_host() == Some(index) || busy);
             let quiet = hosted.unsaved
                 && hosted
                     .last_output

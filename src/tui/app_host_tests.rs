@@ -10,6 +10,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use super::super::app::{App, Effect, PaneSlot};
 use super::super::theme::{ColorDepth, Theme};
+use super::QUIET;
 use crate::agent::Pane;
 use crate::exec::ApprovalMode;
 use crate::host::{HostCommand, HostEvent, HostOptions, HostedProgram};
@@ -216,4 +217,82 @@ fn a_handoff_to_a_hosted_run_pane_is_typed_in_after_yes() {
     app.on_key(key(KeyCode::Char('y')));
     app.on_key(key(KeyCode::Enter));
     wait_text(&app, "echo:Carry out this plan");
+}
+
+#[test]
+fn an_unfocused_hosted_program_at_work_is_credited_with_its_changes() {
+    use crate::workspace::{ChangeLog, CheckpointOptions, Checkpoints, Tracker, TrackerOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let workspace = dir.path().canonicalize().unwrap();
+    let checkpoints =
+        Checkpoints::open(state.path(), &workspace, CheckpointOptions::default()).unwrap();
+    let log = ChangeLog::open(&ChangeLog::path_for(checkpoints.shadow_dir())).unwrap();
+    let (tracker, _events) = Tracker::start(
+        std::sync::Arc::new(checkpoints),
+        log,
+        TrackerOptions {
+            watch: false,
+            ..TrackerOptions::default()
+        },
+    );
+    tracker.flush().unwrap();
+    let slot = |pane| PaneSlot::new(pane, "p".into(), "m".into(), ApprovalMode::Suggest);
+    let mut app = App::new(slot(Pane::Chat), slot(Pane::Run), theme());
+    app.tracker = Some(tracker.clone());
+    let (tx, mut rx) = unbounded_channel();
+    let command = HostCommand {
+        label: "agent".into(),
+        program: "sh".into(),
+        args: vec![
+            "-c".into(),
+            "printf 'ready\\n'; read line; echo made > made.txt; echo wrote; read line".into(),
+        ],
+    };
+    let opts = HostOptions {
+        cwd: workspace.clone(),
+        size: (8, 40),
+        extra_env: Vec::new(),
+        key_vars: Vec::new(),
+    };
+    app.host_started(
+        1,
+        "agent",
+        HostedProgram::spawn(&command, opts, tx).map_err(|e| e.to_string()),
+    );
+    // The user looks at Chat while the hosted agent works.
+    app.focus = 0;
+    wait_text(&app, "ready");
+    let pump = |app: &mut App, rx: &mut UnboundedReceiver<HostEvent>| {
+        while let Ok(event) = rx.try_recv() {
+            app.on_host_event(&event);
+        }
+        app.host_tick(Instant::now());
+    };
+    pump(&mut app, &mut rx);
+    let program = app.panes[1]
+        .hosted
+        .as_ref()
+        .unwrap()
+        .program
+        .as_ref()
+        .unwrap();
+    program.write(b"go\r").unwrap();
+    wait_text(&app, "wrote");
+    pump(&mut app, &mut rx);
+    // Quiet now: the checkpoint credits the change to the hosted agent.
+    app.host_tick(Instant::now() + QUIET + Duration::from_millis(100));
+    tracker.flush().unwrap();
+    let attributions = tracker.attributions();
+    let made = attributions
+        .iter()
+        .find(|a| {
+            a.paths
+                .iter()
+                .any(|p| p == std::path::Path::new("made.txt"))
+        })
+        .unwrap_or_else(|| panic!("made.txt attributed: {attributions:?}"));
+    assert_eq!(made.pane, "run");
+    assert_eq!(made.tool.as_deref(), Some("hosted: agent"));
+    assert!(!made.external);
 }
