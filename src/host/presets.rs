@@ -6,8 +6,9 @@ use crate::agent::Pane;
 /// A command line to host in a pane, and the name it is shown by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostCommand {
-    /// What the pane title and messages call it (`claude`, `codex`, or the
-    /// command line as typed).
+    /// What messages call it: `claude`, `codex`, or the command line as
+    /// typed with each path cut to its file name (`sh /long/dir/agent.sh` is
+    /// `sh agent.sh`), so "… exited with code 7" fits a narrow pane.
     pub label: String,
     /// The program, looked up on `PATH`.
     pub program: String,
@@ -59,7 +60,7 @@ pub fn preset(host: &str, pane: Pane) -> HostCommand {
                 host.to_string()
             };
             return HostCommand {
-                label: host.to_string(),
+                label: short_label(host),
                 program: "sh".into(),
                 args: vec!["-c".into(), script],
             };
@@ -70,6 +71,17 @@ pub fn preset(host: &str, pane: Pane) -> HostCommand {
         program: program.into(),
         args: args.iter().map(|a| a.to_string()).collect(),
     }
+}
+
+/// `host` with every word that is a path shortened to its file name.
+fn short_label(host: &str) -> String {
+    host.split_whitespace()
+        .map(|word| match word.rsplit_once('/') {
+            Some((_, name)) if !name.is_empty() => name,
+            _ => word,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -100,5 +112,21 @@ mod tests {
         assert_eq!(cmd.label, "aider --model x | tee log");
         let plain = preset("aider --model 'x y'", Pane::Chat);
         assert_eq!(plain.args, vec!["-c", "exec aider --model 'x y'"]);
+    }
+
+    #[test]
+    fn paths_in_the_label_are_cut_to_file_names() {
+        let cmd = preset(
+            "sh /a/very/long/checkout/path/tests/agent.sh --dir ./x/",
+            Pane::Run,
+        );
+        assert_eq!(cmd.label, "sh agent.sh --dir ./x/");
+        assert_eq!(
+            cmd.args,
+            vec![
+                "-c",
+                "exec sh /a/very/long/checkout/path/tests/agent.sh --dir ./x/"
+            ]
+        );
     }
 }
