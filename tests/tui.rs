@@ -696,31 +696,15 @@ async fn resume_lists_saved_sessions_and_loads_one_inside_the_workbench() {
         let mut tui = Tui::start(&home2, &home2, &env2, &[], 160, 48);
         tui.wait_text("Chat");
         tui.type_line("/resume");
+        // A list of the saved sessions: time, workspace, first prompt, cost.
         tui.wait_text("saved sessions");
+        tui.wait_text("first prompt");
         tui.wait_text("tell me about ORCHID");
-        let id = {
-            // Ids look like `6b071413-11d7c989` (seconds and random bits in
-            // hex); the table may wrap them onto the next line.
-            let screen = tui.contents();
-            let after: String = screen
-                .split("tell me about ORCHID")
-                .nth(1)
-                .unwrap()
-                .to_string();
-            let is_id = |w: &&str| {
-                w.split_once('-').is_some_and(|(a, b)| {
-                    a.len() == 8
-                        && b.len() == 8
-                        && a.chars().chain(b.chars()).all(|c| c.is_ascii_hexdigit())
-                })
-            };
-            after
-                .split_whitespace()
-                .find(is_id)
-                .expect("the session id is listed")
-                .to_string()
-        };
-        tui.type_line(&format!("/resume {id}"));
+        // Typing narrows it to the one asked about; Enter resumes it.
+        tui.send("orchid");
+        tui.wait_text("filter: orchid");
+        tui.wait_text("1 of ");
+        tui.send("\r");
         tui.wait_text("resumed session");
         tui.type_line("and again?");
         tui.wait_text("Back with ORCHID.");
@@ -765,8 +749,20 @@ input = { command = "echo made > \"marker-$(basename \"$PWD\").txt\"" }
         tui.wait_text("run #2 finished: 1 files changed");
         // The list: state, time, tokens, cost, files, task.
         tui.type_line("/runs");
-        tui.wait_text("#1 finished");
-        tui.wait_text("· 1 files · make a marker");
+        tui.wait_for("run #1 listed with its state, files and task", |s| {
+            s.contents().lines().any(|l| {
+                let words: Vec<&str> = l.split_whitespace().collect();
+                let at = words.iter().position(|w| *w == "#1");
+                at.is_some_and(|i| words[i + 1] == "finished") && l.contains("1      make a marker")
+            })
+        });
+        tui.wait_text("the Run pane's own session");
+        // Esc closes the list (waited for: an Esc with more bytes right
+        // behind it would read as Alt plus the next key).
+        tui.send("\x1b");
+        tui.wait_for("the list closed", |s| {
+            !s.contents().contains("worktree runs —")
+        });
         tui.type_line("/runs 1 merge");
         tui.wait_text("run #1 merged into the workspace: marker-");
         tui.type_line("/runs 2 discard");

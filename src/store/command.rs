@@ -50,29 +50,31 @@ pub fn run(json: bool) -> i32 {
     }
 }
 
+/// The columns of [`table`] and of the workbench's `/resume` list.
+pub const HEADER: [&str; 5] = ["started", "workspace", "first prompt", "cost", "id"];
+
+/// One session's cells under [`HEADER`]: local start time, workspace,
+/// first prompt (one line, shortened), cost, id (marked when the session
+/// was not closed cleanly).
+pub fn row(s: &SessionInfo) -> [String; 5] {
+    let mut id = s.id.clone();
+    if !s.ended {
+        id.push_str(" (not closed)");
+    }
+    [
+        local_time(s.started),
+        s.workspace.display().to_string(),
+        s.first_prompt.as_deref().map(shorten).unwrap_or_default(),
+        cost(s),
+        id,
+    ]
+}
+
 /// One line per session: local start time, workspace, first prompt, cost,
 /// id; aligned, with a header.
 pub fn table(sessions: &[SessionInfo]) -> String {
-    let mut rows = vec![[
-        "started".to_string(),
-        "workspace".into(),
-        "first prompt".into(),
-        "cost".into(),
-        "id".into(),
-    ]];
-    for s in sessions {
-        let mut id = s.id.clone();
-        if !s.ended {
-            id.push_str(" (not closed)");
-        }
-        rows.push([
-            local_time(s.started),
-            s.workspace.display().to_string(),
-            s.first_prompt.as_deref().map(shorten).unwrap_or_default(),
-            cost(s),
-            id,
-        ]);
-    }
+    let mut rows = vec![HEADER.map(String::from)];
+    rows.extend(sessions.iter().map(row));
     let mut widths = [0usize; 5];
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {

@@ -273,6 +273,8 @@ pub enum Overlay {
     ConfirmRewind,
     /// Neither pane can reach a model: how to connect one, or the demo.
     FirstRun,
+    /// A list to choose from (`App::picker`).
+    Picker,
 }
 
 /// What the process does once the workbench has closed.
@@ -354,6 +356,8 @@ pub struct App {
     pub focus: usize,
     pub zoomed: bool,
     pub overlay: Option<Overlay>,
+    /// The list shown by [`Overlay::Picker`].
+    pub picker: Option<super::picker::Picker>,
     pub theme: Theme,
     /// Where the user's own themes live (`<config>/themes`), for `/theme`.
     pub theme_dir: Option<std::path::PathBuf>,
@@ -429,6 +433,7 @@ impl App {
             focus: 0,
             zoomed: false,
             overlay: None,
+            picker: None,
             theme,
             theme_dir: None,
             help_scroll: 0,
@@ -597,6 +602,7 @@ impl App {
                     }
                 }
                 Overlay::FirstRun => self.first_run_key(key),
+                Overlay::Picker => self.picker_key(&key),
                 Overlay::ConfirmRewind => {
                     self.overlay = None;
                     let plan = self.rewind_plan.take();

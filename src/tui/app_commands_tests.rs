@@ -1,12 +1,14 @@
-//! Custom commands through the whole app: found in real files, typed into a
-//! composer, sent to a pane's session as ops, listed by `/help`.
+//! Slash commands through the whole app: custom commands found in real
+//! files, typed into a composer, sent to a pane's session as ops, listed by
+//! `/help`; and the lists `/rewind` and `/runs` open, whose choices run the
+//! same commands.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
-use super::super::app::{App, Overlay, PaneSlot};
+use super::super::app::{App, Effect, Overlay, PaneSlot, TaskRecord};
 use super::super::theme::{ColorDepth, Theme};
 use super::super::view;
 use crate::agent::{Op, Pane};
@@ -134,4 +136,82 @@ fn help_lists_custom_commands_and_bad_files_are_reported_in_chat() {
     app.overlay = None;
     type_line(&mut app, "/odd x");
     assert_eq!(ops(&mut chat), [Op::UserMessage("/odd x".into())]);
+}
+
+fn press(app: &mut App, code: KeyCode, modifiers: KeyModifiers) {
+    app.on_key(KeyEvent::new(code, modifiers));
+}
+
+#[test]
+fn rewind_lists_the_tasks_and_a_choice_rewinds_the_conversation_or_the_files_too() {
+    let (mut app, [mut chat_rx, _]) = app_with(&[]);
+    app.panes[0].task_log = vec![
+        TaskRecord {
+            number: 1,
+            prompt: "add the parser".into(),
+            checkpoint: Some("c0ffee".into()),
+        },
+        TaskRecord {
+            number: 2,
+            prompt: "rename things".into(),
+            checkpoint: None,
+        },
+    ];
+    type_line(&mut app, "/rewind");
+    assert_eq!(app.overlay, Some(Overlay::Picker));
+    let text = screen(&mut app);
+    assert!(
+        text.contains("› 2     rename things"),
+        "the newest is selected:\n{text}"
+    );
+    assert!(text.contains("Ctrl-F also restores the files"), "{text}");
+    // Task 2 has no checkpoint: Ctrl-F does nothing there.
+    press(&mut app, KeyCode::Char('f'), KeyModifiers::CONTROL);
+    assert_eq!(app.overlay, Some(Overlay::Picker));
+    press(&mut app, KeyCode::Up, KeyModifiers::NONE);
+    press(&mut app, KeyCode::Char('f'), KeyModifiers::CONTROL);
+    assert_eq!(app.overlay, None);
+    assert!(app.take_effects().contains(&Effect::PlanRewind {
+        pane: 0,
+        task: 1,
+        checkpoint: "c0ffee".into(),
+    }));
+    // Enter: the conversation only.
+    type_line(&mut app, "/rewind");
+    press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(ops(&mut chat_rx), vec![Op::Rewind { before_task: 2 }]);
+    assert_eq!(app.panes[0].task_log.len(), 1);
+}
+
+#[test]
+fn runs_lists_main_and_every_run_and_enter_shows_one() {
+    let (mut app, _) = app_with(&[]);
+    type_line(&mut app, "/runs");
+    assert_eq!(app.overlay, None, "no runs: a notice, not an empty list");
+    type_line(&mut app, "/run --worktree make a marker");
+    type_line(&mut app, "/runs");
+    let text = screen(&mut app);
+    assert!(text.contains("the Run pane's own session"), "{text}");
+    assert!(text.contains("#1    starting"), "{text}");
+    assert!(text.contains("make a marker"), "{text}");
+    // Ctrl-D on a run still working: refused with the reason.
+    press(&mut app, KeyCode::Down, KeyModifiers::NONE);
+    press(&mut app, KeyCode::Char('d'), KeyModifiers::CONTROL);
+    assert!(!app.viewer_focused);
+    assert!(
+        app.panes[0]
+            .history
+            .last_notice_text()
+            .unwrap()
+            .contains("run #1 is starting")
+    );
+    type_line(&mut app, "/runs");
+    press(&mut app, KeyCode::Down, KeyModifiers::NONE);
+    press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!((app.shown_run, app.focus), (Some(0), 1));
+    // The list opens on the run shown; "main" goes back.
+    type_line(&mut app, "/runs");
+    press(&mut app, KeyCode::Up, KeyModifiers::NONE);
+    press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(app.shown_run, None);
 }

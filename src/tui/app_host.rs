@@ -13,7 +13,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::app::{App, Effect};
 use super::history::NoticeKind;
 use super::host_keys;
-use super::keymap::{self, Context};
+use super::keymap::{self, Action, Context};
 use crate::agent::Pane;
 use crate::host::{HostCommand, HostEvent, HostedProgram};
 
@@ -177,7 +177,7 @@ impl App {
             return true;
         }
         if !hosted.running() {
-            if key.code == KeyCode::Enter {
+            if keymap::lookup(Context::Hosted, &key, true) == Some(Action::HostRestart) {
                 let host = hosted.host.clone();
                 self.push_effect(Effect::StartHost { pane: index, host });
             } else {
@@ -214,13 +214,13 @@ impl App {
         if let Some(hosted) = self.panes[index].hosted.as_mut()
             && let Some(program) = &hosted.program
         {
-            match key.code {
-                KeyCode::PageUp => {
+            match keymap::lookup(Context::Hosted, &key, true) {
+                Some(Action::HostScrollUp) => {
                     hosted.scroll = program.set_scrollback(hosted.scroll + SCROLL_PAGE);
                     self.host_prefix_armed = true;
                     return;
                 }
-                KeyCode::PageDown => {
+                Some(Action::HostScrollDown) => {
                     hosted.scroll =
                         program.set_scrollback(hosted.scroll.saturating_sub(SCROLL_PAGE));
                     self.host_prefix_armed = hosted.scroll > 0;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use super::app::{App, Effect, Overlay};
 use super::history::NoticeKind;
+use super::picker::{PickCommand, PickRow, Picker};
 use crate::agent::Op;
 
 /// A rewind with files, waiting for the user's y.
@@ -23,28 +24,56 @@ pub struct RewindPlan {
 }
 
 impl App {
+    /// The focused pane's tasks to rewind to, the newest selected: Enter
+    /// takes the conversation back to before one, Ctrl-F restores the
+    /// files too (shown first, asking y/n).
+    fn rewind_picker(&self) -> Picker {
+        let log = &self.panes[self.focus].task_log;
+        let rows = log
+            .iter()
+            .map(|task| PickRow {
+                cells: vec![
+                    task.number.to_string(),
+                    task.prompt.clone(),
+                    if task.checkpoint.is_some() {
+                        "yes".into()
+                    } else {
+                        "no".into()
+                    },
+                ],
+                command: PickCommand::new("rewind", task.number.to_string()),
+                alternate: task
+                    .checkpoint
+                    .is_some()
+                    .then(|| PickCommand::new("rewind", format!("{} files", task.number))),
+            })
+            .collect();
+        Picker::new(
+            "rewind to before a task",
+            &["task", "what you asked", "files restorable"],
+            rows,
+            "rewinds the conversation",
+        )
+        .with_alternate('f', "also restores the files")
+        .with_selected(log.len().saturating_sub(1))
+    }
+
     /// `/rewind` lists the pane's tasks; `/rewind N` takes the conversation
     /// back to before task N; `/rewind N files` also restores the files.
     pub(super) fn rewind_command(&mut self, args: &str) {
         let focus = self.focus;
         let mut words = args.split_whitespace();
         let (task, files) = match (words.next(), words.next(), words.next()) {
+            (None, _, _) if self.focused().task_log.is_empty() => {
+                self.focused().history.push_notice(
+                    "nothing to rewind: this pane has run no task yet",
+                    NoticeKind::Info,
+                );
+                return;
+            }
             (None, _, _) => {
-                let pane = self.focused();
-                let text = if pane.task_log.is_empty() {
-                    "nothing to rewind: this pane has run no task yet".to_string()
-                } else {
-                    let list: Vec<String> = pane
-                        .task_log
-                        .iter()
-                        .map(|t| format!("{}. {}", t.number, t.prompt))
-                        .collect();
-                    format!(
-                        "tasks: {} — /rewind N goes back to before task N; /rewind N files also restores the workspace files (you see which first)",
-                        list.join(" · ")
-                    )
-                };
-                pane.history.push_notice(text, NoticeKind::Info);
+                let picker = self.rewind_picker();
+                self.open_picker(picker);
                 return;
             }
             (Some(n), rest, None) => match (n.parse::<u32>(), rest) {

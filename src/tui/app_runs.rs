@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use super::app::{App, Effect, PaneSlot};
 use super::history::NoticeKind;
+use super::picker::{PickCommand, PickRow, Picker};
 use crate::agent::{Event, Pane, TaskStatus};
 use crate::workspace::ReviewSnapshot;
 
@@ -69,7 +70,48 @@ pub struct RunEntry {
     pub files: Vec<String>,
 }
 
+/// The columns of the `/runs` list.
+const RUNS_HEADER: [&str; 7] = ["run", "state", "elapsed", "tokens", "cost", "files", "task"];
+
 impl App {
+    /// The `/runs` list: the Run pane's own session first, then every run;
+    /// Enter shows one in the Run pane, Ctrl-D opens its changes.
+    fn runs_picker(&self) -> Picker {
+        let mut rows = vec![PickRow {
+            cells: vec![
+                "main".into(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                "the Run pane's own session".into(),
+            ],
+            command: PickCommand::new("runs", "main"),
+            alternate: None,
+        }];
+        rows.extend(self.runs.iter().map(|run| {
+            let cost = self
+                .meter
+                .as_ref()
+                .and_then(|m| m.cost(&run.slot.model, &run.slot.usage));
+            PickRow {
+                cells: run_cells(run, cost),
+                command: PickCommand::new("runs", run.number.to_string()),
+                alternate: Some(PickCommand::new("runs", format!("{} diff", run.number))),
+            }
+        }));
+        let shown = self.shown_run.map_or(0, |index| index + 1);
+        Picker::new(
+            "worktree runs — /runs N merge|discard acts on one",
+            &RUNS_HEADER,
+            rows,
+            "shows it in the Run pane",
+        )
+        .with_alternate('d', "opens its changes")
+        .with_selected(shown)
+    }
+
     /// `/run --worktree TASK`.
     pub(super) fn run_command(&mut self, args: &str) {
         let Some(task) = args.trim_start().strip_prefix("--worktree") else {
@@ -138,27 +180,15 @@ impl App {
     pub(super) fn runs_command(&mut self, args: &str) {
         let mut words = args.split_whitespace();
         match (words.next(), words.next()) {
+            (None, _) if self.runs.is_empty() => {
+                self.focused().history.push_notice(
+                    "no worktree runs yet: /run --worktree TASK starts one",
+                    NoticeKind::Info,
+                );
+            }
             (None, _) => {
-                let text = if self.runs.is_empty() {
-                    "no worktree runs yet: /run --worktree TASK starts one".to_string()
-                } else {
-                    let lines: Vec<String> = self
-                        .runs
-                        .iter()
-                        .map(|run| {
-                            let cost = self
-                                .meter
-                                .as_ref()
-                                .and_then(|m| m.cost(&run.slot.model, &run.slot.usage));
-                            run_line(run, cost)
-                        })
-                        .collect();
-                    format!(
-                        "worktree runs (/runs N shows one, /runs N diff|merge|discard, /runs main):\n{}",
-                        lines.join("\n")
-                    )
-                };
-                self.focused().history.push_notice(text, NoticeKind::Info);
+                let picker = self.runs_picker();
+                self.open_picker(picker);
             }
             (Some("main"), None) => self.shown_run = None,
             (Some(n), action) => {
@@ -292,22 +322,24 @@ impl App {
 }
 
 /// "#1 running 0:42 · 12.3k tok · $0.04 · 2 files · add a flag".
-fn run_line(run: &RunEntry, cost: Option<f64>) -> String {
+/// A run's cells under [`RUNS_HEADER`].
+fn run_cells(run: &RunEntry, cost: Option<f64>) -> Vec<String> {
     let elapsed = run
         .started
         .map(|t| {
             let s = t.elapsed().as_secs();
-            format!(" {}:{:02}", s / 60, s % 60)
+            format!("{}:{:02}", s / 60, s % 60)
         })
         .unwrap_or_default();
     let tokens = run.slot.usage.prompt_tokens() + run.slot.usage.output_tokens;
     let cost = cost.map_or_else(|| "$?".to_string(), |c| format!("${c:.2}"));
-    format!(
-        "#{} {}{elapsed} · {} tok · {cost} · {} files · {}",
-        run.number,
+    vec![
+        format!("#{}", run.number),
         run.state.word(),
+        elapsed,
         super::view::tokens(tokens),
-        run.files.len(),
-        run.task
-    )
+        cost,
+        run.files.len().to_string(),
+        run.task.clone(),
+    ]
 }

@@ -4,6 +4,7 @@
 
 use super::app::App;
 use super::history::NoticeKind;
+use super::picker::{PickCommand, PickRow, Picker};
 use super::theme::Theme;
 
 impl App {
@@ -13,18 +14,26 @@ impl App {
         let dir = self.theme_dir.clone();
         let name = args.trim();
         if name.is_empty() {
-            let names: Vec<String> = Theme::names(dir.as_deref())
+            let names = Theme::names(dir.as_deref());
+            let current = names.iter().position(|n| *n == self.theme.name);
+            let rows = names
                 .into_iter()
-                .map(|n| {
-                    if n == self.theme.name {
-                        format!("{n} (current)")
-                    } else {
-                        n
-                    }
+                .map(|n| PickRow {
+                    cells: vec![
+                        n.clone(),
+                        if n == self.theme.name {
+                            "current".into()
+                        } else {
+                            String::new()
+                        },
+                    ],
+                    command: PickCommand::new("theme", n),
+                    alternate: None,
                 })
                 .collect();
-            let text = format!("themes: {}; /theme NAME switches", names.join(", "));
-            self.focused().history.push_notice(text, NoticeKind::Info);
+            let picker = Picker::new("themes", &["theme", ""], rows, "switches to it")
+                .with_selected(current.unwrap_or(0));
+            self.open_picker(picker);
             return;
         }
         let depth = self.theme.depth();
@@ -50,6 +59,8 @@ impl App {
 
 #[cfg(test)]
 mod tests {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
     use crate::agent::Pane;
     use crate::exec::ApprovalMode;
     use crate::tui::app::{App, PaneSlot};
@@ -68,11 +79,21 @@ mod tests {
     fn theme_switches_live_and_a_bad_name_keeps_the_current_one() {
         let mut app = app();
         app.command("theme", "");
-        let listed = app.panes[0].history.last_notice_text().unwrap();
-        assert!(
-            listed.contains("dark (current)") && listed.contains("colorblind"),
-            "{listed}"
+        let picker = app.picker.clone().expect("/theme opens the list");
+        let rows: Vec<String> = picker.rows.iter().map(|r| r.cells.join(" ")).collect();
+        assert!(rows.contains(&"dark current".to_string()), "{rows:?}");
+        assert!(rows.iter().any(|r| r.starts_with("colorblind")), "{rows:?}");
+        assert_eq!(
+            rows[picker.selected], "dark current",
+            "the current is selected"
         );
+        // Typing narrows the list; Enter switches to the row.
+        for c in "colorb".chars() {
+            app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+        app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        assert_eq!(app.theme.name, "colorblind");
+        assert!(app.picker.is_none() && app.overlay.is_none());
         app.command("theme", "solarized-dark");
         assert_eq!(app.theme.name, "solarized-dark");
         assert_eq!(app.theme.syntax, "Solarized (dark)");

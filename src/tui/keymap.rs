@@ -18,9 +18,26 @@ pub enum Context {
     Diff,
     /// In the quota view (usage, cost, budgets).
     Quota,
+    /// In a list to choose from (`/resume`, `/runs`, `/rewind`, `/theme`).
+    Picker,
+    /// In a pane that hosts a terminal program: every key goes to the
+    /// program except the prefix.
+    Hosted,
 }
 
 impl Context {
+    /// Every context, in the order the help and the README list them.
+    pub const ALL: [Context; 8] = [
+        Context::Global,
+        Context::Pane,
+        Context::Approval,
+        Context::Diff,
+        Context::Quota,
+        Context::Picker,
+        Context::Hosted,
+        Context::Help,
+    ];
+
     /// The heading shown in the help overlay.
     pub fn title(self) -> &'static str {
         match self {
@@ -30,6 +47,8 @@ impl Context {
             Context::Help => "Help",
             Context::Diff => "Diff viewer",
             Context::Quota => "Quota view",
+            Context::Picker => "Lists (/resume, /runs, /rewind, /theme)",
+            Context::Hosted => "In a hosted pane (claude, codex, a command)",
         }
     }
 }
@@ -117,6 +136,16 @@ pub enum Action {
     CloseQuota,
     /// Quota view: read the ledger again.
     RefreshQuota,
+    /// List: run the selected row's command.
+    PickerChoose,
+    /// Hosted pane: the next key is Tandem's.
+    HostPrefix,
+    /// Hosted pane (after the prefix): scroll the program's history up.
+    HostScrollUp,
+    /// Hosted pane (after the prefix): scroll its history down.
+    HostScrollDown,
+    /// Hosted pane whose program ended: start it again.
+    HostRestart,
 }
 
 /// One binding: the keys, where, what, and the words the help shows.
@@ -640,6 +669,104 @@ pub const BINDINGS: &[Binding] = &[
         description: "bottom of the view",
         empty_composer_only: false,
         matches: |k| plain(k, KeyCode::Char('G')) || plain(k, KeyCode::End),
+    },
+    Binding {
+        keys: "Enter",
+        context: Context::Picker,
+        action: Action::PickerChoose,
+        description: "choose the selected row",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Enter),
+    },
+    Binding {
+        keys: "Down / Ctrl-N",
+        context: Context::Picker,
+        action: Action::ScrollDown,
+        description: "next row",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Down) || ctrl(k, 'n'),
+    },
+    Binding {
+        keys: "Up / Ctrl-P",
+        context: Context::Picker,
+        action: Action::ScrollUp,
+        description: "previous row",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Up) || ctrl(k, 'p'),
+    },
+    Binding {
+        keys: "PageDown",
+        context: Context::Picker,
+        action: Action::ScrollPageDown,
+        description: "down a page",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::PageDown),
+    },
+    Binding {
+        keys: "PageUp",
+        context: Context::Picker,
+        action: Action::ScrollPageUp,
+        description: "up a page",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::PageUp),
+    },
+    Binding {
+        keys: "Home",
+        context: Context::Picker,
+        action: Action::ScrollTop,
+        description: "first row",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Home),
+    },
+    Binding {
+        keys: "End",
+        context: Context::Picker,
+        action: Action::ScrollBottom,
+        description: "last row",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::End),
+    },
+    Binding {
+        keys: "Esc",
+        context: Context::Picker,
+        action: Action::CloseOverlay,
+        description: "close; typing filters the rows (Ctrl-U clears)",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Esc),
+    },
+    // The prefix is `[host] prefix_key` (default Ctrl-]); the app matches
+    // the configured key itself, so this row only documents it.
+    Binding {
+        keys: "Ctrl-] ([host] prefix_key)",
+        context: Context::Hosted,
+        action: Action::HostPrefix,
+        description: "then a Tandem key; twice: to the program",
+        empty_composer_only: false,
+        matches: |_| false,
+    },
+    Binding {
+        keys: "prefix, PageUp",
+        context: Context::Hosted,
+        action: Action::HostScrollUp,
+        description: "scroll the program's history up",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::PageUp),
+    },
+    Binding {
+        keys: "prefix, PageDown",
+        context: Context::Hosted,
+        action: Action::HostScrollDown,
+        description: "scroll down, back to the live screen",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::PageDown),
+    },
+    Binding {
+        keys: "Enter (after it ended)",
+        context: Context::Hosted,
+        action: Action::HostRestart,
+        description: "start the program again",
+        empty_composer_only: false,
+        matches: |k| plain(k, KeyCode::Enter),
     },
 ];
 

@@ -13,14 +13,6 @@ pub const END: &str = "<!-- end of keys -->";
 /// Every key, one table per context, as Markdown.
 pub fn markdown() -> String {
     let mut out = String::new();
-    let contexts = [
-        Context::Global,
-        Context::Pane,
-        Context::Approval,
-        Context::Diff,
-        Context::Quota,
-        Context::Help,
-    ];
     let mut table = |title: &str, rows: Vec<(String, String)>| {
         out.push_str(&format!(
             "\n**{title}**\n\n| keys | what they do |\n|---|---|\n"
@@ -29,7 +21,7 @@ pub fn markdown() -> String {
             out.push_str(&format!("| {} | {} |\n", cell(&keys), cell(&what)));
         }
     };
-    for context in contexts {
+    for context in Context::ALL {
         let rows = bindings(context)
             .map(|b| (b.keys.to_string(), b.description.to_string()))
             .collect();

@@ -7,9 +7,32 @@ use std::path::Path;
 use anyhow::bail;
 
 use super::history::History;
+use super::picker::{PickCommand, PickRow, Picker};
 use crate::agent::Event;
 use crate::provider::{AssistantPart, Message};
 use crate::store;
+
+impl super::app::App {
+    /// The `/resume` list: every saved session, newest first, with its
+    /// time, workspace, first prompt and cost; Enter resumes one.
+    pub fn open_sessions(&mut self, list: &[store::index::SessionInfo]) {
+        let rows = list
+            .iter()
+            .map(|session| PickRow {
+                cells: store::command::row(session).to_vec(),
+                command: PickCommand::new("resume", session.id.clone()),
+                alternate: None,
+            })
+            .collect();
+        let picker = Picker::new(
+            "saved sessions",
+            &store::command::HEADER,
+            rows,
+            "resumes it (both panes)",
+        );
+        self.open_picker(picker);
+    }
+}
 
 /// Which saved session to continue.
 #[derive(Debug, Clone, PartialEq, Eq)]

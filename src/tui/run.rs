@@ -903,17 +903,17 @@ async fn event_loop(
             Wake::Background(Some(Background::ReviewRequest(request))) => {
                 app.on_review_request(request)
             }
-            Wake::Background(Some(Background::Sessions(list))) => {
-                let text = match list {
-                    Ok(list) if list.is_empty() => "no saved sessions yet".to_string(),
-                    Ok(list) => format!(
-                        "saved sessions (newest first; /resume ID opens one):\n{}",
-                        crate::store::command::table(&list[..list.len().min(15)])
-                    ),
-                    Err(e) => format!("cannot list sessions: {e}"),
-                };
-                app.focused().history.push_notice(text, NoticeKind::Info);
-            }
+            Wake::Background(Some(Background::Sessions(list))) => match list {
+                Ok(list) if list.is_empty() => app
+                    .focused()
+                    .history
+                    .push_notice("no saved sessions yet", NoticeKind::Info),
+                Ok(list) => app.open_sessions(&list),
+                Err(e) => app
+                    .focused()
+                    .history
+                    .push_notice(format!("cannot list sessions: {e}"), NoticeKind::Warning),
+            },
             Wake::Background(Some(Background::Resumed(found))) => match *found {
                 Ok(resumed) => {
                     for pane in &mut app.panes {

@@ -37,17 +37,7 @@ pub fn draw(app: &mut App, frame: &mut Frame) {
             std::time::SystemTime::now(),
         );
         draw_status(app, status, frame.buffer_mut(), now);
-        match app.overlay {
-            Some(Overlay::Help) => {
-                app.help_scroll = draw_help(area, frame.buffer_mut(), app);
-            }
-            Some(Overlay::ConfirmQuit) => draw_confirm_quit(area, frame.buffer_mut(), &app.theme),
-            Some(Overlay::ConfirmRewind) => draw_confirm_rewind(app, area, frame.buffer_mut()),
-            Some(Overlay::FirstRun) => {
-                super::first_run::draw(area, frame.buffer_mut(), &app.theme, &app.local_servers)
-            }
-            None => {}
-        }
+        draw_overlay(app, area, frame.buffer_mut());
         return;
     }
     let areas = if app.viewer_focused {
@@ -76,17 +66,27 @@ pub fn draw(app: &mut App, frame: &mut Frame) {
         }
     }
     draw_status(app, status, frame.buffer_mut(), now);
-    match app.overlay {
-        Some(Overlay::Help) => app.help_scroll = draw_help(area, frame.buffer_mut(), app),
-        Some(Overlay::ConfirmQuit) => draw_confirm_quit(area, frame.buffer_mut(), &app.theme),
-        Some(Overlay::ConfirmRewind) => draw_confirm_rewind(app, area, frame.buffer_mut()),
-        Some(Overlay::FirstRun) => {
-            super::first_run::draw(area, frame.buffer_mut(), &app.theme, &app.local_servers)
-        }
-        None => {}
-    }
+    draw_overlay(app, area, frame.buffer_mut());
     if let (Some((x, y)), None) = (cursor, app.overlay) {
         frame.set_cursor_position((x, y));
+    }
+}
+
+/// The open overlay, over everything else.
+fn draw_overlay(app: &mut App, area: Rect, buf: &mut Buffer) {
+    match app.overlay {
+        Some(Overlay::Help) => app.help_scroll = draw_help(area, buf, app),
+        Some(Overlay::ConfirmQuit) => draw_confirm_quit(area, buf, &app.theme),
+        Some(Overlay::ConfirmRewind) => draw_confirm_rewind(app, area, buf),
+        Some(Overlay::FirstRun) => {
+            super::first_run::draw(area, buf, &app.theme, &app.local_servers)
+        }
+        Some(Overlay::Picker) => {
+            if let Some(picker) = &app.picker {
+                picker.render(area, buf, &app.theme);
+            }
+        }
+        None => {}
     }
 }
 
@@ -590,7 +590,8 @@ fn tightest_headroom(r: &RateLimitSnapshot) -> Option<f64> {
         .min_by(f64::total_cmp)
 }
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
+/// A `width` × `height` rectangle in the middle of `area` (cut to fit).
+pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
     Rect::new(
@@ -624,22 +625,15 @@ fn draw_help(area: Rect, buf: &mut Buffer, app: &App) -> u16 {
         lines.push(Line::default());
         lines
     };
-    let mut sections: Vec<Vec<Line<'static>>> = [
-        Context::Global,
-        Context::Pane,
-        Context::Approval,
-        Context::Diff,
-        Context::Quota,
-        Context::Help,
-    ]
-    .into_iter()
-    .map(|context| {
-        let rows = keymap::bindings(context)
-            .map(|b| (b.keys.to_string(), b.description.to_string()))
-            .collect();
-        section(context.title(), rows)
-    })
-    .collect();
+    let mut sections: Vec<Vec<Line<'static>>> = Context::ALL
+        .into_iter()
+        .map(|context| {
+            let rows = keymap::bindings(context)
+                .map(|b| (b.keys.to_string(), b.description.to_string()))
+                .collect();
+            section(context.title(), rows)
+        })
+        .collect();
     sections.push(section(
         "Composer",
         super::composer::KEY_BINDINGS

@@ -159,7 +159,7 @@ fn the_approval_dialog_opens_in_the_pane_that_asked() {
 fn the_help_overlay_lists_every_binding() {
     let mut app = app();
     app.overlay = Some(super::app::Overlay::Help);
-    let text = frame(&mut app, 160, 48);
+    let text = frame(&mut app, 160, 60);
     for binding in super::keymap::BINDINGS {
         assert!(
             text.contains(binding.keys),
