@@ -284,6 +284,20 @@ pub enum AfterExit {
     Demo,
 }
 
+/// A task handed from Chat to Run, followed by a cell in Chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handoff {
+    /// Chat's "handed to Run: …" cell.
+    pub cell: usize,
+    /// The cell's words before the task's state.
+    pub label: String,
+    /// The task as sent: recognised in Run's `TaskStarted`, since queued
+    /// tasks (handed over or typed) start in the order they were sent.
+    pub text: String,
+    /// Run's task number once it started.
+    pub task: Option<u32>,
+}
+
 /// One task of a pane, as `/rewind` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskRecord {
@@ -396,14 +410,11 @@ pub struct App {
     /// The filter the viewer gets when next opened (the last Run task's
     /// changes, offered by its summary).
     pub(super) pending_filter: Option<Filter>,
-    /// Run tasks handed over from Chat and not finished yet: their summary
-    /// goes to Chat as well.
-    pub(super) handoffs_running: usize,
+    /// Tasks handed from Chat to Run and not finished yet, oldest first:
+    /// each has its own cell in Chat that follows its task.
+    pub(super) handoffs: Vec<Handoff>,
     /// The rewind waiting for the user's confirmation.
     pub rewind_plan: Option<RewindPlan>,
-    /// Chat's "handed to Run: …" cell (index, words), kept up to date with
-    /// the Run task's state until it ends.
-    pub(super) handoff_cell: Option<(usize, String)>,
     /// Worktree runs, in the order they were asked for.
     pub runs: Vec<super::app_runs::RunEntry>,
     /// The worktree run the Run pane shows instead of its own session.
@@ -453,9 +464,8 @@ impl App {
             quota_focused: false,
             review_ignore_whitespace: false,
             pending_filter: None,
-            handoffs_running: 0,
+            handoffs: Vec::new(),
             rewind_plan: None,
-            handoff_cell: None,
             runs: Vec::new(),
             shown_run: None,
             viewer_source: None,
@@ -524,6 +534,9 @@ impl App {
             pane.task_log.push(record);
         }
         if self.panes[index].pane == Pane::Run {
+            if let Event::TaskStarted { text } = event {
+                self.handoff_started(text);
+            }
             self.follow_handoff();
         }
         if self.panes[index].pane == Pane::Run
@@ -867,6 +880,7 @@ impl App {
             "help" => self.overlay = Some(Overlay::Help),
             "quit" => self.request_quit(),
             "clear" => {
+                let chat = self.focus == 0;
                 let pane = self.focused();
                 if pane.busy {
                     pane.history.push_notice(
@@ -877,6 +891,10 @@ impl App {
                     pane.history.clear();
                     pane.read_paths.clear();
                     pane.send(Op::ClearHistory);
+                    if chat {
+                        // Chat's cells are gone: no handoff cell to follow.
+                        self.handoffs.clear();
+                    }
                 }
             }
             "mode" => {
@@ -1059,6 +1077,7 @@ impl App {
             Some(command) => format!(" (until `{command}` passes)"),
             None => String::new(),
         };
+        let task_text = task.clone();
         let op = match until {
             Some(until) => Op::TaskUntil { text: task, until },
             None => Op::UserMessage(task),
@@ -1068,8 +1087,12 @@ impl App {
         let cell = self.panes[0]
             .history
             .push_live_notice(format!("{label} · queued"), NoticeKind::Info);
-        self.handoff_cell = Some((cell, label));
-        self.handoffs_running += 1;
+        self.handoffs.push(Handoff {
+            cell,
+            label,
+            text: task_text,
+            task: None,
+        });
     }
 }
 

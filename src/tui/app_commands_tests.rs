@@ -11,7 +11,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use super::super::app::{App, Effect, Overlay, PaneSlot, TaskRecord};
 use super::super::theme::{ColorDepth, Theme};
 use super::super::view;
-use crate::agent::{Op, Pane};
+use crate::agent::{Event, Op, Pane};
 use crate::config::commands::discover;
 use crate::exec::ApprovalMode;
 
@@ -214,4 +214,122 @@ fn runs_lists_main_and_every_run_and_enter_shows_one() {
     press(&mut app, KeyCode::Up, KeyModifiers::NONE);
     press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
     assert_eq!(app.shown_run, None);
+}
+
+/// The text of the Run task an op starts.
+fn task_text(op: &Op) -> String {
+    match op {
+        Op::UserMessage(text) | Op::TaskUntil { text, .. } => text.clone(),
+        other => panic!("not a task: {other:?}"),
+    }
+}
+
+/// Chat's notices, as owned strings.
+fn chat(app: &App) -> Vec<String> {
+    app.panes[0]
+        .history
+        .notice_texts()
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+fn run_task(app: &mut App, text: &str, status: crate::agent::TaskStatus) {
+    app.on_session_event(1, &Event::TaskStarted { text: text.into() });
+    app.on_session_event(
+        1,
+        &Event::TaskComplete {
+            status,
+            turns: 1,
+            total: Default::default(),
+            last_message: None,
+        },
+    );
+}
+
+#[test]
+fn each_handoff_has_its_own_cell_that_follows_its_own_run_task() {
+    use crate::agent::TaskStatus;
+    let (mut app, [_, mut run_rx]) = app_with(&[]);
+    // Run is busy with the user's own task while Chat hands over two plans.
+    app.on_session_event(
+        1,
+        &Event::TaskStarted {
+            text: "my own".into(),
+        },
+    );
+    app.on_session_event(
+        0,
+        &Event::AssistantMessage {
+            text: "Plan A.".into(),
+        },
+    );
+    app.command("handoff", "");
+    app.on_session_event(
+        0,
+        &Event::AssistantMessage {
+            text: "Plan B.".into(),
+        },
+    );
+    app.command("handoff", "");
+    let sent: Vec<String> = ops(&mut run_rx).iter().map(task_text).collect();
+    assert_eq!(sent.len(), 2);
+    // The user's task ends: neither handed-over task is reported as done.
+    app.on_session_event(
+        1,
+        &Event::TaskComplete {
+            status: TaskStatus::Ok,
+            turns: 1,
+            total: Default::default(),
+            last_message: None,
+        },
+    );
+    let cells = chat(&app);
+    assert!(
+        cells.iter().filter(|c| c.contains("· queued")).count() == 2,
+        "{cells:?}"
+    );
+    // Plan A runs: its cell follows it, B's still waits.
+    app.on_session_event(
+        1,
+        &Event::TaskStarted {
+            text: sent[0].clone(),
+        },
+    );
+    let cells = chat(&app);
+    assert!(
+        cells
+            .iter()
+            .any(|c| c.contains("Plan A.") && c.contains("Run is working")),
+        "{cells:?}"
+    );
+    assert!(
+        cells
+            .iter()
+            .any(|c| c.contains("Plan B.") && c.ends_with("· queued"))
+    );
+    app.on_session_event(
+        1,
+        &Event::TaskComplete {
+            status: TaskStatus::Ok,
+            turns: 1,
+            total: Default::default(),
+            last_message: None,
+        },
+    );
+    run_task(&mut app, &sent[1], TaskStatus::Interrupted);
+    let cells = chat(&app);
+    assert!(
+        cells
+            .iter()
+            .any(|c| c.contains("Plan A.") && c.contains("Run finished the handed-over task")),
+        "{cells:?}"
+    );
+    assert!(
+        cells.iter().any(|c| c.contains("Plan B.")
+            && c.contains("the handed-over task")
+            && !c.contains("finished")),
+        "{cells:?}"
+    );
+    assert!(app.handoffs.is_empty());
 }

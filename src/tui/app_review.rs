@@ -240,12 +240,26 @@ impl App {
         self.effects.push(Effect::RefreshReview);
     }
 
-    /// Keeps Chat's "handed to Run" cell showing what Run is doing.
+    /// Run started `text`: if it is a handed-over task, its cell follows
+    /// this task number from now on.
+    pub(super) fn handoff_started(&mut self, text: &str) {
+        let number = self.panes[1].tasks;
+        if let Some(handoff) = self
+            .handoffs
+            .iter_mut()
+            .find(|h| h.task.is_none() && h.text == text)
+        {
+            handoff.task = Some(number);
+        }
+    }
+
+    /// Keeps the cell of the handed-over task Run works on showing what
+    /// Run is doing.
     pub(super) fn follow_handoff(&mut self) {
-        let Some((cell, label)) = self.handoff_cell.clone() else {
+        let run = &self.panes[1];
+        let Some(handoff) = self.handoffs.iter().find(|h| h.task == Some(run.tasks)) else {
             return;
         };
-        let run = &self.panes[1];
         let state = match &run.status {
             _ if !run.busy => return,
             PaneStatus::Running(tool) => format!("Run is running {tool}"),
@@ -253,9 +267,10 @@ impl App {
             PaneStatus::PausedBudget => "Run is paused: budget".to_string(),
             _ => "Run is working".to_string(),
         };
+        let (cell, text) = (handoff.cell, format!("{} · {state}", handoff.label));
         self.panes[0]
             .history
-            .update_notice(cell, format!("{label} · {state}"), NoticeKind::Info);
+            .update_notice(cell, text, NoticeKind::Info);
     }
 
     /// After a Run task: which files it changed, and how to review them.
@@ -272,9 +287,12 @@ impl App {
                     .map(|p| p.to_string_lossy().into_owned())
             })
             .collect();
-        let handed_over = self.handoffs_running > 0;
-        self.handoffs_running = self.handoffs_running.saturating_sub(1);
-        if handed_over {
+        let handed_over = self
+            .handoffs
+            .iter()
+            .position(|h| h.task == Some(task))
+            .map(|i| self.handoffs.remove(i));
+        if let Some(handoff) = handed_over {
             // The Chat pane follows the task it handed over.
             let outcome = status.describe();
             let unit = if turns == 1 { "turn" } else { "turns" };
@@ -294,14 +312,11 @@ impl App {
                     )
                 }
             );
-            match self.handoff_cell.take() {
-                Some((cell, label)) => self.panes[0].history.update_notice(
-                    cell,
-                    format!("{label} · {text}"),
-                    NoticeKind::Info,
-                ),
-                None => self.panes[0].history.push_notice(text, NoticeKind::Info),
-            }
+            self.panes[0].history.update_notice(
+                handoff.cell,
+                format!("{} · {text}", handoff.label),
+                NoticeKind::Info,
+            );
         }
         if paths.is_empty() {
             return;

@@ -920,6 +920,7 @@ async fn event_loop(
                         pane.history.clear();
                         pane.task_log.clear();
                     }
+                    app.handoffs.clear();
                     restore(app, &resumed);
                 }
                 Err(e) => app

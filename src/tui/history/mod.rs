@@ -545,6 +545,18 @@ impl History {
         })
     }
 
+    /// Every notice's text, oldest first (tests of cells that follow a
+    /// state read them).
+    pub fn notice_texts(&self) -> Vec<&str> {
+        self.cells
+            .iter()
+            .filter_map(|e| match &e.cell {
+                Cell::Notice { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The body of the latest fenced code block in an answer, for copying.
     pub fn last_code_block(&self) -> Option<String> {
         self.cells.iter().rev().find_map(|e| match &e.cell {
