@@ -137,6 +137,7 @@ impl Tui {
         }
     }
 
+    /// The screen's text now, row by row.
     pub fn contents(&self) -> String {
         self.screen.lock().unwrap().screen().contents()
     }
@@ -180,6 +181,7 @@ impl Tui {
         false
     }
 
+    /// Writes `bytes` to tandem as typed keys (escape sequences included).
     pub fn send(&mut self, bytes: &str) {
         let mut w = self.writer.lock().unwrap();
         w.write_all(bytes.as_bytes()).unwrap();
@@ -195,6 +197,7 @@ impl Tui {
         self.send("\r");
     }
 
+    /// Resizes the terminal, as a user dragging the window would.
     pub fn resize(&mut self, cols: u16, rows: u16) {
         self.master
             .resize(PtySize {
