@@ -2,218 +2,82 @@
 //! binary in a PTY, the screen read through `vt100`), and the same story
 //! printed headless.
 
-use std::io::{Read, Write};
-use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
+#[path = "support/pty.rs"]
+mod pty;
+use pty::{BIN, Tui, WAIT};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tandem");
-const WAIT: Duration = Duration::from_secs(30);
-
-fn nz(n: u16) -> std::num::NonZero<u16> {
-    std::num::NonZero::new(n).expect("a terminal has rows and columns")
-}
-
-/// A running `tandem` in a PTY, with its screen and every screen it
-/// showed (the demo moves faster than a test can look at the screen).
-struct Tui {
-    child: Box<dyn Child + Send + Sync>,
-    writer: Arc<Mutex<Box<dyn Write + Send>>>,
-    screen: Arc<Mutex<vt100::Parser>>,
-    frames: Arc<Mutex<Vec<String>>>,
-}
-
-/// Answers the cursor position and device attribute queries a real
-/// terminal answers and `vt100` does not.
-fn answer_queries(bytes: &[u8], parser: &vt100::Parser, writer: &Mutex<Box<dyn Write + Send>>) {
-    let find = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
-    let mut reply = String::new();
-    if find(b"\x1b[6n") {
-        let (row, col) = parser.screen().cursor_position();
-        reply.push_str(&format!("\x1b[{};{}R", row + 1, col + 1));
-    }
-    if find(b"\x1b[c") || find(b"\x1b[0c") {
-        reply.push_str("\x1b[?62;22c");
-    }
-    if !reply.is_empty() {
-        let mut w = writer.lock().unwrap();
-        let _ = w.write_all(reply.as_bytes());
-        let _ = w.flush();
-    }
-}
-
-/// The environment of a user with no key and no provider settings.
-fn clean(cmd: &mut CommandBuilder, home: &Path) {
-    for var in [
-        "ANTHROPIC_API_KEY",
-        "ANTHROPIC_BASE_URL",
-        "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
-        "NO_COLOR",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("TERM", "xterm-256color");
-    cmd.env("TANDEM_HOME", home);
-}
-
-impl Tui {
-    fn start(home: &Path, args: &[&str], cols: u16, rows: u16) -> Tui {
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("a PTY");
-        let mut cmd = CommandBuilder::new(BIN);
-        cmd.args(args);
-        cmd.cwd(home);
-        clean(&mut cmd, home);
-        let child = pair.slave.spawn_command(cmd).expect("tandem starts");
-        drop(pair.slave);
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let writer = Arc::new(Mutex::new(pair.master.take_writer().unwrap()));
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 0)));
-        let frames = Arc::new(Mutex::new(Vec::new()));
-        let sink = screen.clone();
-        let log = frames.clone();
-        let replies = writer.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
+/// Waits until the screens shown so far contain each of `milestones`, in
+/// this order (a later one on the same screen or a later screen): the demo
+/// moves on faster than a test can look at the screen.
+fn wait_in_order(tui: &Tui, milestones: &[&str]) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let frames = tui.frames.lock().unwrap().clone();
+        let mut at = 0;
+        let mut missing = None;
+        for milestone in milestones {
+            match frames[at..].iter().position(|f| f.contains(milestone)) {
+                Some(i) => at += i,
+                None => {
+                    missing = Some(*milestone);
                     break;
                 }
-                let mut parser = sink.lock().unwrap();
-                parser.process(&buf[..n]);
-                answer_queries(&buf[..n], &parser, &replies);
-                let contents = parser.screen().contents();
-                let mut log = log.lock().unwrap();
-                if log.last() != Some(&contents) {
-                    log.push(contents);
-                }
             }
-        });
-        Tui {
-            child,
-            writer,
-            screen,
-            frames,
         }
-    }
-
-    fn contents(&self) -> String {
-        self.screen.lock().unwrap().screen().contents()
-    }
-
-    /// Waits until the screen satisfies `pred`, or fails with the screen.
-    fn wait_for(&self, what: &str, pred: impl Fn(&vt100::Screen) -> bool) {
-        let deadline = Instant::now() + WAIT;
-        while Instant::now() < deadline {
-            if pred(self.screen.lock().unwrap().screen()) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        let Some(missing) = missing else { return };
+        if Instant::now() > deadline {
+            panic!(
+                "timed out waiting for {missing:?} (after the milestones before it); the screen:\n{}",
+                tui.contents()
+            );
         }
-        panic!(
-            "timed out waiting for {what}; the screen:\n{}",
-            self.contents()
-        );
-    }
-
-    /// Waits until the screens shown so far contain each of `milestones`,
-    /// in this order (a later one on the same screen or a later screen).
-    fn wait_in_order(&self, milestones: &[&str]) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let frames = self.frames.lock().unwrap().clone();
-            let mut at = 0;
-            let mut missing = None;
-            for milestone in milestones {
-                match frames[at..].iter().position(|f| f.contains(milestone)) {
-                    Some(i) => at += i,
-                    None => {
-                        missing = Some(*milestone);
-                        break;
-                    }
-                }
-            }
-            let Some(missing) = missing else { return };
-            if Instant::now() > deadline {
-                panic!(
-                    "timed out waiting for {missing:?} (after the milestones before it); the screen:\n{}",
-                    self.contents()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn wait_text(&self, text: &str) {
-        self.wait_for(&format!("{text:?}"), |s| s.contents().contains(text));
-    }
-
-    fn send(&mut self, bytes: &str) {
-        let mut w = self.writer.lock().unwrap();
-        w.write_all(bytes.as_bytes()).unwrap();
-        w.flush().unwrap();
-    }
-
-    /// Waits for the process to exit; returns its exit code.
-    fn wait_exit(&mut self) -> u32 {
-        let deadline = Instant::now() + WAIT;
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                // Let the reader thread take the last bytes.
-                std::thread::sleep(Duration::from_millis(150));
-                return status.exit_code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("tandem did not exit; the screen:\n{}", self.contents());
-    }
-}
-
-impl Drop for Tui {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
 #[test]
 fn the_demo_plays_the_whole_story_in_the_workbench_and_q_quits() {
     let home = tempfile::tempdir().unwrap();
-    let mut tui = Tui::start(home.path(), &["demo", "--speed", "15"], 140, 44);
-    tui.wait_in_order(&[
-        "This is the Tandem demo",
-        "Esc take over",
-        // Chat reads, plans and asks; the demo says yes with the handoff key.
-        "☐ slug.sh: one dash per run",
-        "Shall I hand this to Run?",
-        "Alt-H — hand Chat's plan to Run",
-        "handed to Run",
-        // Run: the tests fail, two files are patched, the tests pass.
-        "✗ shell sh test.sh  exit 1",
-        "✓ apply_patch M slug.sh, M post.sh",
-        "✓ shell sh test.sh",
-        "All five cases pass",
-        // The diff viewer on Run's changes, scrolled.
-        "Ctrl-G — open the diff viewer",
-        "\"$(slug \"$1\")\"",
-        "n — next hunk",
-        "] — next file",
-        "s/[^a-z0-9][^a-z0-9]*/-/g",
-        // Chat reviews them, with findings at file:line.
-        "/review sends Run's diff to Chat",
-        "1. slug.sh:5",
-        "That is the story",
-        "q quit · any other key",
-    ]);
+    let mut tui = Tui::start(
+        home.path(),
+        home.path(),
+        &[],
+        &["demo", "--speed", "15"],
+        140,
+        44,
+    );
+    wait_in_order(&tui, &["This is the Tandem demo", "Esc take over"]);
+    // The viewer resizes the terminal while it plays: the story goes on.
+    tui.resize(130, 42);
+    wait_in_order(
+        &tui,
+        &[
+            // Chat reads, plans and asks; the demo says yes with the handoff key.
+            "☐ slug.sh: one dash per run",
+            "Shall I hand this to Run?",
+            "Alt-H — hand Chat's plan to Run",
+            "handed to Run",
+            // Run: the tests fail, two files are patched, the tests pass.
+            "✗ shell sh test.sh  exit 1",
+            "✓ apply_patch M slug.sh, M post.sh",
+            "✓ shell sh test.sh",
+            "All five cases pass",
+            // The diff viewer on Run's changes, scrolled.
+            "Ctrl-G — open the diff viewer",
+            "\"$(slug \"$1\")\"",
+            "n — next hunk",
+            "] — next file",
+            "s/[^a-z0-9][^a-z0-9]*/-/g",
+            // Chat reviews them, with findings at file:line.
+            "/review sends Run's diff to Chat",
+            "1. slug.sh:5",
+            "That is the story",
+            "q quit · any other key",
+        ],
+    );
     // The quota meter moved for both panes: tokens and a cost.
     let screen = tui.contents();
     let status = screen.lines().last().unwrap_or("");
@@ -224,7 +88,7 @@ fn the_demo_plays_the_whole_story_in_the_workbench_and_q_quits() {
         "{status}"
     );
     tui.send("q");
-    assert_eq!(tui.wait_exit(), 0, "q quits with 0");
+    assert!(tui.wait_exit(), "q quits with 0");
     let screen = tui.screen.lock().unwrap();
     assert!(
         !screen.screen().alternate_screen(),
@@ -235,16 +99,16 @@ fn the_demo_plays_the_whole_story_in_the_workbench_and_q_quits() {
 #[test]
 fn esc_hands_the_workbench_to_the_user() {
     let home = tempfile::tempdir().unwrap();
-    let mut tui = Tui::start(home.path(), &["demo"], 120, 40);
+    let mut tui = Tui::start(home.path(), home.path(), &[], &["demo"], 120, 40);
     tui.wait_text("This is the Tandem demo");
     tui.send(" ");
     tui.wait_text("demo · paused");
     tui.send("\x1b");
     tui.wait_text("the demo stopped: the workbench is yours");
     tui.wait_for("the caption gone", |s| !s.contents().contains("demo ·"));
-    // From here keys work as usual: they land in Chat's composer.
-    tui.send("hello there");
-    tui.wait_text("hello there");
+    // From here keys work as usual: a command typed into Chat runs.
+    tui.type_line("/mcp");
+    tui.wait_text("No MCP servers configured");
     // Nothing was typed by the demo meanwhile.
     assert!(!tui.contents().contains("The slug and post tests fail"));
 }

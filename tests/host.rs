@@ -3,6 +3,7 @@
 //! mock model server behind Chat); the tests read the outer screen through
 //! `vt100`, as a user would see it.
 
+use std::path::Path;
 use std::time::Duration;
 
 use tandem::mockserver::{MockServer, Script};
@@ -22,11 +23,25 @@ const CHAT: &str = r#"
 text = "chat answer"
 "#;
 
-fn program() -> String {
-    format!(
-        "sh {}/tests/fixtures/host_test_program.sh",
-        env!("CARGO_MANIFEST_DIR")
-    )
+/// The test program, copied into the workspace `work` and named from there
+/// (the hosted program starts in the workspace): its command line, shown in
+/// the pane's title and the status bar, is then as long wherever the tests
+/// run from, and a long checkout path cannot push those off the screen.
+fn program(work: &Path) -> String {
+    let name = "host_test_program.sh";
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::copy(fixture, work.join(name)).expect("the test program is copied");
+    format!("sh {name}")
+}
+
+/// The text in the right half of the screen: the Run pane, beside Chat.
+fn right_half(s: &vt100::Screen) -> String {
+    let cols = s.size().1.get();
+    s.rows(cols / 2, cols - cols / 2)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Runs blocking PTY work off the async runtime that serves the mocks.
@@ -48,7 +63,7 @@ async fn a_hosted_program_gets_keys_ctrl_c_and_resizes_and_shows_its_colours() {
                 ("ANTHROPIC_BASE_URL", chat.clone()),
                 ("OPENAI_BASE_URL", chat),
             ];
-            let host = program();
+            let host = program(&w);
             let tui = Tui::start(&h, &w, &env, &["--run-host", &host], 160, 40);
             tui.wait_text("ready");
             tui
@@ -57,7 +72,7 @@ async fn a_hosted_program_gets_keys_ctrl_c_and_resizes_and_shows_its_colours() {
     .await;
     blocking(move || {
         // The title says what the pane hosts; the status bar gives the prefix.
-        tui.wait_text("hosting: sh ");
+        tui.wait_text("hosting: sh host_test_program.sh");
         tui.wait_text("Ctrl-] then Tab switch");
         // Its red is red on the outer terminal.
         tui.wait_for("red text in red", |s| {
@@ -86,9 +101,12 @@ async fn a_hosted_program_gets_keys_ctrl_c_and_resizes_and_shows_its_colours() {
         tui.send("\t");
         std::thread::sleep(Duration::from_millis(100));
         tui.send("abc");
-        std::thread::sleep(Duration::from_millis(300));
-        assert!(!tui.contents().contains("echo:abc"));
-        tui.wait_text("abc");
+        tui.wait_text("› abc");
+        let run = right_half(tui.screen.lock().unwrap().screen());
+        assert!(
+            !run.contains("abc"),
+            "the keys reached the program too:\n{run}"
+        );
         // Back to Run, then exit with a code: reported; Enter restarts it.
         tui.send("\t");
         std::thread::sleep(Duration::from_millis(100));

@@ -97,7 +97,9 @@ text = "All checked."
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_works_while_chat_streams_and_esc_interrupts() {
-    let chat = server("[[reply]]\nwords = 3000\ndelay_ms = 5\n").await;
+    // Chat streams for 40 s, longer than the test may wait for Run on a
+    // loaded machine: Esc always finds it still streaming.
+    let chat = server("[[reply]]\nwords = 8000\ndelay_ms = 5\n").await;
     let run = server("[[reply]]\ntext = \"Run finished its task.\"\n").await;
     let home = tempfile::tempdir().unwrap();
     let env = env_for(&chat, &run);
@@ -312,7 +314,11 @@ text = "Both files edited."
         tui.wait_text("beta five");
         // e hands the terminal to $VISUAL at the hunk's line, then comes back.
         tui.send("e");
-        eventually("the editor ran", || editor_log.exists());
+        // The file is there from the moment the editor's shell opens it;
+        // its one line is complete once the editor has written it.
+        eventually("the editor ran", || {
+            std::fs::read_to_string(&editor_log).is_ok_and(|a| a.ends_with('\n'))
+        });
         let args = std::fs::read_to_string(&editor_log).unwrap();
         assert!(
             args.starts_with("+") && args.trim_end().ends_with("beta.txt"),
@@ -718,11 +724,12 @@ async fn resume_lists_saved_sessions_and_loads_one_inside_the_workbench() {
 async fn two_worktree_runs_at_once_one_merged_one_discarded() {
     let chat = server("").await;
     // Both runs get the same replies, in whatever order they ask: each first
-    // streams for about a second (so both are asking before either asks
-    // again), then writes a marker named after its own worktree.
+    // streams for about three seconds (so both are asking before either asks
+    // again, even when the second worktree is slow to make on a loaded
+    // machine), then writes a marker named after its own worktree.
     let first = r#"
 [[reply]]
-words = 20
+words = 60
 delay_ms = 50
 [[reply.tool_calls]]
 name = "shell"

@@ -8,8 +8,9 @@
 //! subdirectories are named `dir:stem`. On a clash the more important place
 //! wins and the other file is reported as shadowed; a command named like a
 //! built-in is never used (reported). A bad file is reported and skipped,
-//! never fatal. The file format and the argument substitution are in
-//! [`super::command_format`].
+//! never fatal. The file format and the argument substitution are in the
+//! private `command_format` module; what callers need of it is re-exported
+//! here ([`CommandPane`], [`expand`], [`split_arguments`]).
 
 use std::fmt;
 use std::io::Read;

@@ -7,7 +7,8 @@
 //! fail), patches two files and runs them again (they pass); Chat reviews
 //! Run's diff. The TUI plays it in the workbench (`crate::tui::demo`); this
 //! module holds what both front ends share (project, scripts, servers, the
-//! demo configuration) and plays the story as text (`--headless`, [`story`]).
+//! demo configuration) and plays the story as text (`--headless`,
+//! [`run_headless`]).
 
 use std::path::{Path, PathBuf};
 

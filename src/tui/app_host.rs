@@ -355,7 +355,7 @@ impl App {
 
     /// Keeps change attribution in step (called every loop iteration):
     /// while a hosted program runs and its pane is focused or it printed
-    /// something in the last [`ACTIVE`], changes are its; when its output
+    /// something in the last `ACTIVE` (10 s), changes are its; when its output
     /// has been quiet for a moment, a checkpoint is taken so the diff
     /// viewer shows its work.
     pub fn host_tick(&mut self, now: Instant) {
