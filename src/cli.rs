@@ -296,8 +296,8 @@ struct GcArgs {
     /// hold uncommitted work) and other leftovers in the worktrees dir.
     #[arg(long)]
     force: bool,
-    /// With a removed run worktree whose repository exists, also delete its
-    /// branch tandem/run-ID (never any other branch).
+    /// With --force: when a removed run worktree's repository exists, also
+    /// delete its branch tandem/run-ID (never any other branch).
     #[arg(long)]
     branches: bool,
     /// Also remove checkpoint repositories whose workspace is not recorded

@@ -114,10 +114,21 @@ pub fn render(plan: &GcPlan, report: Option<&GcReport>) -> String {
         }
         out.push_str(&table(&rows));
         match report {
-            None => out.push_str(&format!(
-                "Total: {} would be freed (dry run: nothing was changed; compaction frees only part of its size).\n",
-                human(plan.total_bytes())
-            )),
+            None => {
+                let compacting = plan
+                    .items
+                    .iter()
+                    .any(|i| matches!(i.action, super::Action::Compact { .. }));
+                let note = if compacting {
+                    "; compaction frees only part of its size"
+                } else {
+                    ""
+                };
+                out.push_str(&format!(
+                    "Total: {} would be freed (dry run: nothing was changed{note}).\n",
+                    human(plan.total_bytes())
+                ));
+            }
             Some(report) => {
                 out.push_str(&format!("Total: {} freed.\n", human(report.freed_bytes())));
                 for o in report.outcomes.iter().filter(|o| o.error.is_some()) {

@@ -49,7 +49,7 @@ fn walk(path: &Path, deadline: Option<Instant>) -> (u64, bool) {
         };
         for entry in entries.flatten() {
             seen = seen.wrapping_add(1);
-            if seen % 256 == 0 && deadline.is_some_and(|d| Instant::now() >= d) {
+            if seen.is_multiple_of(256) && deadline.is_some_and(|d| Instant::now() >= d) {
                 return (total, false);
             }
             // `DirEntry::metadata` does not follow a link.
@@ -118,7 +118,9 @@ pub(super) fn remove(state: &Path, path: &Path) -> Result<(), String> {
     }
     let trash = state.join(TRASH);
     if path.starts_with(&trash) {
-        return remove_tree(path);
+        remove_tree(path)?;
+        let _ = std::fs::remove_dir(&trash);
+        return Ok(());
     }
     std::fs::create_dir_all(&trash)
         .map_err(|e| format!("cannot create {}: {e}", trash.display()))?;

@@ -9,7 +9,8 @@ use crate::workspace::Checkpoints;
 
 /// Adds the checkpoint repositories that may go (or be compacted).
 pub(super) fn plan(state: &Path, opts: &GcOptions, plan: &mut GcPlan) {
-    let Some(dir) = disk::category(Checkpoints::shadows_dir(state), ItemKind::Checkpoints, plan) else {
+    let Some(dir) = disk::category(Checkpoints::shadows_dir(state), ItemKind::Checkpoints, plan)
+    else {
         return;
     };
     for path in disk::entries(&dir) {

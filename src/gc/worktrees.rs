@@ -10,8 +10,7 @@ use crate::workspace::worktree;
 
 /// Adds the run directories and records that may go.
 pub(super) fn plan(state: &Path, opts: &GcOptions, plan: &mut GcPlan) {
-    let Some(dir) = disk::category(worktree::worktrees_dir(state), ItemKind::Worktree, plan)
-    else {
+    let Some(dir) = disk::category(worktree::worktrees_dir(state), ItemKind::Worktree, plan) else {
         return;
     };
     for path in disk::entries(&dir) {

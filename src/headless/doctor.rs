@@ -420,7 +420,11 @@ mod tests {
         assert_eq!(small.detail, "/s is writable, 5.0 MiB used");
         let big = state_size(state, 3 << 30, false);
         assert_eq!(big.status, ProbeStatus::Warn);
-        assert!(big.detail.contains("more than 3.0 GiB used"), "{}", big.detail);
+        assert!(
+            big.detail.contains("more than 3.0 GiB used"),
+            "{}",
+            big.detail
+        );
         assert!(big.detail.contains("tandem gc"), "{}", big.detail);
     }
 }

@@ -370,7 +370,11 @@ pub fn forget_removed_run(
     }
     let branch = format!("{BRANCH_PREFIX}{id}");
     let full = format!("refs/heads/{branch}");
-    let exists = output(repo_root, &["rev-parse", "--verify", "--quiet", &full], None)?;
+    let exists = output(
+        repo_root,
+        &["rev-parse", "--verify", "--quiet", &full],
+        None,
+    )?;
     if !exists.status.success() {
         return Ok(false);
     }
