@@ -190,6 +190,19 @@ Exit codes: 0 done, 1 failure, 2 usage or config error, 3 provider failed,
   tandem doctor
   tandem doctor --profile relay      check the providers a profile uses")]
     Doctor,
+    /// Show how much room tandem's state dir takes and reclaim it: checkpoint
+    /// repositories of deleted workspaces, worktree runs whose repository is
+    /// gone, and (with --older-than) old session transcripts.
+    #[command(after_help = "Examples:
+  tandem gc --dry-run                  what would go and its size; nothing is changed
+  tandem gc                            remove it
+  tandem gc --older-than 30            also transcripts not written for 30 days
+  tandem gc --compact                  also pack live workspaces' checkpoints (slow)
+  tandem gc --dry-run --json | jq .total_bytes
+
+Live worktree runs, open sessions and anything behind a symbolic link are
+never removed. Exit 1 when something could not be removed.")]
+    Gc(GcArgs),
     /// Print a completion script for your shell.
     ///
     /// bash: `tandem completions bash > ~/.local/share/bash-completion/completions/tandem`;
@@ -265,6 +278,37 @@ struct ExecArgs {
     prompt: Option<String>,
 }
 
+/// Options of `tandem gc`.
+#[derive(Debug, clap::Args)]
+struct GcArgs {
+    /// Only show what would be removed; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Also remove session transcripts (and their index rows) not written
+    /// for DAYS days; open sessions are kept.
+    #[arg(long, value_name = "DAYS")]
+    older_than: Option<u32>,
+    /// Also pack the checkpoint repositories of existing workspaces with
+    /// `git gc` (keeps every checkpoint; slow on large ones).
+    #[arg(long)]
+    compact: bool,
+    /// Also remove run worktrees their repository no longer lists (they may
+    /// hold uncommitted work) and other leftovers in the worktrees dir.
+    #[arg(long)]
+    force: bool,
+    /// With --force: when a removed run worktree's repository exists, also
+    /// delete its branch tandem/run-ID (never any other branch).
+    #[arg(long)]
+    branches: bool,
+    /// Also remove checkpoint repositories whose workspace is not recorded
+    /// (made by an older tandem).
+    #[arg(long)]
+    all_unknown: bool,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -330,6 +374,17 @@ pub fn main() -> i32 {
             }
         }
         Some(Command::Sessions { json }) => crate::store::command::run(json),
+        Some(Command::Gc(args)) => crate::gc::command::run(
+            &crate::gc::GcOptions {
+                older_than_days: args.older_than,
+                compact: args.compact,
+                force: args.force,
+                branches: args.branches,
+                all_unknown: args.all_unknown,
+            },
+            args.dry_run,
+            args.json,
+        ),
         Some(Command::Config {
             action: ConfigAction::Show,
         }) => config_show(&config),

@@ -325,16 +325,16 @@ fn sandbox_mode(config: &Config) -> Check {
     }
 }
 
-/// The state dir takes a file (sessions, logs and the ledger live there).
+/// The state dir takes a file (sessions, logs and the ledger live there),
+/// and how much room it takes.
 fn state_dir(state: &Path) -> Check {
     let written = std::fs::create_dir_all(state)
         .and_then(|()| tempfile::NamedTempFile::new_in(state).map(drop));
     match written {
-        Ok(()) => line(
-            ProbeStatus::Ok,
-            "state dir",
-            format!("{} is writable", state.display()),
-        ),
+        Ok(()) => {
+            let (bytes, complete) = crate::gc::disk::quick_size(state, SIZE_BUDGET);
+            state_size(state, bytes, complete)
+        }
         Err(e) => line(
             ProbeStatus::Fail,
             "state dir",
@@ -343,6 +343,36 @@ fn state_dir(state: &Path) -> Check {
                 state.display()
             ),
         ),
+    }
+}
+
+/// How long the state dir's size may take to count: the report stays
+/// quick however large it is (the size then reads "more than").
+const SIZE_BUDGET: Duration = Duration::from_millis(50);
+
+/// Past this size the state dir line warns and suggests `tandem gc`.
+const STATE_WARN_BYTES: u64 = 1 << 30;
+
+/// The state dir line of a writable state dir holding `bytes` (a lower
+/// bound unless `complete`).
+fn state_size(state: &Path, bytes: u64, complete: bool) -> Check {
+    let size = crate::gc::disk::human(bytes);
+    let size = if complete {
+        size
+    } else {
+        format!("more than {size}")
+    };
+    let found = format!("{} is writable, {size} used", state.display());
+    if bytes > STATE_WARN_BYTES {
+        line(
+            ProbeStatus::Warn,
+            "state dir",
+            format!(
+                "{found}; see what can go with `tandem gc --dry-run`, then reclaim it with `tandem gc`"
+            ),
+        )
+    } else {
+        line(ProbeStatus::Ok, "state dir", found)
     }
 }
 
@@ -375,5 +405,26 @@ fn git() -> Check {
             "git",
             "not found: install git for staging accepted hunks and worktree runs",
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_state_dir_warns_and_suggests_gc() {
+        let state = Path::new("/s");
+        let small = state_size(state, 5 << 20, true);
+        assert_eq!(small.status, ProbeStatus::Ok);
+        assert_eq!(small.detail, "/s is writable, 5.0 MiB used");
+        let big = state_size(state, 3 << 30, false);
+        assert_eq!(big.status, ProbeStatus::Warn);
+        assert!(
+            big.detail.contains("more than 3.0 GiB used"),
+            "{}",
+            big.detail
+        );
+        assert!(big.detail.contains("tandem gc"), "{}", big.detail);
     }
 }

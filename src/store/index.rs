@@ -139,6 +139,14 @@ pub(crate) fn update(
     Ok(())
 }
 
+/// Removes session `id`'s row (`tandem gc`, after its transcript went), so
+/// `tandem sessions` no longer lists it. Its model calls stay in the
+/// ledger: they are usage history and count towards budgets.
+pub(crate) fn forget(conn: &Connection, id: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM sessions WHERE id = ?1", params![id])?;
+    Ok(())
+}
+
 /// Every indexed session of `state_dir`, newest first, with its cost from
 /// the ledger. No database yet means no sessions (nothing is created).
 pub fn list(state_dir: &Path) -> Result<Vec<SessionInfo>, StoreError> {

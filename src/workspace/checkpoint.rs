@@ -19,6 +19,11 @@ use super::git::{Git, is_commit_id, is_inner, path_from_bytes};
 /// The ref holding the newest checkpoint; older ones are its ancestors.
 const REF: &str = "refs/tandem/checkpoints";
 
+/// The file inside a shadow repository naming its workspace (the
+/// canonical path, raw bytes), so `tandem gc` can tell which repositories
+/// belong to workspaces that no longer exist.
+const WORKSPACE_RECORD: &str = "tandem-workspace";
+
 /// Settings of a checkpoint repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckpointOptions {
@@ -148,7 +153,7 @@ impl Checkpoints {
             .canonicalize()
             .map_err(|e| WorkspaceError::io("opening workspace", workspace, e))?;
         let hash = fnv1a(workspace.as_os_str().as_bytes());
-        let shadow = state_dir.join("shadow").join(format!("{hash:016x}.git"));
+        let shadow = Self::shadows_dir(state_dir).join(format!("{hash:016x}.git"));
         let git = Git {
             shadow: shadow.clone(),
             workspace: workspace.clone(),
@@ -170,10 +175,17 @@ impl Checkpoints {
             std::io::Write::write_all(&mut file, settings.as_bytes())
                 .map_err(|e| WorkspaceError::io("writing", &config, e))?;
             std::fs::write(
-                shadow.join("tandem-workspace"),
+                shadow.join(WORKSPACE_RECORD),
                 workspace.as_os_str().as_bytes(),
             )
             .map_err(|e| WorkspaceError::io("writing", &shadow, e))?;
+        } else if std::fs::symlink_metadata(shadow.join(WORKSPACE_RECORD)).is_err() {
+            // A repository made before the record existed learns its
+            // workspace now; without it gc only reports the repository.
+            let record = shadow.join(WORKSPACE_RECORD);
+            if let Err(e) = std::fs::write(&record, workspace.as_os_str().as_bytes()) {
+                tracing::warn!(path = %record.display(), error = %e, "cannot record the workspace");
+            }
         }
         let head = if fresh {
             None
@@ -192,6 +204,40 @@ impl Checkpoints {
                 exclude: None,
             }),
         })
+    }
+
+    /// Where the shadow repositories of `state_dir` live, one
+    /// `<hash>.git` per workspace.
+    pub fn shadows_dir(state_dir: &Path) -> PathBuf {
+        state_dir.join("shadow")
+    }
+
+    /// The workspace a shadow repository was made for, as recorded in it;
+    /// `None` for a repository made before the record existed (or when the
+    /// record is not a plain file: a symbolic link is not followed).
+    pub fn recorded_workspace(shadow: &Path) -> Option<PathBuf> {
+        use std::os::unix::ffi::OsStrExt;
+        let record = shadow.join(WORKSPACE_RECORD);
+        if !std::fs::symlink_metadata(&record).is_ok_and(|m| m.is_file()) {
+            return None;
+        }
+        let bytes = std::fs::read(&record).ok()?;
+        let path = PathBuf::from(std::ffi::OsStr::from_bytes(bytes.trim_ascii_end()));
+        path.is_absolute().then_some(path)
+    }
+
+    /// Packs the shadow repository of `workspace` (`git gc`, with the same
+    /// isolated git as every checkpoint), so its many small objects take
+    /// less room. Every ref and the index are kept, so no checkpoint is
+    /// lost; unreferenced objects younger than an hour are kept too, so a
+    /// tandem checkpointing the workspace at the same time loses nothing.
+    pub fn compact_repository(shadow: &Path, workspace: &Path) -> Result<(), WorkspaceError> {
+        let git = Git {
+            shadow: shadow.to_path_buf(),
+            workspace: workspace.to_path_buf(),
+        };
+        git.run(&["gc", "--quiet", "--prune=1.hour.ago"], None)
+            .map(drop)
     }
 
     /// The shadow repository (shown in error messages and `doctor`).

@@ -345,6 +345,43 @@ pub fn list(state_dir: &Path, repo_workspace: &Path) -> Result<Vec<Worktree>, Wo
     Ok(found)
 }
 
+/// Where the runs' worktrees of `state_dir` live (and their `<id>.base`
+/// records), for `tandem gc` to look through.
+pub fn worktrees_dir(state_dir: &Path) -> PathBuf {
+    state_dir.join(WORKTREES)
+}
+
+/// After `tandem gc` removed the directory of run `id` whose repository
+/// `repo_root` still exists: `git worktree prune` there (git forgets
+/// worktrees whose directory is gone, and nothing else), and with
+/// `delete_branch` the run's own branch `tandem/run-<id>` is deleted — never
+/// any other branch. Returns whether a branch was deleted.
+pub fn forget_removed_run(
+    repo_root: &Path,
+    id: &str,
+    delete_branch: bool,
+) -> Result<bool, WorkspaceError> {
+    run(repo_root, &["worktree", "prune"], None)?;
+    let valid = !id.is_empty()
+        && !id.starts_with('-')
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !delete_branch || !valid {
+        return Ok(false);
+    }
+    let branch = format!("{BRANCH_PREFIX}{id}");
+    let full = format!("refs/heads/{branch}");
+    let exists = output(
+        repo_root,
+        &["rev-parse", "--verify", "--quiet", &full],
+        None,
+    )?;
+    if !exists.status.success() {
+        return Ok(false);
+    }
+    run(repo_root, &["branch", "-D", "--", &branch], None)?;
+    Ok(true)
+}
+
 /// The directory under the state dir that holds the runs' worktrees.
 const WORKTREES: &str = "worktrees";
 
