@@ -73,8 +73,9 @@ pub fn preset(host: &str, pane: Pane) -> HostCommand {
     }
 }
 
-/// `host` with every word that is a path shortened to its file name.
-fn short_label(host: &str) -> String {
+/// `host` with every word that is a path shortened to its file name: how
+/// titles and messages name a hosted command.
+pub fn short_label(host: &str) -> String {
     host.split_whitespace()
         .map(|word| match word.rsplit_once('/') {
             Some((_, name)) if !name.is_empty() => name,

@@ -78,9 +78,15 @@ impl HostedPane {
         self.program.is_some() && self.exited.is_none() && self.error.is_none()
     }
 
+    /// How titles and messages name it: the command with paths cut to
+    /// file names (`sh /long/path/agent.sh` is `sh agent.sh`).
+    pub fn label(&self) -> String {
+        crate::host::presets::short_label(&self.host)
+    }
+
     /// The tool name changes are attributed to: `hosted: claude`.
     pub fn tool(&self) -> String {
-        format!("hosted: {}", self.host)
+        format!("hosted: {}", self.label())
     }
 }
 
@@ -162,7 +168,7 @@ impl App {
                         .as_ref()
                         .filter(|_| hosted.running())
                         .map(|p| p.write(&host_keys::paste(&text, p.bracketed_paste())));
-                    let label = hosted.host.clone();
+                    let label = hosted.label();
                     match sent {
                         Some(Ok(())) => self.flash(format!(
                             "comment typed into {label}: press Enter to send it"
@@ -267,7 +273,7 @@ impl App {
                 .panes
                 .iter()
                 .map(|p| match &p.hosted {
-                    Some(h) => format!("{} hosts {}", p.label(), h.host),
+                    Some(h) => format!("{} hosts {}", p.label(), h.label()),
                     None => format!("{} runs its own session", p.label()),
                 })
                 .collect();
@@ -448,7 +454,7 @@ impl App {
         let host = self.panes[1]
             .hosted
             .as_ref()
-            .map(|h| h.host.clone())
+            .map(|h| h.label())
             .unwrap_or_default();
         self.panes[0].history.push_notice(
             format!("handing to {host} in Run (y there types it in): {summary}"),

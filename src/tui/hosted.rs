@@ -32,7 +32,7 @@ pub fn draw(
         let text = hosted
             .error
             .clone()
-            .unwrap_or_else(|| format!("starting {}…", hosted.host));
+            .unwrap_or_else(|| format!("starting {}…", hosted.label()));
         Paragraph::new(text)
             .style(theme.error)
             .wrap(Wrap { trim: false })
@@ -57,7 +57,7 @@ pub fn draw(
     let note = match (&hosted.exited, &hosted.error, &hosted.pending_comment) {
         (_, _, Some(comment)) => Some(format!(
             "Type this into {}? y / n: {}",
-            hosted.host,
+            hosted.label(),
             comment.lines().next().unwrap_or("")
         )),
         (Some(exited), _, _) => Some(exited.clone()),

@@ -154,3 +154,14 @@ fn a_long_cell_is_cut_so_the_row_fits_and_the_selection_stays_in_view() {
     assert_eq!(p.selected, 19);
     assert!(screen(&p, 60, 20).contains("› 20    task 20"));
 }
+
+#[test]
+fn any_terminal_size_draws_without_panicking() {
+    let mut p = sessions();
+    p.on_key(&key(KeyCode::Down));
+    for width in 0..40 {
+        for height in 0..14 {
+            screen(&p, width, height);
+        }
+    }
+}

@@ -193,7 +193,7 @@ fn title_spans(
         return Line::from(vec![
             Span::styled(format!(" {} ", pane.label()), name_style),
             sep(),
-            Span::styled(format!("hosting: {}", hosted.host), theme.text),
+            Span::styled(format!("hosting: {}", hosted.label()), theme.text),
             sep(),
             state,
             Span::raw(" "),
@@ -509,7 +509,11 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer, now: Instant) {
         None if focused.hosted.is_some() => Span::styled(
             format!(
                 "hosting: {} · {} then Tab switch, Ctrl-G diff, F1 help",
-                focused.hosted.as_ref().map_or("", |h| h.host.as_str()),
+                focused
+                    .hosted
+                    .as_ref()
+                    .map(|h| h.label())
+                    .unwrap_or_default(),
                 app.host_prefix.label()
             ),
             theme.dim,
