@@ -189,7 +189,16 @@ impl Picker {
     /// Draws the picker centred over `area`.
     pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
         let visible = self.visible();
-        let width = area.width.saturating_sub(4).clamp(20, 120);
+        // As wide as the widest of: every row uncut, the title, the keys
+        // line; never wider than the screen allows.
+        let natural = column_widths(&self.header, &visible, &self.rows, usize::MAX)
+            .iter()
+            .map(|w| w + 2)
+            .sum::<usize>()
+            .max(self.title.width() + 4)
+            .max(self.hint().width() + 1)
+            + 2;
+        let width = (natural.min(120) as u16).min(area.width.saturating_sub(4));
         // Header, rows, a blank line, the filter line, the hint, borders.
         let wanted = self.rows.len().max(1) as u16 + 6;
         let height = wanted.min(area.height.saturating_sub(2)).max(7);
