@@ -374,8 +374,8 @@ pub fn main() -> i32 {
             }
         }
         Some(Command::Sessions { json }) => crate::store::command::run(json),
-        Some(Command::Gc(args)) => crate::gc::command::run(
-            &crate::gc::GcOptions {
+        Some(Command::Gc(args)) => crate::store::gc::command::run(
+            &crate::store::gc::GcOptions {
                 older_than_days: args.older_than,
                 compact: args.compact,
                 force: args.force,

@@ -332,7 +332,7 @@ fn state_dir(state: &Path) -> Check {
         .and_then(|()| tempfile::NamedTempFile::new_in(state).map(drop));
     match written {
         Ok(()) => {
-            let (bytes, complete) = crate::gc::disk::quick_size(state, SIZE_BUDGET);
+            let (bytes, complete) = crate::store::gc::disk::quick_size(state, SIZE_BUDGET);
             state_size(state, bytes, complete)
         }
         Err(e) => line(
@@ -356,7 +356,7 @@ const STATE_WARN_BYTES: u64 = 1 << 30;
 /// The state dir line of a writable state dir holding `bytes` (a lower
 /// bound unless `complete`).
 fn state_size(state: &Path, bytes: u64, complete: bool) -> Check {
-    let size = crate::gc::disk::human(bytes);
+    let size = crate::store::gc::disk::human(bytes);
     let size = if complete {
         size
     } else {

@@ -20,6 +20,7 @@
 //! ignored by [`load`], never fatal.
 
 pub mod command;
+pub mod gc;
 pub mod index;
 mod load;
 mod transcript;
