@@ -16,6 +16,7 @@ use tandem::exec::{ApprovalMode, Permissions, RuleLists};
 use tandem::hooks::{Hook, HookEvent, HookOutcome, Hooks, compile_matcher};
 use tandem::mockserver::{MockServer, Script};
 use tandem::provider::{HttpClientConfig, HttpModelClient, Wire};
+use tandem::quota::{BudgetConfig, Meter, PriceTable};
 
 /// A hook of `event` running `command`, matching `matcher`.
 fn hook(event: HookEvent, matcher: Option<&str>, command: &str, timeout_secs: u64) -> Hook {
@@ -613,6 +614,54 @@ async fn notification_hooks_run_when_an_approval_waits() {
             decision: ApprovalDecision::Approve,
         })
         .unwrap();
+    assert_eq!(status(&until_done(&mut h).await), TaskStatus::Ok);
+}
+
+#[tokio::test]
+async fn notification_hooks_run_when_a_budget_pauses_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let hooks = tempfile::tempdir().unwrap();
+    let seen = hooks.path().join("note.json");
+    let cmd = script(
+        hooks.path(),
+        "notify.sh",
+        &format!("cat > {}.tmp && mv {0}.tmp {0}", seen.display()),
+    );
+    // One token a day: the first call spends it all.
+    let meter = Meter::open(
+        state.path(),
+        "test-session",
+        PriceTable::new(&Default::default()),
+        BudgetConfig {
+            daily_tokens: Some(1),
+            ..BudgetConfig::default()
+        },
+    );
+    let two_calls = "[[reply]]\n[[reply.tool_calls]]\nname = \"list_dir\"\ninput = { path = \".\" }\n\n[[reply]]\ntext = \"done\"\n";
+    let (_server, mut h) = start(
+        two_calls,
+        dir.path(),
+        ApprovalMode::FullAuto,
+        vec![hook(HookEvent::Notification, None, &cmd, 10)],
+        |c| c.meter = Some(meter.clone()),
+    )
+    .await;
+    h.ops.send(Op::UserMessage("look".into())).unwrap();
+    loop {
+        if let Event::BudgetPaused { .. } = next(&mut h).await {
+            break;
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !seen.exists() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let input = read_json(&seen);
+    assert_eq!(input["hook_event_name"], "Notification");
+    let message = input["message"].as_str().unwrap_or_default();
+    assert!(message.contains("daily_tokens"), "{message}");
+    h.ops.send(Op::BudgetDecision { proceed: true }).unwrap();
     assert_eq!(status(&until_done(&mut h).await), TaskStatus::Ok);
 }
 
