@@ -796,6 +796,78 @@ input = { command = "echo made > \"marker-$(basename \"$PWD\").txt\"" }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worktree_run_survives_a_quit_and_is_merged_after_continue() {
+    let chat = server("").await;
+    let run = server(
+        r#"
+[[reply]]
+[[reply.tool_calls]]
+name = "shell"
+input = { command = "echo made > marker.txt" }
+
+[[reply]]
+text = "Marker done."
+"#,
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("README"), "the project\n").unwrap();
+    commit_all(work.path());
+    let env = env_for(&chat, &run);
+    let (home_path, work_path) = (home.path().to_path_buf(), work.path().to_path_buf());
+    let (home2, work2, env2) = (home_path.clone(), work_path.clone(), env.clone());
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &work_path, &env, &[], 160, 48);
+        tui.wait_text("Chat");
+        tui.send("\t");
+        tui.type_line("/run --worktree make a marker");
+        tui.wait_text("run #1 finished: 1 files changed");
+        tui.send("\x03");
+        tui.send("\x03");
+        assert!(tui.wait_exit(), "tandem exits 0");
+    })
+    .await;
+    assert!(
+        !work.path().join("marker.txt").exists(),
+        "the run worked in its own worktree"
+    );
+    blocking(move || {
+        let mut tui = Tui::start(&home2, &work2, &env2, &["--continue"], 160, 48);
+        tui.wait_text("1 worktree runs restored: /runs lists them");
+        tui.type_line("/runs");
+        tui.wait_for("run #1 listed as finished with its file and task", |s| {
+            s.contents().lines().any(|l| {
+                let words: Vec<&str> = l.split_whitespace().collect();
+                let at = words.iter().position(|w| *w == "#1");
+                at.is_some_and(|i| words[i + 1] == "finished") && l.contains("1      make a marker")
+            })
+        });
+        tui.send("\x1b");
+        tui.wait_for("the list closed", |s| {
+            !s.contents().contains("worktree runs —")
+        });
+        // Its conversation is drawn again in its slot.
+        tui.type_line("/runs 1");
+        tui.wait_text("Marker done.");
+        tui.wait_text("restored from the saved session: finished on");
+        tui.type_line("/runs main");
+        tui.type_line("/runs 1 merge");
+        tui.wait_text("run #1 merged into the workspace: marker.txt");
+    })
+    .await;
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("marker.txt")).unwrap(),
+        "made\n"
+    );
+    assert_eq!(
+        run.requests().len(),
+        2,
+        "the restored run was not run again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worktree_runs_hunks_are_taken_into_the_workspace_from_the_viewer() {
     let chat = server("").await;
     let run = server(

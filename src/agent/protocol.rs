@@ -82,8 +82,8 @@ pub enum ApprovalDecision {
     Deny(Option<String>),
 }
 
-/// How a task ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// How a task ended (read back from transcripts, too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// The model finished.

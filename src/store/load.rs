@@ -1,11 +1,12 @@
-//! Reading a transcript back: the header, and per pane its model-facing
-//! messages, prompts and events, in file order.
+//! Reading a transcript back: the header, per pane its model-facing
+//! messages, prompts and events, in file order, and the worktree runs.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::runs::{RecordedRun, RunMark, RunStart};
 use super::{FORMAT_VERSION, StoreError};
 use crate::provider::Message;
 
@@ -50,8 +51,12 @@ pub struct PaneRecords {
 pub struct Loaded {
     /// The session header.
     pub header: Header,
-    /// Per pane name (`chat`, `run`).
+    /// Per pane name: `chat`, `run`, and `run#N` for worktree run N (see
+    /// [`super::run_pane`]).
     pub panes: BTreeMap<String, PaneRecords>,
+    /// The worktree runs, in the order they were created, each with the
+    /// last thing recorded of it (a transcript older than runs has none).
+    pub runs: Vec<RecordedRun>,
     /// When the session was closed cleanly (None: it was running or the
     /// process died).
     pub ended: Option<i64>,
@@ -77,6 +82,21 @@ struct Line {
     workspace: Option<PathBuf>,
     started: Option<i64>,
     tandem: Option<String>,
+    number: Option<usize>,
+    task: Option<String>,
+    branch: Option<String>,
+    worktree: Option<PathBuf>,
+    base: Option<String>,
+    state: Option<String>,
+    status: Option<serde_json::Value>,
+}
+
+/// What the records after the header add up to.
+#[derive(Default)]
+struct Collected {
+    panes: BTreeMap<String, PaneRecords>,
+    runs: Vec<RecordedRun>,
+    ended: Option<i64>,
 }
 
 /// Reads the transcript at `path`. A truncated or malformed last line is
@@ -95,8 +115,7 @@ pub fn load(path: &Path) -> Result<Loaded, StoreError> {
     }
     let last = lines.len().saturating_sub(1);
     let mut header = None;
-    let mut panes: BTreeMap<String, PaneRecords> = BTreeMap::new();
-    let mut ended = None;
+    let mut collected = Collected::default();
     let mut skipped_tail = false;
     for (i, raw) in lines.iter().enumerate() {
         let parsed = serde_json::from_slice::<Line>(raw)
@@ -105,7 +124,7 @@ pub fn load(path: &Path) -> Result<Loaded, StoreError> {
                 if i == 0 {
                     header_of(line).map(|h| header = Some(h))
                 } else {
-                    apply(line, &mut panes, &mut ended)
+                    apply(line, &mut collected)
                 }
             });
         match parsed {
@@ -140,8 +159,9 @@ pub fn load(path: &Path) -> Result<Loaded, StoreError> {
     }
     Ok(Loaded {
         header,
-        panes,
-        ended,
+        panes: collected.panes,
+        runs: collected.runs,
+        ended: collected.ended,
         skipped_tail,
     })
 }
@@ -160,12 +180,24 @@ fn header_of(line: Line) -> Result<Header, String> {
     })
 }
 
-/// Files one record under its pane.
-fn apply(
-    line: Line,
-    panes: &mut BTreeMap<String, PaneRecords>,
-    ended: &mut Option<i64>,
-) -> Result<(), String> {
+/// Files one record under its pane (or its run).
+fn apply(line: Line, collected: &mut Collected) -> Result<(), String> {
+    let missing = |field: &str| format!("a {:?} record without {field}", line.kind);
+    match line.kind.as_str() {
+        "run" => return apply_run(line, &mut collected.runs),
+        "run_state" => {
+            let number = line.number.ok_or_else(|| missing("number"))?;
+            let state = line.state.ok_or_else(|| missing("state"))?;
+            // A state of a newer tandem, or of a run not recorded: skipped.
+            let mark = RunMark::parse(&state, line.status);
+            let run = collected.runs.iter_mut().find(|r| r.start.number == number);
+            if let (Some(run), Some(mark)) = (run, mark) {
+                run.mark = Some(mark);
+            }
+            return Ok(());
+        }
+        _ => {}
+    }
     let Line {
         kind,
         t,
@@ -178,11 +210,12 @@ fn apply(
     } = line;
     let missing = |field: &str| format!("a {kind:?} record without {field}");
     let records = match kind.as_str() {
-        "event" | "message" | "prompt" | "history" => panes
+        "event" | "message" | "prompt" | "history" => collected
+            .panes
             .entry(pane.ok_or_else(|| missing("pane"))?)
             .or_default(),
         "end" => {
-            *ended = Some(t);
+            collected.ended = Some(t);
             return Ok(());
         }
         "session" => return Err("a second session header".into()),
@@ -199,5 +232,20 @@ fn apply(
         "history" => records.messages = messages.ok_or_else(|| missing("messages"))?,
         _ => records.prompts.push(text.ok_or_else(|| missing("text"))?),
     }
+    Ok(())
+}
+
+/// Adds a `run` record (a later record of the same number replaces it).
+fn apply_run(line: Line, runs: &mut Vec<RecordedRun>) -> Result<(), String> {
+    let missing = |field: &str| format!("a \"run\" record without {field}");
+    let start = RunStart {
+        number: line.number.ok_or_else(|| missing("number"))?,
+        task: line.task.unwrap_or_default(),
+        branch: line.branch.ok_or_else(|| missing("branch"))?,
+        worktree: line.worktree.ok_or_else(|| missing("worktree"))?,
+        base: line.base.ok_or_else(|| missing("base"))?,
+    };
+    runs.retain(|r| r.start.number != start.number);
+    runs.push(RecordedRun { start, mark: None });
     Ok(())
 }

@@ -13,6 +13,13 @@
 //! - `message`: `t`, `pane`, `message` (a [`crate::provider::Message`] of
 //!   the model-facing history, what a resume replays);
 //! - `prompt`: `t`, `pane`, `text` (what the user typed);
+//! - `history`: `t`, `pane`, `messages` (the pane's model-facing history
+//!   after it was replaced: compaction, rewind, clear, restore);
+//! - `run`: `t`, `number`, `task`, `branch`, `worktree`, `base` (a worktree
+//!   run was created; its own events and messages are filed under the pane
+//!   `run#<number>`, see [`run_pane`]);
+//! - `run_state`: `t`, `number`, `state` (`finished`, with a `status`;
+//!   `merged`; `discarded`);
 //! - `end`: `t` (the session was closed cleanly).
 //!
 //! Durability: a crash or `kill -9` loses at most the records not yet
@@ -23,6 +30,7 @@ pub mod command;
 pub mod gc;
 pub mod index;
 mod load;
+mod runs;
 mod transcript;
 
 #[cfg(test)]
@@ -33,6 +41,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use index::SessionInfo;
 pub use load::{Header, Loaded, PaneRecords, RecordedEvent, load};
+pub use runs::{RecordedRun, RunMark, RunStart, run_pane};
 pub use transcript::Transcript;
 
 /// The transcript format this build writes (the header's `version`).

@@ -298,3 +298,117 @@ fn a_replaced_history_restarts_the_messages_a_resume_gets() {
     );
     assert_eq!(loaded.panes["run"].messages, vec![user("run's own")]);
 }
+
+fn run_start(number: usize) -> RunStart {
+    RunStart {
+        number,
+        task: format!("task {number}"),
+        branch: format!("tandem/run-{number}"),
+        worktree: format!("/state/worktrees/{number}").into(),
+        base: "a".repeat(40),
+    }
+}
+
+#[test]
+fn worktree_runs_round_trip_apart_from_the_run_pane() {
+    use crate::agent::TaskStatus;
+    let dir = tempfile::tempdir().unwrap();
+    let t = session(dir.path(), "s-runs");
+    let user = |text: &str| Message::User { text: text.into() };
+    t.user_prompt("chat", "the chat's question");
+    t.message("run", &user("the Run pane's own"));
+    t.run_started(&run_start(1));
+    t.run_started(&run_start(2));
+    // A run's session writes as the Run pane; its handle files it apart.
+    let one = t.for_pane(&run_pane(1));
+    one.user_prompt("run", "task 1");
+    one.message("run", &user("task 1"));
+    one.event(
+        "run",
+        &Event::AssistantMessage {
+            text: "done".into(),
+        },
+    );
+    one.history("run", &[user("task 1, compacted")]);
+    t.run_marked(1, RunMark::Finished(TaskStatus::Ok));
+    t.run_marked(1, RunMark::Merged);
+    t.run_marked(2, RunMark::Finished(TaskStatus::MaxTurns));
+    // A run's handle does not end the session.
+    one.close();
+    drop(one);
+    t.message("chat", &user("after the run"));
+    t.close();
+
+    let loaded = load(t.path()).unwrap();
+    assert_eq!(
+        loaded.panes["run"].messages,
+        vec![user("the Run pane's own")]
+    );
+    let run_one = &loaded.panes["run#1"];
+    assert_eq!(run_one.messages, vec![user("task 1, compacted")]);
+    assert_eq!(run_one.prompts, ["task 1"]);
+    assert_eq!(run_one.events.len(), 1);
+    assert_eq!(loaded.panes["chat"].messages, vec![user("after the run")]);
+    assert!(loaded.ended.is_some());
+    assert_eq!(
+        loaded.runs,
+        vec![
+            RecordedRun {
+                start: run_start(1),
+                mark: Some(RunMark::Merged),
+            },
+            RecordedRun {
+                start: run_start(2),
+                mark: Some(RunMark::Finished(TaskStatus::MaxTurns)),
+            },
+        ]
+    );
+    // The index's first prompt is what the user typed, not a run's task.
+    let listed = index::list(&dir.path().join("state")).unwrap();
+    assert_eq!(
+        listed[0].first_prompt.as_deref(),
+        Some("the chat's question")
+    );
+}
+
+#[test]
+fn a_run_still_working_has_no_mark_and_unknown_states_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = session(dir.path(), "s-run-cut");
+    t.run_started(&run_start(1));
+    t.run_marked(3, RunMark::Discarded);
+    t.turn_boundary();
+    let mut text = std::fs::read_to_string(t.path()).unwrap();
+    text.push_str(r#"{"kind":"run_state","t":1,"number":1,"state":"teleported"}"#);
+    text.push('\n');
+    text.push_str(r#"{"kind":"event","t":1,"pane":"chat","event":{"type":"x"}}"#);
+    text.push('\n');
+    std::fs::write(t.path(), text).unwrap();
+    let loaded = load(t.path()).unwrap();
+    assert_eq!(
+        loaded.runs,
+        vec![RecordedRun {
+            start: run_start(1),
+            mark: None,
+        }]
+    );
+    assert!(!loaded.skipped_tail);
+}
+
+#[test]
+fn a_transcript_from_before_runs_were_recorded_still_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.jsonl");
+    let lines = [
+        r#"{"kind":"session","version":1,"id":"old","workspace":"/w","started":1,"tandem":"0.1.0"}"#,
+        r#"{"kind":"prompt","t":2,"pane":"run","text":"go"}"#,
+        r#"{"kind":"message","t":2,"pane":"run","message":{"role":"user","text":"go"}}"#,
+        r#"{"kind":"end","t":3}"#,
+    ];
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let loaded = load(&path).unwrap();
+    assert!(loaded.runs.is_empty());
+    assert_eq!(loaded.panes.keys().collect::<Vec<_>>(), ["run"]);
+    assert_eq!(loaded.panes["run"].prompts, ["go"]);
+    assert_eq!(loaded.ended, Some(3));
+}

@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use rusqlite::Connection;
 use serde::Serialize;
 
+use super::runs::{RunMark, RunStart};
 use super::{FORMAT_VERSION, StoreError, index, now_ms, transcript_path};
-use crate::agent::Event;
+use crate::agent::{Event, TaskStatus};
 use crate::provider::Message;
 
 /// Records waiting for the file beyond this many bytes are dropped (and
@@ -56,6 +57,23 @@ enum Record<'a> {
         pane: &'a str,
         messages: &'a [Message],
     },
+    /// A worktree run was created (see [`super::runs`]).
+    Run {
+        t: i64,
+        number: usize,
+        task: &'a str,
+        branch: &'a str,
+        worktree: &'a Path,
+        base: &'a str,
+    },
+    /// What became of a worktree run.
+    RunState {
+        t: i64,
+        number: usize,
+        state: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<TaskStatus>,
+    },
     End {
         t: i64,
     },
@@ -79,13 +97,20 @@ enum Record<'a> {
 /// via `tracing::warn` and kept for [`Transcript::problem`] until a write
 /// succeeds again. Index updates after creation run on a short-lived thread
 /// (SQLite may wait for another process's lock); only `close` waits for one.
+///
+/// [`Transcript::for_pane`] gives a handle on the same file that files
+/// everything under one pane key (a worktree run's session writes as
+/// `run#N`).
 pub struct Transcript {
     id: String,
     path: PathBuf,
-    writer: Mutex<Writer>,
+    writer: Arc<Mutex<Writer>>,
     shared: Arc<Shared>,
-    first_prompt: OnceLock<String>,
-    closed: AtomicBool,
+    first_prompt: Arc<OnceLock<String>>,
+    closed: Arc<AtomicBool>,
+    /// Set on a [`Transcript::for_pane`] handle: the pane key every record
+    /// goes under, whatever pane its writer names.
+    pane: Option<String>,
 }
 
 /// The buffer and the state of the file side.
@@ -191,11 +216,36 @@ impl Transcript {
         Ok(Arc::new(Self {
             id: id.to_string(),
             path,
-            writer: Mutex::new(Writer::default()),
+            writer: Arc::default(),
             shared,
-            first_prompt: OnceLock::new(),
-            closed: AtomicBool::new(false),
+            first_prompt: Arc::default(),
+            closed: Arc::default(),
+            pane: None,
         }))
+    }
+
+    /// A handle on this same transcript that files every event, message,
+    /// history and prompt under `pane`, whatever pane the writer names: a
+    /// worktree run's session (which writes as the Run pane) is given one
+    /// for [`super::run_pane`], so its records never mix with the Run
+    /// pane's. Its prompts do not become the session's first prompt in the
+    /// index, and [`Transcript::close`] on it does nothing (the session's
+    /// owner closes the transcript).
+    pub fn for_pane(&self, pane: &str) -> Arc<Self> {
+        Arc::new(Self {
+            id: self.id.clone(),
+            path: self.path.clone(),
+            writer: Arc::clone(&self.writer),
+            shared: Arc::clone(&self.shared),
+            first_prompt: Arc::clone(&self.first_prompt),
+            closed: Arc::clone(&self.closed),
+            pane: Some(pane.to_string()),
+        })
+    }
+
+    /// The pane key a record of `pane` goes under.
+    fn key<'a>(&'a self, pane: &'a str) -> &'a str {
+        self.pane.as_deref().unwrap_or(pane)
     }
 
     /// The session id.
@@ -216,6 +266,7 @@ impl Transcript {
             Event::TextDelta(_) | Event::ReasoningDelta(_) | Event::ToolOutputDelta { .. }
         );
         let t = now_ms();
+        let pane = self.key(pane);
         self.append(&Record::Event { t, pane, event }, !delta);
     }
 
@@ -223,6 +274,7 @@ impl Transcript {
     /// replays), written at once.
     pub fn message(&self, pane: &str, message: &Message) {
         let t = now_ms();
+        let pane = self.key(pane);
         self.append(&Record::Message { t, pane, message }, true);
     }
 
@@ -230,15 +282,42 @@ impl Transcript {
     /// `messages` (compacted, rewound, cleared or restored), written at once.
     pub fn history(&self, pane: &str, messages: &[Message]) {
         let t = now_ms();
+        let pane = self.key(pane);
         self.append(&Record::History { t, pane, messages }, true);
+    }
+
+    /// Records that worktree run `run.number` was created, written at once.
+    pub fn run_started(&self, run: &RunStart) {
+        let record = Record::Run {
+            t: now_ms(),
+            number: run.number,
+            task: &run.task,
+            branch: &run.branch,
+            worktree: &run.worktree,
+            base: &run.base,
+        };
+        self.append(&record, true);
+    }
+
+    /// Records what became of worktree run `number`, written at once.
+    pub fn run_marked(&self, number: usize, mark: RunMark) {
+        let record = Record::RunState {
+            t: now_ms(),
+            number,
+            state: mark.word(),
+            status: mark.status(),
+        };
+        self.append(&record, true);
     }
 
     /// Records what the user asked in `pane`; the session's first prompt
     /// also goes into the index so `tandem sessions` can show it.
     pub fn user_prompt(&self, pane: &str, text: &str) {
         let t = now_ms();
+        let own_pane = self.pane.is_none();
+        let pane = self.key(pane);
         self.append(&Record::Prompt { t, pane, text }, true);
-        if self.first_prompt.set(text.to_string()).is_ok() {
+        if own_pane && self.first_prompt.set(text.to_string()).is_ok() {
             self.update_index_later(Some(text.to_string()), t);
         }
     }
@@ -254,10 +333,10 @@ impl Transcript {
 
     /// The session ended: writes an `end` record, flushes and fsyncs the
     /// file and marks the session ended in the index. Blocks (fsync, the
-    /// index); call it once, when both panes are done. Later calls do
-    /// nothing.
+    /// index); call it once, when both panes are done. Later calls (and
+    /// calls on a [`Transcript::for_pane`] handle) do nothing.
     pub fn close(&self) {
-        if self.closed.swap(true, Ordering::SeqCst) {
+        if self.pane.is_some() || self.closed.swap(true, Ordering::SeqCst) {
             return;
         }
         let t = now_ms();

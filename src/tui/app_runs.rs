@@ -6,6 +6,11 @@
 //! hunk into the main workspace), `/runs N merge` applies all of them
 //! (refused, with the files named, when they conflict with changes made
 //! meanwhile), `/runs N discard` removes the worktree and branch.
+//!
+//! Runs are recorded in the session transcript, so a resumed session gets
+//! them back ([`App::restore_run`]): a run that was still working then is
+//! [`RunState::Interrupted`], one whose worktree was removed meanwhile is
+//! [`RunState::Gone`].
 
 use std::time::Instant;
 
@@ -32,6 +37,12 @@ pub enum RunState {
     Discarded,
     /// It could not start (the reason).
     Failed(String),
+    /// It was still working when its session ended (a quit or a crash);
+    /// restored by a resume with its worktree and branch as they were.
+    Interrupted,
+    /// Restored by a resume, but its worktree is gone (the reason, saying
+    /// what is left): nothing to diff or merge.
+    Gone(String),
 }
 
 impl RunState {
@@ -45,7 +56,14 @@ impl RunState {
             RunState::Merged => "merged".into(),
             RunState::Discarded => "discarded".into(),
             RunState::Failed(why) => format!("failed: {why}"),
+            RunState::Interrupted => "interrupted".into(),
+            RunState::Gone(_) => "gone".into(),
         }
+    }
+
+    /// Has a worktree to diff, merge or discard.
+    fn settled_with_worktree(&self) -> bool {
+        matches!(self, RunState::Finished(_) | RunState::Interrupted)
     }
 
     /// Holds one of the parallel slots.
@@ -218,7 +236,19 @@ impl App {
                         );
                     }
                     Some("merge" | "discard" | "diff")
-                        if !matches!(self.runs[index].state, RunState::Finished(_)) =>
+                        if matches!(self.runs[index].state, RunState::Gone(_)) =>
+                    {
+                        let why = match &self.runs[index].state {
+                            RunState::Gone(why) => why.clone(),
+                            _ => String::new(),
+                        };
+                        self.focused().history.push_notice(
+                            format!("run #{number} cannot be used: {why}"),
+                            NoticeKind::Warning,
+                        );
+                    }
+                    Some("merge" | "discard" | "diff")
+                        if !self.runs[index].state.settled_with_worktree() =>
                     {
                         let word = self.runs[index].state.word();
                         self.focused().history.push_notice(
@@ -251,6 +281,60 @@ impl App {
                 }
             }
         }
+    }
+
+    /// Adds a run restored from a saved session (numbered after the runs
+    /// already here), its conversation drawn again in its slot; returns
+    /// its number. `was` is its number in the saved session.
+    pub fn restore_run(
+        &mut self,
+        was: usize,
+        task: &str,
+        branch: &str,
+        state: RunState,
+        files: Vec<String>,
+        messages: &[crate::provider::Message],
+    ) -> usize {
+        let number = self.runs.len() + 1;
+        let main = &self.panes[1];
+        let mut slot = PaneSlot::new(
+            Pane::Run,
+            main.provider.clone(),
+            main.model.clone(),
+            main.mode,
+        );
+        slot.context_window = main.context_window;
+        slot.composer.set_commands(self.commands.clone());
+        super::resume::replay(&mut slot.history, messages);
+        let renumbered = if was == number {
+            String::new()
+        } else {
+            format!(" (#{was} there)")
+        };
+        let (text, kind) = match &state {
+            RunState::Gone(why) => (
+                format!("restored from the saved session{renumbered}, but {why}"),
+                NoticeKind::Warning,
+            ),
+            state => (
+                format!(
+                    "restored from the saved session{renumbered}: {} on {branch}",
+                    state.word()
+                ),
+                NoticeKind::Info,
+            ),
+        };
+        slot.history.push_notice(text, kind);
+        self.runs.push(RunEntry {
+            number,
+            task: task.to_string(),
+            slot,
+            state,
+            started: None,
+            branch: Some(branch.to_string()),
+            files,
+        });
+        number
     }
 
     /// The run's worktree and session are up (or could not be made).

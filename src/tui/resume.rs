@@ -1,16 +1,19 @@
 //! Resuming a saved session (`tandem resume [ID]`, `tandem --continue`):
 //! finding its transcript, reading both panes' conversations back, and
-//! drawing them again in the panes' histories.
+//! drawing them again in the panes' histories; its worktree runs come back
+//! in `/runs` with their worktrees found again.
 
 use std::path::Path;
 
 use anyhow::bail;
 
+use super::app_runs::RunState;
 use super::history::History;
 use super::picker::{PickCommand, PickRow, Picker};
 use crate::agent::Event;
 use crate::provider::{AssistantPart, Message};
-use crate::store;
+use crate::store::{self, RunMark, RunStart, Transcript};
+use crate::workspace::worktree::Worktree;
 
 impl super::app::App {
     /// The `/resume` list: every saved session, newest first, with its
@@ -32,6 +35,72 @@ impl super::app::App {
         );
         self.open_picker(picker);
     }
+
+    /// Adds a saved session's worktree runs to `/runs` and records them in
+    /// this session's `transcript` (so a later resume has them too);
+    /// returns the worktrees found again, by their new run numbers, for
+    /// `/runs N diff|merge|discard`.
+    pub fn restore_runs(
+        &mut self,
+        runs: &[ResumedRun],
+        transcript: Option<&Transcript>,
+    ) -> Vec<(usize, Worktree)> {
+        let mut handles = Vec::new();
+        for run in runs {
+            let start = &run.recorded.start;
+            let state = match (run.recorded.mark, &run.worktree) {
+                (Some(RunMark::Merged), _) => RunState::Merged,
+                (Some(RunMark::Discarded), _) => RunState::Discarded,
+                (_, Some(Err(why))) => RunState::Gone(why.clone()),
+                (_, None) => RunState::Gone("its worktree was not looked for".into()),
+                (Some(RunMark::Finished(status)), Some(Ok(_))) => RunState::Finished(status),
+                (None, Some(Ok(_))) => RunState::Interrupted,
+            };
+            let number = self.restore_run(
+                start.number,
+                &start.task,
+                &start.branch,
+                state,
+                run.files.clone(),
+                &run.messages,
+            );
+            if let Some(Ok(worktree)) = &run.worktree {
+                handles.push((number, worktree.clone()));
+            }
+            if let Some(transcript) = transcript {
+                transcript.run_started(&RunStart {
+                    number,
+                    ..start.clone()
+                });
+                if !run.messages.is_empty() {
+                    transcript.history(&store::run_pane(number), &run.messages);
+                }
+                if let Some(mark) = run.recorded.mark {
+                    transcript.run_marked(number, mark);
+                }
+            }
+        }
+        if !runs.is_empty() {
+            let gone = self
+                .runs
+                .iter()
+                .filter(|r| matches!(r.state, RunState::Gone(_)))
+                .count();
+            let gone = if gone > 0 {
+                format!(" ({gone} with its worktree gone)")
+            } else {
+                String::new()
+            };
+            self.panes[1].history.push_notice(
+                format!(
+                    "{} worktree runs restored{gone}: /runs lists them",
+                    runs.len()
+                ),
+                super::history::NoticeKind::Info,
+            );
+        }
+        handles
+    }
 }
 
 /// Which saved session to continue.
@@ -52,12 +121,29 @@ pub struct Resumed {
     pub chat: Vec<Message>,
     /// Its Run pane's.
     pub run: Vec<Message>,
+    /// Its worktree runs, in order.
+    pub runs: Vec<ResumedRun>,
     /// The transcript ended mid-line (the process was killed) and the cut
     /// line was left out.
     pub cut_short: bool,
 }
 
-/// Finds and reads the session `which` of `workspace` under `state_dir`.
+/// A saved session's worktree run, ready to list again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResumedRun {
+    /// What the transcript says of it.
+    pub recorded: store::RecordedRun,
+    /// Its model-facing history, drawn again in its slot.
+    pub messages: Vec<Message>,
+    /// Its worktree found again, or why it cannot be (gone); `None` when
+    /// it was not looked for (the run was merged or discarded).
+    pub worktree: Option<Result<Worktree, String>>,
+    /// The files it changed, when its worktree is there.
+    pub files: Vec<String>,
+}
+
+/// Finds and reads the session `which` of `workspace` under `state_dir`;
+/// the worktrees of its runs are looked for (a few git commands each).
 pub fn find(state_dir: &Path, workspace: &Path, which: &Resume) -> anyhow::Result<Resumed> {
     let path = match which {
         Resume::Id(id) => store::transcript_path(state_dir, id)?,
@@ -82,10 +168,41 @@ pub fn find(state_dir: &Path, workspace: &Path, which: &Resume) -> anyhow::Resul
             .map(|p| p.messages.clone())
             .unwrap_or_default()
     };
+    let runs = loaded
+        .runs
+        .iter()
+        .map(|recorded| {
+            let start = &recorded.start;
+            let worktree = match recorded.mark {
+                Some(RunMark::Merged | RunMark::Discarded) => None,
+                _ => Some(
+                    Worktree::open(
+                        state_dir,
+                        workspace,
+                        &start.worktree,
+                        &start.branch,
+                        &start.base,
+                    )
+                    .map_err(|e| e.to_string()),
+                ),
+            };
+            let files = match &worktree {
+                Some(Ok(wt)) => wt.changed_files().unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            ResumedRun {
+                recorded: recorded.clone(),
+                messages: messages(&store::run_pane(start.number)),
+                worktree,
+                files,
+            }
+        })
+        .collect();
     Ok(Resumed {
         id: loaded.header.id.clone(),
         chat: completed(messages("chat")),
         run: completed(messages("run")),
+        runs,
         cut_short: loaded.skipped_tail,
     })
 }
@@ -178,7 +295,100 @@ pub fn replay(history: &mut History, messages: &[Message]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agent::{Pane, TaskStatus};
+    use crate::exec::ApprovalMode;
     use crate::provider::ToolCall;
+    use crate::tui::app::{App, Effect, PaneSlot};
+    use crate::tui::theme::{ColorDepth, Theme};
+
+    /// Runs git in `dir` with no machine configuration.
+    fn git(dir: &Path, args: &[&str]) {
+        let out = std::process::Command::new("git")
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "u")
+            .env("GIT_AUTHOR_EMAIL", "u@example.com")
+            .env("GIT_COMMITTER_NAME", "u")
+            .env("GIT_COMMITTER_EMAIL", "u@example.com")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}");
+    }
+
+    fn start_of(number: usize, wt: &Worktree) -> RunStart {
+        RunStart {
+            number,
+            task: format!("task {number}"),
+            branch: wt.branch().into(),
+            worktree: wt.path().into(),
+            base: wt.base().into(),
+        }
+    }
+
+    #[test]
+    fn runs_come_back_interrupted_or_gone_and_are_recorded_again() {
+        let repo_dir = tempfile::tempdir().unwrap();
+        let state_dir = tempfile::tempdir().unwrap();
+        let (repo, state) = (repo_dir.path().canonicalize().unwrap(), state_dir.path());
+        git(&repo, &["init", "-q"]);
+        std::fs::write(repo.join("a.txt"), "a\n").unwrap();
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-qm", "init"]);
+        let kept = Worktree::create(state, &repo, "kept").unwrap();
+        let lost = Worktree::create(state, &repo, "lost").unwrap();
+        std::fs::write(kept.path().join("b.txt"), "b\n").unwrap();
+        let saved = Transcript::create(state, "saved", &repo).unwrap();
+        saved.run_started(&start_of(1, &kept));
+        saved.for_pane(&store::run_pane(1)).message(
+            "run",
+            &Message::User {
+                text: "task 1".into(),
+            },
+        );
+        saved.run_started(&start_of(2, &lost));
+        saved.run_marked(2, RunMark::Finished(TaskStatus::Ok));
+        saved.close();
+        std::fs::remove_dir_all(lost.path()).unwrap();
+
+        let found = find(state, &repo, &Resume::Id("saved".into())).unwrap();
+        assert_eq!(found.runs.len(), 2);
+        assert_eq!(found.runs[0].files, ["b.txt"]);
+        let slot = |pane| PaneSlot::new(pane, "p".into(), "m".into(), ApprovalMode::Suggest);
+        let theme = Theme::built_in("dark", ColorDepth::None).unwrap();
+        let mut app = App::new(slot(Pane::Chat), slot(Pane::Run), theme);
+        let now = Transcript::create(state, "now", &repo).unwrap();
+        let handles = app.restore_runs(&found.runs, Some(&now));
+        assert_eq!(handles, vec![(1, kept.clone())]);
+        assert_eq!(app.runs[0].state, RunState::Interrupted);
+        assert!(
+            matches!(&app.runs[1].state, RunState::Gone(why) if why.contains("the worktree is gone")),
+            "{:?}",
+            app.runs[1].state
+        );
+        // The gone one says why; the interrupted one can be merged.
+        app.runs_command("2 merge");
+        let said = app.panes[0].history.last_notice_text().unwrap().to_string();
+        assert!(said.contains("run #2 cannot be used"), "{said}");
+        assert!(
+            said.contains(&format!("git branch -D {}", lost.branch())),
+            "{said}"
+        );
+        app.runs_command("1 merge");
+        assert_eq!(app.take_effects(), [Effect::MergeRun { number: 1 }]);
+        // This session's transcript has them too, for the next resume.
+        now.close();
+        let again = store::load(now.path()).unwrap();
+        assert_eq!(again.runs.len(), 2);
+        assert_eq!(again.runs[1].mark, Some(RunMark::Finished(TaskStatus::Ok)));
+        assert_eq!(
+            again.panes["run#1"].messages,
+            [Message::User {
+                text: "task 1".into()
+            }]
+        );
+    }
 
     #[test]
     fn a_conversation_cut_by_a_crash_is_completed() {

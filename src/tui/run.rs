@@ -49,7 +49,7 @@ use crate::mcp::McpHub;
 use crate::paths::Dirs;
 use crate::provider::HttpModelClient;
 use crate::quota::{Meter, PriceTable, QuotaSnapshot};
-use crate::store::Transcript;
+use crate::store::{RunMark, RunStart, Transcript};
 use crate::tools::SandboxLaunch;
 use crate::workspace::ReviewSnapshot;
 use crate::workspace::worktree::{ApplyOutcome, RunReview, Worktree};
@@ -208,12 +208,13 @@ impl Launcher {
         })
     }
 
-    /// Starts an autonomous session in a worktree run's `workspace`: the
-    /// Run pane's provider and model, permissions and sandbox of that
-    /// workspace, the shared meter; no change tracker (its changes are not
-    /// in the main workspace) and no transcript (a resume restores the
-    /// panes, not the runs).
-    fn start_run(&self, workspace: &Path) -> anyhow::Result<Started> {
+    /// Starts an autonomous session for worktree run `number` in its
+    /// `workspace`: the Run pane's provider and model, permissions and
+    /// sandbox of that workspace, the shared meter, and the transcript
+    /// under the run's own pane key (`run#N`, so a resume can draw it
+    /// again); no change tracker (its changes are not in the main
+    /// workspace).
+    fn start_run(&self, number: usize, workspace: &Path) -> anyhow::Result<Started> {
         let pane_config = self.pane_config(Pane::Run);
         let provider = pane_config.provider.clone();
         let model = setup::resolve_model(&self.config, &provider, pane_config, None)?;
@@ -238,7 +239,10 @@ impl Launcher {
                 sandbox,
                 tracker: None,
                 meter: Some(self.meter.clone()),
-                transcript: None,
+                transcript: self
+                    .transcript
+                    .as_ref()
+                    .map(|t| t.for_pane(&crate::store::run_pane(number))),
                 // MCP servers work on the main workspace, not the run's
                 // worktree: a worktree run has none.
                 mcp: None,
@@ -480,9 +484,10 @@ fn launch(mut opts: TuiOptions) -> anyhow::Result<i32> {
         if let Some(index) = hosts.iter().position(Option::is_some) {
             app.focus = index;
         }
-        if let Some(resumed) = &resumed {
-            restore(&mut app, resumed);
-        }
+        let restored_runs = match &resumed {
+            Some(resumed) => restore(&mut app, resumed, launcher.transcript.as_deref()),
+            None => Vec::new(),
+        };
         app.providers = launcher.config.providers.keys().cloned().collect();
         app.theme_dir = Some(theme_dir);
         app.tracker = launcher.tracker.clone();
@@ -524,6 +529,7 @@ fn launch(mut opts: TuiOptions) -> anyhow::Result<i32> {
             review,
             demo: demo.map(|d| d.director),
             host: host_rx,
+            runs: restored_runs,
         };
         let code = event_loop(&mut app, channels, &launcher, mouse).await;
         let after_exit = app.after_exit;
@@ -711,8 +717,14 @@ fn plan_rewind(tracker: &Tracker, checkpoint: &str) -> Result<Vec<PathBuf>, Stri
 }
 
 /// Hands a saved session's conversations to the panes' sessions and draws
-/// them again.
-fn restore(app: &mut App, resumed: &super::resume::Resumed) {
+/// them again; its worktree runs come back in `/runs` (the worktrees found
+/// again are returned, by run number).
+fn restore(
+    app: &mut App,
+    resumed: &super::resume::Resumed,
+    transcript: Option<&Transcript>,
+) -> Vec<(usize, Worktree)> {
+    let runs = app.restore_runs(&resumed.runs, transcript);
     for (index, messages) in [&resumed.chat, &resumed.run].into_iter().enumerate() {
         let pane = &mut app.panes[index];
         if messages.is_empty() {
@@ -736,6 +748,7 @@ fn restore(app: &mut App, resumed: &super::resume::Resumed) {
             NoticeKind::Info,
         );
     }
+    runs
 }
 
 /// Every channel the event loop listens to besides the terminal.
@@ -747,6 +760,8 @@ struct Channels {
     demo: Option<super::demo::Director>,
     /// Output and exits of hosted programs.
     host: mpsc::UnboundedReceiver<HostEvent>,
+    /// The worktrees of runs restored from a saved session, by run number.
+    runs: Vec<(usize, Worktree)>,
 }
 
 /// Puts `text` on the clipboard with OSC 52 (works over SSH, and in tmux
@@ -770,6 +785,7 @@ async fn event_loop(
         review,
         mut demo,
         host: mut host_events,
+        runs: restored_runs,
     } = channels;
     let (review, mut review_done) = match review {
         Some((worker, done)) => (Some(worker), Some(done)),
@@ -781,9 +797,14 @@ async fn event_loop(
     let mut quota_in_flight = false;
     // Results of other blocking work (rewind plans and restores).
     let (background_tx, mut background_rx) = mpsc::unbounded_channel::<Background>();
-    // Worktree runs: their worktrees and sessions, and all their events in
-    // one stream tagged with the run's number.
-    let mut run_handles: HashMap<usize, (Worktree, mpsc::UnboundedSender<Op>)> = HashMap::new();
+    // Worktree runs: their worktrees and sessions (none for a run restored
+    // from a saved session), and all their events in one stream tagged with
+    // the run's number.
+    let mut run_handles: HashMap<usize, (Worktree, Option<mpsc::UnboundedSender<Op>>)> =
+        restored_runs
+            .into_iter()
+            .map(|(number, wt)| (number, (wt, None)))
+            .collect();
     let mut run_reviews: HashMap<usize, Arc<std::sync::Mutex<RunReview>>> = HashMap::new();
     let mut worktree_events: SelectAll<BoxStream<'static, (usize, Event)>> = SelectAll::new();
     let mut quota_read_at: Option<Instant> = None;
@@ -921,7 +942,8 @@ async fn event_loop(
                         pane.task_log.clear();
                     }
                     app.handoffs.clear();
-                    restore(app, &resumed);
+                    let runs = restore(app, &resumed, launcher.transcript.as_deref());
+                    run_handles.extend(runs.into_iter().map(|(n, wt)| (n, (wt, None))));
                 }
                 Err(e) => app
                     .focused()
@@ -929,15 +951,31 @@ async fn event_loop(
                     .push_notice(format!("/resume: {e}"), NoticeKind::Error),
             },
             Wake::Background(None) => {}
-            Wake::RunEvent(number, event) => app.on_run_event(number, &event),
+            Wake::RunEvent(number, event) => {
+                if let (Event::TaskComplete { status, .. }, Some(transcript)) =
+                    (&*event, &launcher.transcript)
+                {
+                    transcript.run_marked(number, RunMark::Finished(*status));
+                }
+                app.on_run_event(number, &event)
+            }
             Wake::Background(Some(Background::RunCreated {
                 number,
                 task,
                 worktree,
             })) => {
                 let started = worktree.and_then(|wt| {
+                    if let Some(transcript) = &launcher.transcript {
+                        transcript.run_started(&RunStart {
+                            number,
+                            task: task.clone(),
+                            branch: wt.branch().to_string(),
+                            worktree: wt.path().to_path_buf(),
+                            base: wt.base().to_string(),
+                        });
+                    }
                     launcher
-                        .start_run(&wt.workspace())
+                        .start_run(number, &wt.workspace())
                         .map(|started| (wt, started))
                         .map_err(|e| format!("{e:#}"))
                 });
@@ -950,7 +988,7 @@ async fn event_loop(
                             move |mut rx| async move { rx.recv().await.map(|e| ((number, e), rx)) },
                         )));
                         app.on_run_started(number, Ok(wt.branch().to_string()));
-                        run_handles.insert(number, (wt, started.ops));
+                        run_handles.insert(number, (wt, Some(started.ops)));
                     }
                     Err(why) => app.on_run_started(number, Err(why)),
                 }
@@ -962,7 +1000,17 @@ async fn event_loop(
                 number,
                 state,
                 text,
-            })) => app.on_run_settled(number, state, text),
+            })) => {
+                let mark = match state {
+                    Some(RunState::Merged) => Some(RunMark::Merged),
+                    Some(RunState::Discarded) => Some(RunMark::Discarded),
+                    _ => None,
+                };
+                if let (Some(mark), Some(transcript)) = (mark, &launcher.transcript) {
+                    transcript.run_marked(number, mark);
+                }
+                app.on_run_settled(number, state, text)
+            }
             Wake::Background(Some(Background::RunReviewed {
                 number,
                 executed,
@@ -1117,7 +1165,9 @@ async fn event_loop(
                 }
                 Effect::DiscardRun { number } => {
                     if let Some((wt, ops)) = run_handles.remove(&number) {
-                        let _ = ops.send(Op::Shutdown);
+                        if let Some(ops) = ops {
+                            let _ = ops.send(Op::Shutdown);
+                        }
                         let tx = background_tx.clone();
                         tokio::task::spawn_blocking(move || {
                             let branch = wt.branch().to_string();
@@ -1285,7 +1335,7 @@ async fn event_loop(
     }
     // Worktree runs stop with the workbench; their worktrees and branches
     // stay (git worktree list shows them) until merged or discarded.
-    for (_, ops) in run_handles.values() {
+    for ops in run_handles.values().filter_map(|(_, ops)| ops.as_ref()) {
         let _ = ops.send(Op::Shutdown);
     }
     Ok(crate::headless::exit::OK)

@@ -134,6 +134,58 @@ impl Worktree {
         Ok(tree)
     }
 
+    /// A run's worktree found again from what a session recorded of it (its
+    /// directory, branch and base commit), so a resumed session can diff,
+    /// merge or discard a run an earlier one made. Fails with a message
+    /// saying so when the worktree is gone (removed by hand, by `git
+    /// worktree prune` or a cleanup) or is no longer that run's; the message
+    /// says whether the branch is left and how to look at or delete it.
+    pub fn open(
+        state_dir: &Path,
+        repo_workspace: &Path,
+        path: &Path,
+        branch: &str,
+        base: &str,
+    ) -> Result<Worktree, WorkspaceError> {
+        let found = list(state_dir, repo_workspace)?
+            .into_iter()
+            .find(|wt| wt.path == path && wt.path.is_dir());
+        match found {
+            Some(wt) if wt.branch == branch && wt.base == base => Ok(wt),
+            Some(wt) => Err(plain_error(
+                "opening the run's worktree",
+                path,
+                &format!(
+                    "it now holds branch {} from {} instead of {branch} from {base};                      leave it be, or discard that run",
+                    wt.branch, wt.base
+                ),
+            )),
+            None => {
+                let (repo_root, _) = locate(repo_workspace)?;
+                let reference = format!("refs/heads/{branch}");
+                let kept = git_line(
+                    &repo_root,
+                    &["rev-parse", "--verify", "--quiet", &reference],
+                )
+                .is_ok_and(|commit| !commit.is_empty());
+                let branch_note = if kept {
+                    format!(
+                        "its branch {branch} is still there: `git diff {base} {branch}` shows                          what was committed on it, `git branch -D {branch}` deletes it"
+                    )
+                } else {
+                    format!("its branch {branch} is gone too")
+                };
+                Err(plain_error(
+                    "opening the run's worktree",
+                    path,
+                    &format!(
+                        "the worktree is gone (removed by hand, by `git worktree prune` or a                          cleanup), so there is nothing to diff or merge; {branch_note}"
+                    ),
+                ))
+            }
+        }
+    }
+
     /// The run's id (the last part of its branch and directory name).
     pub fn id(&self) -> &str {
         &self.id
@@ -949,6 +1001,31 @@ mod tests {
         );
         one.discard().unwrap();
         assert_eq!(list(&f.state, &f.repo).unwrap(), [two]);
+    }
+
+    #[test]
+    fn open_finds_a_recorded_run_again_or_says_it_is_gone() {
+        let f = fixture();
+        let wt = Worktree::create(&f.state, &f.repo, "kept").unwrap();
+        let open = |wt: &Worktree, base: &str| {
+            Worktree::open(&f.state, &f.repo, wt.path(), wt.branch(), base)
+        };
+        assert_eq!(open(&wt, wt.base()).unwrap(), wt);
+        let other = "0".repeat(40);
+        let moved = open(&wt, &other).unwrap_err().to_string();
+        assert!(moved.contains("instead of"), "{moved}");
+        // Removed by hand and pruned: gone, but its branch is left.
+        std::fs::remove_dir_all(wt.path()).unwrap();
+        let gone = open(&wt, wt.base()).unwrap_err().to_string();
+        assert!(gone.contains("the worktree is gone"), "{gone}");
+        assert!(
+            gone.contains(&format!("git branch -D {}", wt.branch())),
+            "{gone}"
+        );
+        git(&f.repo, &["worktree", "prune"]);
+        git(&f.repo, &["branch", "-D", wt.branch()]);
+        let all_gone = open(&wt, wt.base()).unwrap_err().to_string();
+        assert!(all_gone.contains("is gone too"), "{all_gone}");
     }
 
     #[test]
