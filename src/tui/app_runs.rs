@@ -294,6 +294,7 @@ impl App {
         state: RunState,
         files: Vec<String>,
         messages: &[crate::provider::Message],
+        summaries: &super::resume::ToolSummaries,
     ) -> usize {
         let number = self.runs.len() + 1;
         let main = &self.panes[1];
@@ -305,7 +306,7 @@ impl App {
         );
         slot.context_window = main.context_window;
         slot.composer.set_commands(self.commands.clone());
-        super::resume::replay(&mut slot.history, messages);
+        super::resume::replay(&mut slot.history, messages, summaries);
         let renumbered = if was == number {
             String::new()
         } else {

@@ -63,6 +63,7 @@ impl super::app::App {
                 state,
                 run.files.clone(),
                 &run.messages,
+                &run.tool_summaries,
             );
             if let Some(Ok(worktree)) = &run.worktree {
                 handles.push((number, worktree.clone()));
@@ -126,7 +127,14 @@ pub struct Resumed {
     /// The transcript ended mid-line (the process was killed) and the cut
     /// line was left out.
     pub cut_short: bool,
+    /// What each tool call was shown as then (`shell: cargo test`), by call
+    /// id, so the replayed history reads as it did.
+    pub tool_summaries: ToolSummaries,
 }
+
+/// Tool call summaries by call id, read from the recorded `tool_call`
+/// events (the model-facing history has only names and arguments).
+pub type ToolSummaries = std::sync::Arc<std::collections::HashMap<String, String>>;
 
 /// A saved session's worktree run, ready to list again.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,6 +148,8 @@ pub struct ResumedRun {
     pub worktree: Option<Result<Worktree, String>>,
     /// The files it changed, when its worktree is there.
     pub files: Vec<String>,
+    /// How its tool calls were shown.
+    pub tool_summaries: ToolSummaries,
 }
 
 /// Finds and reads the session `which` of `workspace` under `state_dir`;
@@ -161,6 +171,21 @@ pub fn find(state_dir: &Path, workspace: &Path, which: &Resume) -> anyhow::Resul
     };
     // The store's error already names the file and the cause.
     let loaded = store::load(&path).map_err(|e| anyhow::anyhow!("cannot resume: {e}"))?;
+    let tool_summaries: ToolSummaries = std::sync::Arc::new(
+        loaded
+            .panes
+            .values()
+            .flat_map(|pane| &pane.events)
+            .filter(|e| e.event["type"] == "tool_call")
+            .filter_map(|e| {
+                let data = &e.event["data"];
+                Some((
+                    data["id"].as_str()?.to_string(),
+                    data["summary"].as_str()?.to_string(),
+                ))
+            })
+            .collect(),
+    );
     let messages = |pane: &str| {
         loaded
             .panes
@@ -195,6 +220,7 @@ pub fn find(state_dir: &Path, workspace: &Path, which: &Resume) -> anyhow::Resul
                 messages: messages(&store::run_pane(start.number)),
                 worktree,
                 files,
+                tool_summaries: tool_summaries.clone(),
             }
         })
         .collect();
@@ -204,6 +230,7 @@ pub fn find(state_dir: &Path, workspace: &Path, which: &Resume) -> anyhow::Resul
         run: completed(messages("run")),
         runs,
         cut_short: loaded.skipped_tail,
+        tool_summaries,
     })
 }
 
@@ -250,7 +277,7 @@ pub fn completed(mut messages: Vec<Message>) -> Vec<Message> {
 
 /// Draws a restored conversation into a pane's history: what the user
 /// asked, the answers, and the tool calls with their results.
-pub fn replay(history: &mut History, messages: &[Message]) {
+pub fn replay(history: &mut History, messages: &[Message], summaries: &ToolSummaries) {
     let mut names = std::collections::HashMap::new();
     for message in messages {
         match message {
@@ -269,7 +296,10 @@ pub fn replay(history: &mut History, messages: &[Message]) {
                                 id: call.id.clone(),
                                 name: call.name.clone(),
                                 input,
-                                summary: call.name.clone(),
+                                summary: summaries
+                                    .get(&call.id)
+                                    .cloned()
+                                    .unwrap_or_else(|| call.name.clone()),
                             });
                         }
                         _ => {}
@@ -388,6 +418,60 @@ mod tests {
                 text: "task 1".into()
             }]
         );
+    }
+
+    #[test]
+    fn replayed_tool_calls_read_as_they_were_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let (state, workspace) = (dir.path(), dir.path().canonicalize().unwrap());
+        let saved = Transcript::create(state, "s", &workspace).unwrap();
+        let call = ToolCall {
+            id: "c1".into(),
+            name: "shell".into(),
+            arguments: r#"{"command":"cargo test"}"#.into(),
+        };
+        saved.message(
+            "run",
+            &Message::User {
+                text: "test it".into(),
+            },
+        );
+        saved.event(
+            "run",
+            &Event::ToolCall {
+                id: "c1".into(),
+                name: "shell".into(),
+                input: serde_json::json!({"command": "cargo test"}),
+                summary: "shell: cargo test".into(),
+            },
+        );
+        saved.message(
+            "run",
+            &Message::Assistant {
+                parts: vec![AssistantPart::ToolCall(call)],
+            },
+        );
+        saved.close();
+        let found = find(state, &workspace, &Resume::Id("s".into())).unwrap();
+        assert_eq!(
+            found.tool_summaries.get("c1").map(String::as_str),
+            Some("shell: cargo test")
+        );
+        let mut history = History::new();
+        replay(&mut history, &found.run, &found.tool_summaries);
+        let area = ratatui::layout::Rect::new(0, 0, 60, 12);
+        let mut buf = ratatui::buffer::Buffer::empty(area);
+        let theme = Theme::built_in("dark", ColorDepth::None).unwrap();
+        history.render(area, &mut buf, &theme);
+        let text: String = (0..area.height)
+            .map(|y| {
+                (0..area.width)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+                    + "\n"
+            })
+            .collect();
+        assert!(text.contains("shell: cargo test"), "{text}");
     }
 
     #[test]

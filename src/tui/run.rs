@@ -732,7 +732,7 @@ fn restore(
             pane.send_op(Op::RestoreHistory(Vec::new()));
             continue;
         }
-        super::resume::replay(&mut pane.history, messages);
+        super::resume::replay(&mut pane.history, messages, &resumed.tool_summaries);
         pane.send_op(Op::RestoreHistory(messages.clone()));
         let note = if resumed.cut_short {
             " (it was cut short: the last, unfinished record was left out)"
