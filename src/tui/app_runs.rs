@@ -283,19 +283,13 @@ impl App {
         }
     }
 
-    /// Adds a run restored from a saved session (numbered after the runs
-    /// already here), its conversation drawn again in its slot; returns
-    /// its number. `was` is its number in the saved session.
-    pub fn restore_run(
-        &mut self,
-        was: usize,
-        task: &str,
-        branch: &str,
-        state: RunState,
-        files: Vec<String>,
-        messages: &[crate::provider::Message],
-        summaries: &super::resume::ToolSummaries,
-    ) -> usize {
+    /// Adds `run`, restored from a saved session in `state` (numbered after
+    /// the runs already here), its conversation drawn again in its slot;
+    /// returns its number.
+    pub fn restore_run(&mut self, run: &super::resume::ResumedRun, state: RunState) -> usize {
+        let start = &run.recorded.start;
+        let (was, task, branch) = (start.number, start.task.as_str(), start.branch.as_str());
+        let (files, messages, summaries) = (run.files.clone(), &run.messages, &run.tool_summaries);
         let number = self.runs.len() + 1;
         let main = &self.panes[1];
         let mut slot = PaneSlot::new(

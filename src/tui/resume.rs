@@ -56,15 +56,7 @@ impl super::app::App {
                 (Some(RunMark::Finished(status)), Some(Ok(_))) => RunState::Finished(status),
                 (None, Some(Ok(_))) => RunState::Interrupted,
             };
-            let number = self.restore_run(
-                start.number,
-                &start.task,
-                &start.branch,
-                state,
-                run.files.clone(),
-                &run.messages,
-                &run.tool_summaries,
-            );
+            let number = self.restore_run(run, state);
             if let Some(Ok(worktree)) = &run.worktree {
                 handles.push((number, worktree.clone()));
             }
