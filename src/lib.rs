@@ -93,3 +93,6 @@ pub mod store;
 pub mod tools;
 pub mod tui;
 pub mod workspace;
+
+#[cfg(test)]
+mod test_git;

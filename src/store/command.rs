@@ -75,14 +75,20 @@ pub fn row(s: &SessionInfo) -> [String; 5] {
 pub fn table(sessions: &[SessionInfo]) -> String {
     let mut rows = vec![HEADER.map(String::from)];
     rows.extend(sessions.iter().map(row));
-    let mut widths = [0usize; 5];
-    for row in &rows {
+    aligned(&rows)
+}
+
+/// Rows as aligned columns, two spaces apart, trailing spaces trimmed: the
+/// tables `tandem sessions` and `tandem gc` print.
+pub fn aligned<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0usize; N];
+    for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.width());
         }
     }
     let mut out = String::new();
-    for row in &rows {
+    for row in rows {
         let mut line = String::new();
         for (j, (cell, width)) in row.iter().zip(widths).enumerate() {
             if j > 0 {

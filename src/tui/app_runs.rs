@@ -130,6 +130,21 @@ impl App {
         .with_selected(shown)
     }
 
+    /// A pane slot for a worktree run: the Run pane's provider, model,
+    /// mode and context window, and the shared commands.
+    fn run_slot(&self) -> PaneSlot {
+        let main = &self.panes[1];
+        let mut slot = PaneSlot::new(
+            Pane::Run,
+            main.provider.clone(),
+            main.model.clone(),
+            main.mode,
+        );
+        slot.context_window = main.context_window;
+        slot.composer.set_commands(self.commands.clone());
+        slot
+    }
+
     /// `/run --worktree TASK`.
     pub(super) fn run_command(&mut self, args: &str) {
         let Some(task) = args.trim_start().strip_prefix("--worktree") else {
@@ -147,15 +162,7 @@ impl App {
             return;
         }
         let number = self.runs.len() + 1;
-        let main = &self.panes[1];
-        let mut slot = PaneSlot::new(
-            Pane::Run,
-            main.provider.clone(),
-            main.model.clone(),
-            main.mode,
-        );
-        slot.context_window = main.context_window;
-        slot.composer.set_commands(self.commands.clone());
+        let slot = self.run_slot();
         self.runs.push(RunEntry {
             number,
             task: task.clone(),
@@ -291,15 +298,7 @@ impl App {
         let (was, task, branch) = (start.number, start.task.as_str(), start.branch.as_str());
         let (files, messages, summaries) = (run.files.clone(), &run.messages, &run.tool_summaries);
         let number = self.runs.len() + 1;
-        let main = &self.panes[1];
-        let mut slot = PaneSlot::new(
-            Pane::Run,
-            main.provider.clone(),
-            main.model.clone(),
-            main.mode,
-        );
-        slot.context_window = main.context_window;
-        slot.composer.set_commands(self.commands.clone());
+        let mut slot = self.run_slot();
         super::resume::replay(&mut slot.history, messages, summaries);
         let renumbered = if was == number {
             String::new()

@@ -323,21 +323,7 @@ mod tests {
     use crate::tui::app::{App, Effect, PaneSlot};
     use crate::tui::theme::{ColorDepth, Theme};
 
-    /// Runs git in `dir` with no machine configuration.
-    fn git(dir: &Path, args: &[&str]) {
-        let out = std::process::Command::new("git")
-            .current_dir(dir)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "u")
-            .env("GIT_AUTHOR_EMAIL", "u@example.com")
-            .env("GIT_COMMITTER_NAME", "u")
-            .env("GIT_COMMITTER_EMAIL", "u@example.com")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}");
-    }
+    use crate::test_git::git;
 
     fn start_of(number: usize, wt: &Worktree) -> RunStart {
         RunStart {

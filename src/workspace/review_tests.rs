@@ -1,6 +1,5 @@
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use proptest::prelude::*;
@@ -52,31 +51,7 @@ pub(super) fn repo(sub: Option<&str>, files: &[(&str, &[u8])]) -> Fixture {
 }
 
 /// The user's git, isolated from the machine's configuration.
-pub(super) fn git_out(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new("git")
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .args([
-            "-c",
-            "user.name=u",
-            "-c",
-            "user.email=u@x",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "core.quotepath=off",
-        ])
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-pub(super) fn git(dir: &Path, args: &[&str]) -> String {
-    let out = git_out(dir, args);
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap()
-}
+pub(super) use crate::test_git::{git, git_out};
 
 /// The staged content of `rel` (relative to `dir`), `None` when not staged.
 pub(super) fn index_blob(dir: &Path, rel: &str) -> Option<Vec<u8>> {

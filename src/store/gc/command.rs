@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
-use unicode_width::UnicodeWidthStr;
 
 use super::disk::human;
 use super::{GcOptions, GcPlan, GcReport, Kept, apply, plan};
@@ -112,7 +111,7 @@ pub fn render(plan: &GcPlan, report: Option<&GcReport>) -> String {
                 why,
             ]);
         }
-        out.push_str(&table(&rows));
+        out.push_str(&crate::store::command::aligned(&rows));
         match report {
             None => {
                 let compacting = plan
@@ -170,28 +169,4 @@ fn relative(state: &Path, path: &Path) -> String {
         .unwrap_or(path)
         .display()
         .to_string()
-}
-
-/// Aligned columns, two spaces apart, the last one unpadded.
-fn table(rows: &[[String; 5]]) -> String {
-    let mut widths = [0usize; 5];
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.width());
-        }
-    }
-    let mut out = String::new();
-    for row in rows {
-        let mut line = String::new();
-        for (j, (cell, width)) in row.iter().zip(widths).enumerate() {
-            if j > 0 {
-                line.push_str("  ");
-            }
-            line.push_str(cell);
-            line.push_str(&" ".repeat(width - cell.width()));
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }

@@ -1,8 +1,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use super::*;
+use crate::test_git::git;
 use crate::workspace::{CheckpointLabel, CheckpointOptions, Checkpoints};
 
 /// A canonical state dir and room for workspaces and outside files.
@@ -33,18 +33,6 @@ fn checkpointed(state: &Path, ws: &Path) -> PathBuf {
     cp.shadow_dir().to_path_buf()
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .args(["-c", "user.name=u", "-c", "user.email=u@x"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{args:?}: {out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[test]
 fn sizes_read_like_du_and_never_follow_links() {
