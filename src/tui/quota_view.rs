@@ -294,7 +294,7 @@ fn page(s: &QuotaSnapshot, width: u16, theme: &Theme, now: SystemTime) -> Buffer
 
 /// A word-wrapped paragraph of at most `width` columns per line (a word
 /// longer than a line is cut by the line's own rendering).
-fn wrap_words(text: &str, width: usize) -> Vec<String> {
+pub(super) fn wrap_words(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {

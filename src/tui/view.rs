@@ -612,40 +612,23 @@ pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
 /// rows stay in view.
 fn draw_help(area: Rect, buf: &mut Buffer, app: &App) -> u16 {
     let theme = &app.theme;
-    let section = |title: &str, rows: Vec<(String, String)>| -> Vec<Line<'static>> {
-        let key_width = rows
-            .iter()
-            .map(|(k, _)| k.chars().count())
-            .max()
-            .unwrap_or(0)
-            + 2;
-        let mut lines = vec![Line::styled(title.to_string(), theme.heading)];
-        for (keys, what) in rows {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {keys:<key_width$}"), theme.accent),
-                Span::styled(what, theme.text),
-            ]));
-        }
-        lines.push(Line::default());
-        lines
-    };
-    let mut sections: Vec<Vec<Line<'static>>> = Context::ALL
+    let mut raw: Vec<(&str, Vec<(String, String)>)> = Context::ALL
         .into_iter()
         .map(|context| {
             let rows = keymap::bindings(context)
                 .map(|b| (b.keys.to_string(), b.description.to_string()))
                 .collect();
-            section(context.title(), rows)
+            (context.title(), rows)
         })
         .collect();
-    sections.push(section(
+    raw.push((
         "Composer",
         super::composer::KEY_BINDINGS
             .iter()
             .map(|(k, w)| (k.to_string(), w.to_string()))
             .collect(),
     ));
-    sections.push(section(
+    raw.push((
         "Commands",
         app.commands
             .entries()
@@ -658,9 +641,41 @@ fn draw_help(area: Rect, buf: &mut Buffer, app: &App) -> u16 {
             })
             .collect(),
     ));
+    // One column when every row fits the height, else two; descriptions
+    // wrap under themselves to the column's width rather than being cut.
+    let unwrapped: usize = raw.iter().map(|(_, rows)| rows.len() + 2).sum();
+    let two = unwrapped as u16 + 2 > area.height;
+    let column_limit = usize::from(area.width.saturating_sub(2) / if two { 2 } else { 1 });
+    let section = |title: &str, rows: &[(String, String)]| -> Vec<Line<'static>> {
+        let key_width = rows
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0)
+            + 2;
+        let what_width = column_limit.saturating_sub(key_width + 4).max(12);
+        let mut lines = vec![Line::styled(title.to_string(), theme.heading)];
+        for (keys, what) in rows {
+            for (i, part) in super::quota_view::wrap_words(what, what_width)
+                .into_iter()
+                .enumerate()
+            {
+                let keys = if i == 0 { keys.as_str() } else { "" };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {keys:<key_width$}"), theme.accent),
+                    Span::styled(part, theme.text),
+                ]));
+            }
+        }
+        lines.push(Line::default());
+        lines
+    };
+    let mut sections: Vec<Vec<Line<'static>>> = raw
+        .iter()
+        .map(|(title, rows)| section(title, rows))
+        .collect();
     let total: usize = sections.iter().map(Vec::len).sum();
-    let fits = total as u16 + 2 <= area.height;
-    let columns: Vec<Vec<Line<'static>>> = if fits {
+    let columns: Vec<Vec<Line<'static>>> = if !two {
         vec![sections.into_iter().flatten().collect()]
     } else {
         // The split between sections that makes the taller column shortest.

@@ -33,7 +33,6 @@ fn checkpointed(state: &Path, ws: &Path) -> PathBuf {
     cp.shadow_dir().to_path_buf()
 }
 
-
 #[test]
 fn sizes_read_like_du_and_never_follow_links() {
     assert_eq!(disk::human(512), "512 B");
