@@ -736,3 +736,87 @@ async fn config_show_names_where_each_value_comes_from_and_hides_secrets() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("config.toml"));
 }
+
+/// Whether this process may make a private mount namespace with a tmpfs
+/// (root, or CAP_SYS_ADMIN); tests of a full disk need one.
+fn can_mount_tmpfs() -> bool {
+    Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c"])
+        .arg("d=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs \"$d\" && umount \"$d\"; s=$?; rmdir \"$d\"; exit $s")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_under_the_state_dir_is_said_and_the_task_still_runs() {
+    if !can_mount_tmpfs() {
+        eprintln!(
+            "SKIPPED a_full_disk_under_the_state_dir_is_said_and_the_task_still_runs: \
+             no private mount namespace here (needs root or CAP_SYS_ADMIN and unshare)"
+        );
+        if std::env::var_os("TANDEM_REQUIRE_MOUNT").is_some() {
+            panic!("CI must be able to mount a tmpfs in a private namespace");
+        }
+        return;
+    }
+    let server = MockServer::start(Script::from_toml_str(TASK_SCRIPT).unwrap())
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("greet.py"),
+        "def greet(name):\n    return \"Helo, \" + name\n",
+    )
+    .unwrap();
+    let state = home.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    // The state dir is a 128 KiB tmpfs, filled to the brim before tandem
+    // starts: every write under it fails with "No space left on device".
+    let script = format!(
+        "mount -t tmpfs -o size=128k tmpfs '{state}' && \
+         (head -c 1048576 /dev/zero > '{state}/filler' 2>/dev/null; true) && \
+         exec \"$@\"",
+        state = state.display()
+    );
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "-m",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        &script,
+        "sh",
+        BIN,
+    ])
+    .args(["exec", "--mode", "full-auto", "--provider", "anthropic"])
+    .arg("-C")
+    .arg(work.path())
+    .arg("fix the greeting")
+    .env("TANDEM_HOME", home.path())
+    .env("ANTHROPIC_BASE_URL", server.base_url())
+    .env("ANTHROPIC_API_KEY", "test-key")
+    .env_remove("OPENAI_API_KEY")
+    .env_remove("OPENAI_BASE_URL")
+    .stdin(Stdio::null());
+    let out = run(cmd).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The work is done and nothing of it lost...
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("greet.py")).unwrap(),
+        "def greet(name):\n    return \"Hello, \" + name\n"
+    );
+    // ...and what could not be kept is said, with the cause.
+    assert!(
+        stderr.contains("this run is not recorded") && stderr.contains("No space left on device"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("usage records of this run are not in the ledger"),
+        "{stderr}"
+    );
+}

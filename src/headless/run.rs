@@ -460,12 +460,29 @@ async fn drive(spec: RunSpec) -> i32 {
         }
     }
     if let Some(transcript) = transcript {
-        let _ = tokio::task::spawn_blocking(move || transcript.close()).await;
+        let problem = tokio::task::spawn_blocking(move || {
+            transcript.close();
+            transcript.problem()
+        })
+        .await;
+        if let Ok(Some(problem)) = problem {
+            eprintln!("tandem: warning: the transcript of this run is incomplete: {problem}");
+        }
     }
     if let Some(meter) = meter {
         // The ledger is written in the background; wait for it before the
-        // process ends so no call goes unrecorded.
-        let _ = tokio::task::spawn_blocking(move || meter.flush()).await;
+        // process ends so no call goes unrecorded, and say so when it could
+        // not be (a full disk, a locked or broken database).
+        let problem = tokio::task::spawn_blocking(move || {
+            meter.flush();
+            meter.problem().map(|p| (p, meter.queued()))
+        })
+        .await;
+        if let Ok(Some((problem, unwritten))) = problem {
+            eprintln!(
+                "tandem: warning: {unwritten} usage records of this run are not in the ledger, so `tandem usage` and the budgets will not count them: {problem}"
+            );
+        }
     }
     let Some((status, last_message)) = outcome else {
         eprintln!("tandem: the session ended without finishing its task");

@@ -427,6 +427,8 @@ pub struct App {
     /// The built-in and custom slash commands (`/help` lists them; every
     /// composer holds the same table).
     pub commands: Arc<CommandTable>,
+    /// What was last said about the ledger's and transcript's problems.
+    pub(super) storage_seen: super::app_storage::StorageSeen,
     /// The key that reaches Tandem from a hosted pane (`[host] prefix_key`).
     pub host_prefix: super::host_keys::PrefixKey,
     /// The prefix key was pressed: the next key is Tandem's.
@@ -471,6 +473,7 @@ impl App {
             viewer_source: None,
             max_parallel_runs: 3,
             commands: Arc::default(),
+            storage_seen: Default::default(),
             host_prefix: super::host_keys::PrefixKey::from_config(super::host_keys::DEFAULT_PREFIX)
                 .0,
             host_prefix_armed: false,

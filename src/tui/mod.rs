@@ -40,6 +40,7 @@ mod app_quota;
 mod app_review;
 pub mod app_rewind;
 pub mod app_runs;
+pub mod app_storage;
 mod app_theme;
 pub mod composer;
 pub mod demo;

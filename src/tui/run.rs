@@ -909,6 +909,7 @@ async fn event_loop(
                 for pane in &mut app.panes {
                     pane.composer.poll();
                 }
+
                 if app.quota_focused && quota_read_at.is_some_and(|t| t.elapsed() >= QUOTA_REFRESH)
                 {
                     app.push_effect(Effect::RefreshQuota);
@@ -1033,6 +1034,11 @@ async fn event_loop(
             app.on_host_event(&event);
         }
         app.host_tick(Instant::now());
+        // Two mutex reads: whether the ledger and transcript are written.
+        app.storage_problems(
+            launcher.meter.problem(),
+            launcher.transcript.as_ref().and_then(|t| t.problem()),
+        );
         dirty |= !frame_only;
         // Drain whatever else is ready, so one frame shows all of it. The
         // tracker first: a Run summary reads the attributions it reports.
