@@ -737,6 +737,50 @@ async fn config_show_names_where_each_value_comes_from_and_hides_secrets() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("config.toml"));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_json_says_which_instruction_files_the_agent_got() {
+    let server = MockServer::start(Script::from_toml_str("[[reply]]\ntext = \"ok\"\n").unwrap())
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("AGENTS.md"),
+        "Run `make check` before finishing.\n",
+    )
+    .unwrap();
+    let mut cmd = tandem(home.path());
+    cmd.env("HOME", home.path())
+        .env("ANTHROPIC_BASE_URL", server.base_url())
+        .env("ANTHROPIC_API_KEY", "test-key")
+        .args(["exec", "--json", "--provider", "anthropic", "-C"])
+        .arg(work.path())
+        .arg("hello");
+    let out = run(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events = json_lines(&out);
+    let loaded: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "instructions")
+        .collect();
+    assert_eq!(loaded.len(), 1, "{events:?}");
+    let files = loaded[0]["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(
+        files[0]["path"].as_str().unwrap().ends_with("AGENTS.md"),
+        "{files:?}"
+    );
+    assert_eq!(files[0]["level"], "project");
+    assert_eq!(files[0]["truncated"], false);
+    // The model got it, as the line says.
+    let request = serde_json::to_string(&server.requests()[0].body).unwrap();
+    assert!(request.contains("make check"), "{request}");
+}
+
 /// Whether this process may make a private mount namespace with a tmpfs
 /// (root, or CAP_SYS_ADMIN); tests of a full disk need one.
 fn can_mount_tmpfs() -> bool {

@@ -150,6 +150,11 @@ impl<W: Write, E: Write> Renderer<W, E> {
                 "reason": reason,
             }),
             Event::StreamReset => json!({"type": "stream.reset"}),
+            // Which AGENTS.md / CLAUDE.md files the agent got (at the start,
+            // and a subdirectory's when the agent first works there).
+            Event::InstructionsLoaded { files, .. } if !files.is_empty() => {
+                json!({"type": "instructions", "files": files})
+            }
             Event::Error { message } => json!({"type": "error", "message": message}),
             Event::Hook {
                 event: hook_event,
