@@ -21,7 +21,9 @@ impl App {
     pub fn storage_problems(&mut self, ledger: Option<String>, transcript: Option<String>) {
         if ledger != self.storage_seen.ledger {
             let text = match &ledger {
-                Some(problem) => format!("the usage ledger cannot be written: {problem}"),
+                Some(problem) => format!(
+                    "the usage ledger cannot be written (usage is kept in memory and written once it can be): {problem}"
+                ),
                 None => "the usage ledger is written again".to_string(),
             };
             self.tell_storage(text, ledger.is_some());
@@ -73,7 +75,7 @@ mod tests {
                 .history
                 .last_notice_text()
                 .unwrap()
-                .contains("usage ledger cannot be written: No space left")
+                .contains("usage is kept in memory and written once it can be): No space left")
         );
         app.storage_problems(full, full_transcript());
         assert!(
