@@ -1010,3 +1010,32 @@ async fn hooks_add_context_report_untrusted_ones_and_finish_at_exit() {
     assert!(ended.exists(), "the session_end hook finished before exit");
     assert!(!work.path().join("project-hook-ran").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_file_written_while_tandem_runs_is_in_the_command_list() {
+    let chat = server("[[reply]]\ntext = \"Hi there.\"\n").await;
+    let run = server("").await;
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let env = env_for(&chat, &run);
+    let (home_path, work_path) = (home.path().to_path_buf(), work.path().to_path_buf());
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &work_path, &env, &[], 160, 48);
+        tui.wait_text("Chat");
+        // Written after start-up, as a user adds a command mid-session.
+        let dir = work_path.join(".tandem/commands");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("greet.md"),
+            "---\ndescription: Say a friendly hello\n---\nSay hello to $1.\n",
+        )
+        .unwrap();
+        tui.send("/");
+        tui.wait_text("Say a friendly hello");
+        tui.type_line("greet ann");
+        tui.wait_text("Hi there.");
+    })
+    .await;
+    let asked = serde_json::to_string(&chat.requests()[0].body).unwrap();
+    assert!(asked.contains("Say hello to ann."), "{asked}");
+}

@@ -361,6 +361,8 @@ pub enum Effect {
     },
     /// Start (or restart) `host` in pane `pane` in place of its session.
     StartHost { pane: usize, host: String },
+    /// Read the custom command files again (off the UI thread).
+    RereadCommands,
 }
 
 /// The whole TUI state.
@@ -427,6 +429,11 @@ pub struct App {
     /// The built-in and custom slash commands (`/help` lists them; every
     /// composer holds the same table).
     pub commands: Arc<CommandTable>,
+    /// The custom command problems already told (not told again on a
+    /// re-read).
+    pub(super) command_issues: Vec<String>,
+    /// When the command files were last read again.
+    pub(super) commands_read_at: Option<Instant>,
     /// What was last said about the ledger's and transcript's problems.
     pub(super) storage_seen: super::app_storage::StorageSeen,
     /// The key that reaches Tandem from a hosted pane (`[host] prefix_key`).
@@ -474,6 +481,8 @@ impl App {
             max_parallel_runs: 3,
             commands: Arc::default(),
             storage_seen: Default::default(),
+            command_issues: Vec::new(),
+            commands_read_at: None,
             host_prefix: super::host_keys::PrefixKey::from_config(super::host_keys::DEFAULT_PREFIX)
                 .0,
             host_prefix_armed: false,
@@ -684,7 +693,7 @@ impl App {
         match action {
             ComposerAction::Submit(text) => self.submit(text),
             ComposerAction::Command { name, args } => self.command(&name, args.trim()),
-            ComposerAction::None | ComposerAction::Unhandled => {}
+            ComposerAction::None | ComposerAction::Unhandled => self.reread_commands_if_listing(),
         }
         self.focused().esc_armed = false;
     }

@@ -1,27 +1,41 @@
-//! Custom slash commands in the TUI: handing the commands found at
-//! start-up to every composer and `/help`, and running one.
+//! Custom slash commands in the TUI: handing the commands found to every
+//! composer and `/help`, reading them again when the user opens the
+//! command list (so a command file written meanwhile is there without a
+//! restart), and running one.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use super::app::App;
+use super::app::{App, Effect};
 use super::composer::CommandTable;
 use super::history::NoticeKind;
 use crate::agent::Op;
 use crate::config::commands::{CommandPane, Commands};
 
+/// How often opening the command list may read the command files again.
+const COMMANDS_REREAD: Duration = Duration::from_secs(2);
+
 impl App {
     /// Makes `found` the custom commands of every composer and `/help`, and
     /// says in Chat what was wrong with any command file (and which files
     /// another one overrides).
+    /// Problems already told are not told again when the commands are read
+    /// again.
     pub fn set_custom_commands(&mut self, found: Commands) {
+        let mut told = Vec::new();
         for issue in &found.issues {
-            let kind = if issue.is_warning() {
-                NoticeKind::Warning
-            } else {
-                NoticeKind::Info
-            };
-            self.panes[0].history.push_notice(issue.to_string(), kind);
+            let text = issue.to_string();
+            if !self.command_issues.contains(&text) {
+                let kind = if issue.is_warning() {
+                    NoticeKind::Warning
+                } else {
+                    NoticeKind::Info
+                };
+                self.panes[0].history.push_notice(text.clone(), kind);
+            }
+            told.push(text);
         }
+        self.command_issues = told;
         self.commands = Arc::new(CommandTable::new(found.commands));
         let slots = self
             .panes
@@ -29,6 +43,20 @@ impl App {
             .chain(self.runs.iter_mut().map(|run| &mut run.slot));
         for slot in slots {
             slot.composer.set_commands(self.commands.clone());
+        }
+    }
+
+    /// The focused composer holds just `/`: the command list opens, so the
+    /// command files are read again in the background (at most every
+    /// [`COMMANDS_REREAD`]); the list shows the new ones from the next key.
+    pub(super) fn reread_commands_if_listing(&mut self) {
+        let listing = self.focused().composer.text() == "/";
+        let due = self
+            .commands_read_at
+            .is_none_or(|t| t.elapsed() >= COMMANDS_REREAD);
+        if listing && due {
+            self.commands_read_at = Some(Instant::now());
+            self.effects.push(Effect::RereadCommands);
         }
     }
 

@@ -333,3 +333,41 @@ fn each_handoff_has_its_own_cell_that_follows_its_own_run_task() {
     );
     assert!(app.handoffs.is_empty());
 }
+
+#[test]
+fn opening_the_command_list_reads_the_command_files_again_and_old_problems_stay_told_once() {
+    let (mut app, _) = app_with(&[("help.md", "My own help.\n")]);
+    let problems = |app: &App| {
+        app.panes[0]
+            .history
+            .notice_texts()
+            .iter()
+            .filter(|n| n.contains("help.md"))
+            .count()
+    };
+    assert_eq!(problems(&app), 1, "the clash with /help is told at start");
+    app.take_effects();
+    app.on_key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE));
+    assert!(app.take_effects().contains(&Effect::RereadCommands));
+    // Typing on, or opening the list again at once, reads nothing more.
+    app.on_key(KeyEvent::new(KeyCode::Char('g'), KeyModifiers::NONE));
+    app.on_key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
+    assert!(!app.take_effects().contains(&Effect::RereadCommands));
+    // The same problem read again is not told again.
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path().join(".tandem/commands");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("help.md"), "My own help.\n").unwrap();
+    std::fs::write(dir.join("fresh.md"), "Say hi.\n").unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let read = || discover(repo.path(), config.path(), None, &["help"]);
+    assert_eq!(read().issues.len(), 1);
+    app.set_custom_commands(read());
+    assert!(
+        app.commands.custom("fresh").is_some(),
+        "the new command is there"
+    );
+    let told = problems(&app);
+    app.set_custom_commands(read());
+    assert_eq!(problems(&app), told, "the same clash is not told twice");
+}

@@ -495,14 +495,7 @@ fn launch(mut opts: TuiOptions) -> anyhow::Result<i32> {
         app.mcp = Some(launcher.mcp.clone());
         app.max_parallel_runs = launcher.config.agent.parallel_runs.max(1);
         // A few small files: read before the first frame.
-        let built_ins: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
-        let home = std::env::var_os("HOME").map(PathBuf::from);
-        app.set_custom_commands(commands::discover(
-            &repo_root(&workspace),
-            &launcher.config_dir,
-            home.as_deref(),
-            &built_ins,
-        ));
+        app.set_custom_commands(read_commands(&workspace, &launcher.config_dir));
         // One walk of the workspace serves `@` completion in both panes.
         let files = FileIndex::build(&workspace);
         for pane in &mut app.panes {
@@ -692,6 +685,20 @@ enum Background {
     },
     Sessions(Result<Vec<crate::store::index::SessionInfo>, String>),
     Resumed(Box<Result<super::resume::Resumed, String>>),
+    /// The custom command files, read again.
+    Commands(commands::Commands),
+}
+
+/// The custom commands of `workspace` and the user (`config_dir`, `~`).
+fn read_commands(workspace: &Path, config_dir: &Path) -> commands::Commands {
+    let built_ins: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    commands::discover(
+        &repo_root(workspace),
+        config_dir,
+        home.as_deref(),
+        &built_ins,
+    )
 }
 
 /// The files that differ between `checkpoint` and the workspace now (after
@@ -925,6 +932,7 @@ async fn event_loop(
             Wake::Background(Some(Background::ReviewRequest(request))) => {
                 app.on_review_request(request)
             }
+            Wake::Background(Some(Background::Commands(found))) => app.set_custom_commands(found),
             Wake::Background(Some(Background::Sessions(list))) => match list {
                 Ok(list) if list.is_empty() => app
                     .focused()
@@ -1195,6 +1203,15 @@ async fn event_loop(
                             });
                         });
                     }
+                }
+                Effect::RereadCommands => {
+                    let tx = background_tx.clone();
+                    let workspace = launcher.workspace.clone();
+                    let config_dir = launcher.config_dir.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let found = read_commands(&workspace, &config_dir);
+                        let _ = tx.send(Background::Commands(found));
+                    });
                 }
                 Effect::ListSessions => {
                     let tx = background_tx.clone();
