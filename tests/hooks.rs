@@ -13,7 +13,7 @@ use tandem::agent::{
 };
 use tandem::exec::secrets::SecretPolicy;
 use tandem::exec::{ApprovalMode, Permissions, RuleLists};
-use tandem::hooks::{Hook, HookEvent, HookOutcome, Hooks, compile_matcher};
+use tandem::hooks::{Hook, HookContext, HookEvent, HookOutcome, Hooks, Payload, compile_matcher};
 use tandem::mockserver::{MockServer, Script};
 use tandem::provider::{HttpClientConfig, HttpModelClient, Wire};
 use tandem::quota::{BudgetConfig, Meter, PriceTable};
@@ -754,4 +754,110 @@ async fn session_start_context_goes_with_the_first_prompt_and_session_end_runs_a
     let input = read_json(&ended);
     assert_eq!(input["event"], "session_end");
     assert_eq!(input["reason"], "exit");
+}
+
+/// The payload that fires each event, as the session sends it.
+fn payload_of(event: HookEvent) -> Payload {
+    match event {
+        HookEvent::SessionStart => Payload::SessionStart { source: "startup" },
+        HookEvent::UserPromptSubmit => Payload::UserPromptSubmit {
+            prompt: "fix it".into(),
+        },
+        HookEvent::PreToolUse => Payload::PreToolUse {
+            tool_name: "shell".into(),
+            tool_input: serde_json::json!({"command": "make"}),
+        },
+        HookEvent::PostToolUse => Payload::PostToolUse {
+            tool_name: "shell".into(),
+            tool_input: serde_json::json!({"command": "make"}),
+            ok: true,
+            text: "built".into(),
+        },
+        HookEvent::Stop => Payload::Stop {
+            stop_hook_active: false,
+        },
+        HookEvent::Notification => Payload::Notification {
+            message: "Tandem needs your permission to use shell".into(),
+        },
+        HookEvent::PreCompact => Payload::PreCompact {
+            trigger: "manual",
+            custom_instructions: None,
+        },
+        HookEvent::SessionEnd => Payload::SessionEnd { reason: "exit" },
+    }
+}
+
+/// Every event × {exit 0, exit 2, a hook past its timeout}, with real
+/// processes: the hook gets its event's JSON and going on changes nothing;
+/// exit 2 blocks exactly the events that can be blocked (with stderr as
+/// the reason) and is only reported on the others; a hook past its timeout
+/// is killed in about its timeout and reported, and blocks nothing. What a
+/// block does in the session is tested per event above.
+#[tokio::test]
+async fn every_event_goes_on_blocks_or_times_out_as_documented() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = HookContext {
+        session_id: "s-matrix".into(),
+        pane: "run",
+        cwd: dir.path().canonicalize().unwrap(),
+        transcript_path: None,
+    };
+    let mut runs = tokio::task::JoinSet::new();
+    for event in HookEvent::ALL {
+        for outcome in ["go on", "exit 2", "time out"] {
+            let seen = dir
+                .path()
+                .join(format!("{}-{}.json", event.name(), outcome.len()));
+            let command = match outcome {
+                "go on" => format!("cat > '{}'", seen.display()),
+                "exit 2" => "cat > /dev/null; echo 'not now' >&2; exit 2".to_string(),
+                _ => "cat > /dev/null; sleep 30".to_string(),
+            };
+            let hooks = Hooks::new(
+                vec![hook(event, None, &command, 1)],
+                SecretPolicy::default(),
+            );
+            let ctx = ctx.clone();
+            runs.spawn(async move {
+                let started = Instant::now();
+                let run = hooks.run(&ctx, &payload_of(event)).await;
+                (event, outcome, seen, run, started.elapsed())
+            });
+        }
+    }
+    let mut checked = 0;
+    while let Some(done) = runs.join_next().await {
+        let (event, outcome, seen, run, took) = done.unwrap();
+        let case = format!("{} / {outcome}", event.name());
+        match outcome {
+            "go on" => {
+                assert_eq!(run.blocked, None, "{case}");
+                assert_eq!(
+                    read_json(&seen)["hook_event_name"],
+                    event.claude_name(),
+                    "{case}"
+                );
+            }
+            "exit 2" if event.can_block() => {
+                assert_eq!(run.blocked.as_deref(), Some("not now"), "{case}");
+            }
+            "exit 2" => {
+                assert_eq!(run.blocked, None, "{case}: cannot be blocked");
+                assert!(!run.notices.is_empty(), "{case}: still reported");
+            }
+            _ => {
+                assert_eq!(run.blocked, None, "{case}");
+                assert!(
+                    run.notices
+                        .iter()
+                        .any(|(_, o)| matches!(o, HookOutcome::TimedOut { secs: 1 })),
+                    "{case}: {:?}",
+                    run.notices
+                );
+                assert!(took < Duration::from_secs(10), "{case}: took {took:?}");
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, HookEvent::ALL.len() * 3);
 }
