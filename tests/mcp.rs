@@ -498,3 +498,48 @@ async fn a_lazy_server_starts_when_a_task_begins() {
     assert_eq!(state(&hub, "off"), ServerState::Disabled);
     assert!(registry.get("mcp__test__echo").is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupt_ends_the_wait_for_a_server_still_starting() {
+    let dir = tempfile::tempdir().unwrap();
+    // A server that never answers, with a long startup timeout: the task's
+    // first call would wait for it for 60 s.
+    let config = server("command = \"sleep\"\nargs = [\"120\"]\nstartup_timeout_sec = 60");
+    let (hub, _) = hub(vec![("mute", config)], dir.path());
+    let model = MockServer::start(Script::from_toml_str("[[reply]]\ntext = \"hi\"\n").unwrap())
+        .await
+        .unwrap();
+    let client = HttpModelClient::new(model.client_config(Wire::Anthropic)).unwrap();
+    let mut handle = Session::spawn(SessionConfig {
+        pane: Pane::Run,
+        mode: ApprovalMode::FullAuto,
+        can_approve: false,
+        system_prompt: "test".into(),
+        tools: Registry::core().with_source(hub.clone()),
+        ..SessionConfig::basic(
+            Arc::new(client),
+            "mock-model",
+            dir.path().canonicalize().unwrap(),
+        )
+    });
+    handle.ops.send(Op::UserMessage("go".into())).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let interrupted_at = Instant::now();
+    handle.ops.send(Op::Interrupt).unwrap();
+    let status = loop {
+        let event = tokio::time::timeout(Duration::from_secs(10), handle.events.recv())
+            .await
+            .expect("the session answers the interrupt")
+            .expect("the session is alive");
+        if let Event::TaskComplete { status, .. } = event {
+            break status;
+        }
+    };
+    assert_eq!(status, TaskStatus::Interrupted);
+    assert!(
+        interrupted_at.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        interrupted_at.elapsed()
+    );
+    assert!(model.requests().is_empty(), "no model call was made");
+}

@@ -466,9 +466,12 @@ impl Session {
         self.push_history(Message::User { text });
         // Servers that start on demand start now; those still starting get
         // their (bounded) time, so the first call is offered their tools.
-        self.cfg.tools.prepare().await;
+        let prepared = self.prepare_tools().await;
         let mut stop_hook_active = false;
         let status = loop {
+            if !prepared {
+                break TaskStatus::Interrupted;
+            }
             if !self.budget_allows().await {
                 break if self.interrupted_by_budget_wait {
                     TaskStatus::Interrupted
@@ -544,6 +547,25 @@ impl Session {
             last_message,
         })
         .await;
+    }
+
+    /// Lets the tool sources get ready (MCP servers starting) before the
+    /// task's first model call; an interrupt ends the wait at once. Returns
+    /// false when interrupted.
+    async fn prepare_tools(&mut self) -> bool {
+        let tools = self.cfg.tools.clone();
+        let prepare = tools.prepare();
+        tokio::pin!(prepare);
+        loop {
+            tokio::select! {
+                () = &mut prepare => return true,
+                op = self.ops.recv() => {
+                    if let BusyOp::Interrupt = self.busy_op(op) {
+                        return false;
+                    }
+                }
+            }
+        }
     }
 
     /// Checks the budgets before a model call. When one is spent the
