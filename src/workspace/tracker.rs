@@ -383,7 +383,10 @@ impl Worker {
             let _ = tx.send(Msg::Watch(signal));
         };
         match FsWatcher::start(self.checkpoints.workspace(), state, emit) {
-            Ok(watcher) => Some(watcher),
+            Ok(watcher) => {
+                tracing::info!(directories = watcher.watched(), "watching the workspace");
+                Some(watcher)
+            }
             Err(message) => {
                 let _ = self.events.send(TrackerEvent::WatchUnavailable(message));
                 None
