@@ -868,6 +868,83 @@ text = "Marker done."
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restored_run_goes_on_with_a_follow_up_and_both_files_are_merged() {
+    let chat = server("").await;
+    let run = server(
+        r#"
+[[reply]]
+[[reply.tool_calls]]
+name = "shell"
+input = { command = "echo made > marker.txt" }
+
+[[reply]]
+text = "Marker done."
+
+[[reply]]
+[[reply.tool_calls]]
+name = "shell"
+input = { command = "echo more > second.txt" }
+
+[[reply]]
+text = "Second marker done."
+"#,
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("README"), "the project\n").unwrap();
+    commit_all(work.path());
+    let env = env_for(&chat, &run);
+    let (home_path, work_path) = (home.path().to_path_buf(), work.path().to_path_buf());
+    let (home2, work2, env2) = (home_path.clone(), work_path.clone(), env.clone());
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &work_path, &env, &[], 160, 48);
+        tui.wait_text("Chat");
+        tui.send("\t");
+        tui.type_line("/run --worktree make a marker");
+        tui.wait_text("run #1 finished: 1 files changed");
+        tui.send("\x03");
+        tui.send("\x03");
+        assert!(tui.wait_exit(), "tandem exits 0");
+    })
+    .await;
+    blocking(move || {
+        let mut tui = Tui::start(&home2, &work2, &env2, &["--continue"], 160, 48);
+        tui.wait_text("1 worktree runs restored: /runs lists them");
+        tui.type_line("/runs 1");
+        tui.wait_text("restored from the saved session: finished on");
+        tui.type_line("now also write a second marker");
+        tui.wait_text("Second marker done.");
+        tui.type_line("/runs main");
+        tui.wait_text("run #1 finished: 2 files changed");
+        tui.type_line("/runs 1 merge");
+        tui.wait_text("run #1 merged into the workspace:");
+    })
+    .await;
+    // The follow-up was asked with the first task's conversation before it.
+    let requests = run.requests();
+    assert_eq!(requests.len(), 4, "the first task was not run again");
+    let follow_up = serde_json::to_string(&requests[2].body).unwrap();
+    let at = |text: &str| {
+        follow_up
+            .find(text)
+            .unwrap_or_else(|| panic!("{text} is not in {follow_up}"))
+    };
+    assert!(at("make a marker") < at("Marker done."));
+    assert!(at("Marker done.") < at("now also write a second marker"));
+    assert!(at("echo made > marker.txt") < at("now also write a second marker"));
+    // Both files, written in the run's worktree, are in the workspace now.
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("marker.txt")).unwrap(),
+        "made\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("second.txt")).unwrap(),
+        "more\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worktree_runs_hunks_are_taken_into_the_workspace_from_the_viewer() {
     let chat = server("").await;
     let run = server(

@@ -346,6 +346,13 @@ pub enum Effect {
     StartRun { number: usize, task: String },
     /// Commit a finished run's work on its branch and list its files.
     FinishRun { number: usize },
+    /// Start a new session for run `number` (restored, or its session
+    /// ended) on its worktree, give it the run's recorded history
+    /// (`RunEntry::history`) and send it `messages`.
+    ReviveRun {
+        number: usize,
+        messages: Vec<String>,
+    },
     /// Apply a finished run's changes to the main workspace.
     MergeRun { number: usize },
     /// Remove a run's worktree and branch.
@@ -858,6 +865,14 @@ impl App {
     }
 
     fn submit(&mut self, text: String) {
+        // A worktree run shown in the Run pane takes what is typed there.
+        if let Some(index) = self
+            .shown_run
+            .filter(|i| self.focus == 1 && *i < self.runs.len())
+        {
+            self.submit_to_run(index, text);
+            return;
+        }
         self.submit_to(self.focus, text);
     }
 

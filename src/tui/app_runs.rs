@@ -10,7 +10,12 @@
 //! Runs are recorded in the session transcript, so a resumed session gets
 //! them back ([`App::restore_run`]): a run that was still working then is
 //! [`RunState::Interrupted`], one whose worktree was removed meanwhile is
-//! [`RunState::Gone`].
+//! [`RunState::Gone`]. A message typed into a shown run makes it go on in
+//! its worktree ([`revive`]).
+
+mod revive;
+#[cfg(test)]
+mod revive_tests;
 
 use std::time::Instant;
 
@@ -18,6 +23,7 @@ use super::app::{App, Effect, PaneSlot};
 use super::history::NoticeKind;
 use super::picker::{PickCommand, PickRow, Picker};
 use crate::agent::{Event, Pane, TaskStatus};
+use crate::provider::Message;
 use crate::workspace::ReviewSnapshot;
 
 /// Where a worktree run is.
@@ -86,6 +92,17 @@ pub struct RunEntry {
     pub branch: Option<String>,
     /// Files it changed (repository-relative), once finished.
     pub files: Vec<String>,
+    /// Its model-facing history as a resume loaded it (completed when it
+    /// was cut short): what a new session for it starts from. Empty once
+    /// a session holds it (a run started or revived here): a later revival
+    /// reads it from the transcript.
+    pub history: Vec<Message>,
+    /// Messages the user typed into it that it has not taken yet: sent when
+    /// it goes on (after its current task, once a parallel slot is free).
+    pub waiting: Vec<String>,
+    /// The state it was in before it was asked to go on (queued or
+    /// starting again), to return to if its session cannot be started.
+    pub went_on_from: Option<RunState>,
 }
 
 /// The columns of the `/runs` list.
@@ -171,6 +188,9 @@ impl App {
             started: None,
             branch: None,
             files: Vec::new(),
+            history: Vec::new(),
+            waiting: Vec::new(),
+            went_on_from: None,
         });
         self.panes[1].history.push_notice(
             format!("run #{number} (worktree) queued: {task} · /runs lists the runs"),
@@ -191,6 +211,10 @@ impl App {
             .take(free)
             .collect();
         for number in next {
+            if self.runs[number - 1].went_on_from.is_some() {
+                self.go_on(number);
+                continue;
+            }
             let run = &mut self.runs[number - 1];
             run.state = RunState::Starting;
             run.started = Some(Instant::now());
@@ -327,6 +351,9 @@ impl App {
             started: None,
             branch: Some(branch.to_string()),
             files,
+            history: super::resume::completed(messages.clone()),
+            waiting: Vec::new(),
+            went_on_from: None,
         });
         number
     }
@@ -361,6 +388,11 @@ impl App {
         if let Event::TaskComplete { status, .. } = event {
             run.state = RunState::Finished(*status);
             self.effects.push(Effect::FinishRun { number });
+            if !run.waiting.is_empty() {
+                // What the user typed meanwhile: it goes on, in turn.
+                run.went_on_from = Some(run.state.clone());
+                run.state = RunState::Queued;
+            }
             self.start_queued_runs();
         }
     }
@@ -371,6 +403,14 @@ impl App {
             return;
         };
         let text = match files {
+            Ok(files) if !matches!(run.state, RunState::Finished(_)) => {
+                run.files = files;
+                format!(
+                    "run #{number}: its work so far is committed ({} files changed on {}); it goes on with your message",
+                    run.files.len(),
+                    run.branch.as_deref().unwrap_or("its branch"),
+                )
+            }
             Ok(files) => {
                 run.files = files;
                 format!(

@@ -758,6 +758,28 @@ fn restore(
     runs
 }
 
+/// The conversation a new session for run `number` starts from: what a
+/// resume loaded for it, else (a run started here whose session ended)
+/// what this session's transcript recorded for it.
+fn revived_history(app: &App, launcher: &Launcher, number: usize) -> Vec<crate::provider::Message> {
+    let loaded = app
+        .runs
+        .get(number - 1)
+        .map(|run| run.history.clone())
+        .unwrap_or_default();
+    if !loaded.is_empty() {
+        return loaded;
+    }
+    let recorded = launcher
+        .transcript
+        .as_ref()
+        .and_then(|t| crate::store::load(t.path()).ok())
+        .and_then(|l| l.panes.get(&crate::store::run_pane(number)).cloned())
+        .map(|pane| pane.messages)
+        .unwrap_or_default();
+    super::resume::completed(recorded)
+}
+
 /// Every channel the event loop listens to besides the terminal.
 struct Channels {
     sessions: [Option<mpsc::Receiver<Event>>; 2],
@@ -997,6 +1019,10 @@ async fn event_loop(
                             move |mut rx| async move { rx.recv().await.map(|e| ((number, e), rx)) },
                         )));
                         app.on_run_started(number, Ok(wt.branch().to_string()));
+                        // The app sends what the user types into the run.
+                        if let Some(run) = app.runs.get_mut(number - 1) {
+                            run.slot.ops = Some(started.ops.clone());
+                        }
                         run_handles.insert(number, (wt, Some(started.ops)));
                     }
                     Err(why) => app.on_run_started(number, Err(why)),
@@ -1142,6 +1168,37 @@ async fn event_loop(
                                 .map_err(|e| e.to_string());
                             let _ = tx.send(Background::RunCommitted { number, files });
                         });
+                    }
+                }
+                Effect::ReviveRun { number, messages } => {
+                    let started = match run_handles.get(&number) {
+                        Some((wt, _)) => launcher
+                            .start_run(number, &wt.workspace())
+                            .map_err(|e| format!("{e:#}")),
+                        None => Err("its worktree is not known in this session".into()),
+                    };
+                    match started {
+                        Ok(started) => {
+                            let history = revived_history(app, launcher, number);
+                            let _ = started.ops.send(Op::RestoreHistory(history));
+                            for text in messages {
+                                let _ = started.ops.send(Op::UserMessage(text));
+                            }
+                            let rx = started.events;
+                            worktree_events.push(Box::pin(futures_util::stream::unfold(
+                                rx,
+                                move |mut rx| async move {
+                                    rx.recv().await.map(|e| ((number, e), rx))
+                                },
+                            )));
+                            if let Some((_, ops)) = run_handles.get_mut(&number)
+                                && let Some(old) = ops.replace(started.ops.clone())
+                            {
+                                let _ = old.send(Op::Shutdown);
+                            }
+                            app.on_run_revived(number, Ok(started.ops));
+                        }
+                        Err(why) => app.on_run_revived(number, Err(why)),
                     }
                 }
                 Effect::MergeRun { number } => {
