@@ -39,6 +39,9 @@ pub enum RunMark {
     Merged,
     /// Its worktree and branch were removed.
     Discarded,
+    /// A task of it started (again, after a resume or a follow-up): until
+    /// a later mark, it was working.
+    Working,
 }
 
 impl RunMark {
@@ -48,6 +51,7 @@ impl RunMark {
             RunMark::Finished(_) => "finished",
             RunMark::Merged => "merged",
             RunMark::Discarded => "discarded",
+            RunMark::Working => "working",
         }
     }
 
@@ -72,6 +76,7 @@ impl RunMark {
             }
             "merged" => Some(RunMark::Merged),
             "discarded" => Some(RunMark::Discarded),
+            "working" => Some(RunMark::Working),
             _ => None,
         }
     }
@@ -82,7 +87,8 @@ impl RunMark {
 pub struct RecordedRun {
     /// How it was created.
     pub start: RunStart,
-    /// The last thing that became of it; `None` when it was still working
-    /// when the transcript ended (the session quit or died meanwhile).
+    /// The last thing that became of it; `None` or `Working` when it was
+    /// still working when the transcript ended (the session quit or died
+    /// meanwhile).
     pub mark: Option<RunMark>,
 }

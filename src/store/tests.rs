@@ -396,6 +396,19 @@ fn a_run_still_working_has_no_mark_and_unknown_states_are_skipped() {
 }
 
 #[test]
+fn a_run_that_went_on_after_finishing_reads_back_as_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = session(dir.path(), "s-run-again");
+    t.run_started(&run_start(1));
+    t.run_marked(1, RunMark::Finished(crate::agent::TaskStatus::Ok));
+    // A follow-up started it again, and the session ended before it did.
+    t.run_marked(1, RunMark::Working);
+    t.close();
+    let loaded = load(t.path()).unwrap();
+    assert_eq!(loaded.runs[0].mark, Some(RunMark::Working));
+}
+
+#[test]
 fn a_transcript_from_before_runs_were_recorded_still_loads() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.jsonl");

@@ -54,7 +54,7 @@ impl super::app::App {
                 (_, Some(Err(why))) => RunState::Gone(why.clone()),
                 (_, None) => RunState::Gone("its worktree was not looked for".into()),
                 (Some(RunMark::Finished(status)), Some(Ok(_))) => RunState::Finished(status),
-                (None, Some(Ok(_))) => RunState::Interrupted,
+                (None | Some(RunMark::Working), Some(Ok(_))) => RunState::Interrupted,
             };
             let number = self.restore_run(run, state);
             if let Some(Ok(worktree)) = &run.worktree {

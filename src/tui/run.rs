@@ -983,10 +983,18 @@ async fn event_loop(
             },
             Wake::Background(None) => {}
             Wake::RunEvent(number, event) => {
-                if let (Event::TaskComplete { status, .. }, Some(transcript)) =
-                    (&*event, &launcher.transcript)
-                {
-                    transcript.run_marked(number, RunMark::Finished(*status));
+                if let Some(transcript) = &launcher.transcript {
+                    match &*event {
+                        Event::TaskComplete { status, .. } => {
+                            transcript.run_marked(number, RunMark::Finished(*status))
+                        }
+                        // Working (again): a quit before it ends leaves it
+                        // "interrupted" on resume, not "finished".
+                        Event::TaskStarted { .. } => {
+                            transcript.run_marked(number, RunMark::Working)
+                        }
+                        _ => {}
+                    }
                 }
                 app.on_run_event(number, &event)
             }
