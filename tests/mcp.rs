@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tandem::agent::{Event, Op, Pane, Session, SessionConfig, TaskStatus};
+use tandem::agent::{Event, Op, Pane, Session, SessionConfig, SessionHandle, TaskStatus};
 use tandem::config::{Config, McpServerConfig};
 use tandem::exec::secrets::SecretPolicy;
 use tandem::exec::{ApprovalMode, Permissions};
@@ -420,6 +420,24 @@ async fn provider_keys_do_not_reach_a_stdio_server_unless_its_env_names_them() {
     drop((hub, hub2));
 }
 
+/// A Run session in full-auto on `workspace` with the hub's tools, talking
+/// to `model`.
+fn run_session(model: &MockServer, hub: &Arc<McpHub>, workspace: &Path) -> SessionHandle {
+    let client = HttpModelClient::new(model.client_config(Wire::Anthropic)).unwrap();
+    Session::spawn(SessionConfig {
+        pane: Pane::Run,
+        mode: ApprovalMode::FullAuto,
+        can_approve: false,
+        system_prompt: "test".into(),
+        tools: Registry::core().with_source(hub.clone()),
+        ..SessionConfig::basic(
+            Arc::new(client),
+            "mock-model",
+            workspace.canonicalize().unwrap(),
+        )
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_model_calls_an_mcp_tool_and_gets_its_result() {
     let dir = tempfile::tempdir().unwrap();
@@ -437,19 +455,7 @@ text = "done"
     let model = MockServer::start(Script::from_toml_str(script).unwrap())
         .await
         .unwrap();
-    let client = HttpModelClient::new(model.client_config(Wire::Anthropic)).unwrap();
-    let mut handle = Session::spawn(SessionConfig {
-        pane: Pane::Run,
-        mode: ApprovalMode::FullAuto,
-        can_approve: false,
-        system_prompt: "test".into(),
-        tools: Registry::core().with_source(hub.clone()),
-        ..SessionConfig::basic(
-            Arc::new(client),
-            "mock-model",
-            dir.path().canonicalize().unwrap(),
-        )
-    });
+    let mut handle = run_session(&model, &hub, dir.path());
     // Sent at once: the first model call waits for the eager server.
     handle.ops.send(Op::UserMessage("use mcp".into())).unwrap();
     let status = loop {
@@ -509,19 +515,7 @@ async fn an_interrupt_ends_the_wait_for_a_server_still_starting() {
     let model = MockServer::start(Script::from_toml_str("[[reply]]\ntext = \"hi\"\n").unwrap())
         .await
         .unwrap();
-    let client = HttpModelClient::new(model.client_config(Wire::Anthropic)).unwrap();
-    let mut handle = Session::spawn(SessionConfig {
-        pane: Pane::Run,
-        mode: ApprovalMode::FullAuto,
-        can_approve: false,
-        system_prompt: "test".into(),
-        tools: Registry::core().with_source(hub.clone()),
-        ..SessionConfig::basic(
-            Arc::new(client),
-            "mock-model",
-            dir.path().canonicalize().unwrap(),
-        )
-    });
+    let mut handle = run_session(&model, &hub, dir.path());
     handle.ops.send(Op::UserMessage("go".into())).unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let interrupted_at = Instant::now();

@@ -795,6 +795,41 @@ input = { command = "echo made > \"marker-$(basename \"$PWD\").txt\"" }
     assert_eq!(run.requests().len(), 4);
 }
 
+/// A committed project, and a first workbench that ran one worktree run
+/// ("make a marker") to its end and quit: where the resume tests of worktree
+/// runs start. Returns the home, the workspace and the environment.
+async fn quit_after_a_worktree_run(
+    chat: &MockServer,
+    run: &MockServer,
+) -> (
+    tempfile::TempDir,
+    tempfile::TempDir,
+    Vec<(&'static str, String)>,
+) {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("README"), "the project\n").unwrap();
+    commit_all(work.path());
+    let env = env_for(chat, run);
+    let (home_path, work_path, env1) = (
+        home.path().to_path_buf(),
+        work.path().to_path_buf(),
+        env.clone(),
+    );
+    blocking(move || {
+        let mut tui = Tui::start(&home_path, &work_path, &env1, &[], 160, 48);
+        tui.wait_text("Chat");
+        tui.send("\t");
+        tui.type_line("/run --worktree make a marker");
+        tui.wait_text("run #1 finished: 1 files changed");
+        tui.send("\x03");
+        tui.send("\x03");
+        assert!(tui.wait_exit(), "tandem exits 0");
+    })
+    .await;
+    (home, work, env)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worktree_run_survives_a_quit_and_is_merged_after_continue() {
     let chat = server("").await;
@@ -810,24 +845,8 @@ text = "Marker done."
 "#,
     )
     .await;
-    let home = tempfile::tempdir().unwrap();
-    let work = tempfile::tempdir().unwrap();
-    std::fs::write(work.path().join("README"), "the project\n").unwrap();
-    commit_all(work.path());
-    let env = env_for(&chat, &run);
-    let (home_path, work_path) = (home.path().to_path_buf(), work.path().to_path_buf());
-    let (home2, work2, env2) = (home_path.clone(), work_path.clone(), env.clone());
-    blocking(move || {
-        let mut tui = Tui::start(&home_path, &work_path, &env, &[], 160, 48);
-        tui.wait_text("Chat");
-        tui.send("\t");
-        tui.type_line("/run --worktree make a marker");
-        tui.wait_text("run #1 finished: 1 files changed");
-        tui.send("\x03");
-        tui.send("\x03");
-        assert!(tui.wait_exit(), "tandem exits 0");
-    })
-    .await;
+    let (home, work, env) = quit_after_a_worktree_run(&chat, &run).await;
+    let (home2, work2, env2) = (home.path().to_path_buf(), work.path().to_path_buf(), env);
     assert!(
         !work.path().join("marker.txt").exists(),
         "the run worked in its own worktree"
@@ -890,24 +909,8 @@ text = "Second marker done."
 "#,
     )
     .await;
-    let home = tempfile::tempdir().unwrap();
-    let work = tempfile::tempdir().unwrap();
-    std::fs::write(work.path().join("README"), "the project\n").unwrap();
-    commit_all(work.path());
-    let env = env_for(&chat, &run);
-    let (home_path, work_path) = (home.path().to_path_buf(), work.path().to_path_buf());
-    let (home2, work2, env2) = (home_path.clone(), work_path.clone(), env.clone());
-    blocking(move || {
-        let mut tui = Tui::start(&home_path, &work_path, &env, &[], 160, 48);
-        tui.wait_text("Chat");
-        tui.send("\t");
-        tui.type_line("/run --worktree make a marker");
-        tui.wait_text("run #1 finished: 1 files changed");
-        tui.send("\x03");
-        tui.send("\x03");
-        assert!(tui.wait_exit(), "tandem exits 0");
-    })
-    .await;
+    let (home, work, env) = quit_after_a_worktree_run(&chat, &run).await;
+    let (home2, work2, env2) = (home.path().to_path_buf(), work.path().to_path_buf(), env);
     blocking(move || {
         let mut tui = Tui::start(&home2, &work2, &env2, &["--continue"], 160, 48);
         tui.wait_text("1 worktree runs restored: /runs lists them");
