@@ -9,6 +9,7 @@ use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wrap};
+use unicode_width::UnicodeWidthStr;
 
 use super::app::{App, Overlay, PaneSlot, PaneStatus, PendingApproval};
 use super::keymap::{self, Action, Context};
@@ -647,22 +648,31 @@ fn draw_help(area: Rect, buf: &mut Buffer, app: &App) -> u16 {
     let two = unwrapped as u16 + 2 > area.height;
     let column_limit = usize::from(area.width.saturating_sub(2) / if two { 2 } else { 1 });
     let section = |title: &str, rows: &[(String, String)]| -> Vec<Line<'static>> {
-        let key_width = rows
-            .iter()
-            .map(|(k, _)| k.chars().count())
-            .max()
-            .unwrap_or(0)
-            + 2;
+        // The keys column is as wide as its widest keys, up to two fifths
+        // of the column; longer keys get a line of their own, with the
+        // description under them, so descriptions never shrink to a few
+        // letters a line.
+        let widest = rows.iter().map(|(k, _)| k.width()).max().unwrap_or(0);
+        let key_width = widest.min(column_limit * 2 / 5) + 2;
         let what_width = column_limit.saturating_sub(key_width + 4).max(12);
         let mut lines = vec![Line::styled(title.to_string(), theme.heading)];
         for (keys, what) in rows {
+            let own_line = keys.width() + 2 > key_width;
+            if own_line {
+                lines.push(Line::styled(format!("  {keys}"), theme.accent));
+            }
             for (i, part) in super::quota_view::wrap_words(what, what_width)
                 .into_iter()
                 .enumerate()
             {
-                let keys = if i == 0 { keys.as_str() } else { "" };
+                let keys = if i == 0 && !own_line {
+                    keys.as_str()
+                } else {
+                    ""
+                };
+                let pad = key_width.saturating_sub(keys.width());
                 lines.push(Line::from(vec![
-                    Span::styled(format!("  {keys:<key_width$}"), theme.accent),
+                    Span::styled(format!("  {keys}{}", " ".repeat(pad)), theme.accent),
                     Span::styled(part, theme.text),
                 ]));
             }
