@@ -97,6 +97,8 @@ impl App {
             run.slot.ops = None;
         }
         run.state = RunState::Starting;
+        // The first message starts its task; the rest wait behind it.
+        run.slot.queued += messages.len().saturating_sub(1);
         run.slot.history.push_notice(
             format!(
                 "run #{number} goes on in its worktree ({branch}): starting a session with its conversation so far"
@@ -124,6 +126,8 @@ impl App {
             }
             Err(why) => {
                 run.state = run.went_on_from.take().unwrap_or(RunState::Interrupted);
+                // Nothing was sent, so nothing waits.
+                run.slot.queued = 0;
                 run.slot.history.push_notice(
                     format!(
                         "run #{number} could not go on (your message was not sent): {why}. Its work is kept: /runs {number} diff, merge or discard"

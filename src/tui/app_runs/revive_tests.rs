@@ -198,6 +198,10 @@ fn at_the_parallel_limit_a_run_told_to_go_on_waits_its_turn() {
             }
         ]
     );
+    assert_eq!(
+        app.runs[1].slot.queued, 1,
+        "the second waits behind the first"
+    );
 }
 
 #[test]
