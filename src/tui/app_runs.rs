@@ -11,7 +11,7 @@
 //! them back ([`App::restore_run`]): a run that was still working then is
 //! [`RunState::Interrupted`], one whose worktree was removed meanwhile is
 //! [`RunState::Gone`]. A message typed into a shown run makes it go on in
-//! its worktree ([`revive`]).
+//! its worktree (`revive`).
 
 mod revive;
 #[cfg(test)]
