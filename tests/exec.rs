@@ -36,6 +36,22 @@ fn json_lines(out: &Output) -> Vec<Value> {
         .collect()
 }
 
+/// The mock model scripted with [`TASK_SCRIPT`], a private home, and a
+/// workspace holding the `greet.py` with the typo that script fixes.
+async fn greet_task() -> (MockServer, tempfile::TempDir, tempfile::TempDir) {
+    let server = MockServer::start(Script::from_toml_str(TASK_SCRIPT).unwrap())
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("greet.py"),
+        "def greet(name):\n    return \"Helo, \" + name\n",
+    )
+    .unwrap();
+    (server, home, work)
+}
+
 const TASK_SCRIPT: &str = r#"
 [[reply]]
 text = "Let me read the file."
@@ -72,16 +88,7 @@ text = "Fixed the typo in greet.py; the check passes."
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exec_json_reads_patches_runs_and_finishes() {
-    let server = MockServer::start(Script::from_toml_str(TASK_SCRIPT).unwrap())
-        .await
-        .unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let work = tempfile::tempdir().unwrap();
-    std::fs::write(
-        work.path().join("greet.py"),
-        "def greet(name):\n    return \"Helo, \" + name\n",
-    )
-    .unwrap();
+    let (server, home, work) = greet_task().await;
     let last = home.path().join("last.txt");
     let mut cmd = tandem(home.path());
     cmd.env("OPENAI_BASE_URL", server.base_url())
@@ -810,16 +817,7 @@ async fn a_full_disk_under_the_state_dir_is_said_and_the_task_still_runs() {
         );
         return;
     }
-    let server = MockServer::start(Script::from_toml_str(TASK_SCRIPT).unwrap())
-        .await
-        .unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let work = tempfile::tempdir().unwrap();
-    std::fs::write(
-        work.path().join("greet.py"),
-        "def greet(name):\n    return \"Helo, \" + name\n",
-    )
-    .unwrap();
+    let (server, home, work) = greet_task().await;
     let state = home.path().join("state");
     std::fs::create_dir_all(&state).unwrap();
     // The state dir is a 128 KiB tmpfs, filled to the brim before tandem
