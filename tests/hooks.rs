@@ -128,6 +128,16 @@ fn request_text(server: &MockServer, n: usize) -> String {
     serde_json::to_string(&server.requests()[n].body).unwrap()
 }
 
+/// [`read_json`] once a hook running in the background has written `path`
+/// (waiting up to 10 s).
+async fn read_json_when_written(path: &Path) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !path.exists() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    read_json(path)
+}
+
 fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -598,11 +608,7 @@ async fn notification_hooks_run_when_an_approval_waits() {
             break id;
         }
     };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !seen.exists() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let input = read_json(&seen);
+    let input = read_json_when_written(&seen).await;
     assert_eq!(input["hook_event_name"], "Notification");
     assert_eq!(
         input["message"],
@@ -653,11 +659,7 @@ async fn notification_hooks_run_when_a_budget_pauses_run() {
             break;
         }
     }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !seen.exists() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let input = read_json(&seen);
+    let input = read_json_when_written(&seen).await;
     assert_eq!(input["hook_event_name"], "Notification");
     let message = input["message"].as_str().unwrap_or_default();
     assert!(message.contains("daily_tokens"), "{message}");
